@@ -1,0 +1,255 @@
+package index
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Pause is one interval during which recording was paused (for example for
+// a card payment). End is the zero time while the pause is still running.
+type Pause struct {
+	// Start is when the pause began.
+	Start time.Time
+	// End is when recording resumed; zero while still paused.
+	End time.Time
+	// Source says who paused: "dtmf", "console:<user>" or "button".
+	Source string
+}
+
+// StreamStats are the RTP counters of one media stream of a call.
+type StreamStats struct {
+	// Side is "caller" or "callee".
+	Side string `json:"side"`
+	// Source is the stream's source address, "ip:port".
+	Source string `json:"source"`
+	// Packets is the number of packets received.
+	Packets uint64 `json:"packets"`
+	// Lost is the number of packets never seen (sequence gaps).
+	Lost uint64 `json:"lost"`
+	// Duplicates is the number of packets seen more than once.
+	Duplicates uint64 `json:"duplicates"`
+	// Late is the number of packets that arrived too late to be played.
+	Late uint64 `json:"late"`
+	// SSRCChanges counts changes of the stream's SSRC.
+	SSRCChanges uint64 `json:"ssrc_changes"`
+}
+
+// Call is one call the appliance saw, recorded or not.
+//
+// Its JSON form (MarshalJSON) writes zero times as null and other times as
+// RFC 3339 in UTC, and Pauses as [] when empty; UnmarshalJSON reads that
+// form back (times in UTC, empty lists as nil).
+type Call struct {
+	// ID is the time-sortable index key, e.g. "20261125T144422Z-3fa2c1d0"
+	// (see NewID).
+	ID string `json:"id"`
+	// CallID is the SIP Call-ID.
+	CallID string `json:"call_id"`
+	// Caller is the user part (number) of the From header.
+	Caller string `json:"caller"`
+	// CallerName is the display name of the From header.
+	CallerName string `json:"caller_name,omitempty"`
+	// Callee is the user part of the To header.
+	Callee string `json:"callee"`
+	// CalleeName is the display name of the To header.
+	CalleeName string `json:"callee_name,omitempty"`
+	// Dialed is the user part of the INVITE's Request-URI.
+	Dialed string `json:"dialed"`
+	// Direction is "inbound", "outbound" or "internal" when known.
+	Direction string `json:"direction,omitempty"`
+	// Start is when the INVITE was seen.
+	Start time.Time `json:"start"`
+	// Answer is when the 200 OK was seen; zero when unanswered.
+	Answer time.Time `json:"answer"`
+	// End is when the call ended; zero while it is running.
+	End time.Time `json:"end"`
+	// DurationS is the talk time in seconds (answer to end); 0 when
+	// unanswered.
+	DurationS float64 `json:"duration_s"`
+	// Codec is the negotiated codec, e.g. "PCMA".
+	Codec string `json:"codec"`
+	// Recorded tells whether a recording file was written.
+	Recorded bool `json:"recorded"`
+	// Reason says why the call was not recorded; "" when it was.
+	Reason string `json:"reason"`
+	// EndReason says why the call ended, e.g. "bye", "cancel",
+	// "media-timeout".
+	EndReason string `json:"end_reason"`
+	// Rule names the recording rule that decided.
+	Rule string `json:"rule,omitempty"`
+	// Status is the final SIP status code.
+	Status int `json:"status,omitempty"`
+	// File is the recording's path relative to the data directory, with
+	// forward slashes, e.g. "recordings/2026/11/25/<id>.wav".
+	File string `json:"file"`
+	// SHA256 is the lowercase hex SHA-256 of the recording file.
+	SHA256 string `json:"sha256"`
+	// Size is the recording file's size in bytes.
+	Size int64 `json:"size"`
+	// Pauses are the intervals recording was paused.
+	Pauses []Pause `json:"pauses"`
+	// OneWay is set when media was seen in only one direction.
+	OneWay bool `json:"one_way"`
+	// SilentSide is "caller", "callee" or "both" when a side was silent.
+	SilentSide string `json:"silent_side,omitempty"`
+	// Incomplete is set when the recording misses part of the call (for
+	// example after a restart).
+	Incomplete bool `json:"incomplete"`
+	// Part numbers the files of a call split into several recordings.
+	Part int `json:"part,omitempty"`
+	// Transport is the SIP transport, e.g. "udp" or "tcp".
+	Transport string `json:"transport,omitempty"`
+	// CallerAddr is the caller's media address, "ip:port".
+	CallerAddr string `json:"caller_media,omitempty"`
+	// CalleeAddr is the callee's media address, "ip:port".
+	CalleeAddr string `json:"callee_media,omitempty"`
+	// Streams are the per-stream RTP counters.
+	Streams []StreamStats `json:"streams,omitempty"`
+	// Flags are free-form markers, e.g. "srtp" or "reinvite".
+	Flags []string `json:"flags,omitempty"`
+}
+
+// NewID returns a new time-sortable call ID for a call that started at t:
+// the UTC second as "20060102T150405Z", a dash and 8 random hex digits.
+func NewID(t time.Time) string {
+	var r [4]byte
+	_, _ = rand.Read(r[:]) // crypto/rand.Read never fails (Go >= 1.24).
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(r[:])
+}
+
+// nullTime is a time.Time in JSON: null when zero, RFC 3339 UTC otherwise.
+type nullTime time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (n nullTime) MarshalJSON() ([]byte, error) {
+	t := time.Time(n)
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("%w: year %d outside [0,9999]", ErrInvalid, y)
+	}
+	b := make([]byte, 0, len(time.RFC3339Nano)+2)
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *nullTime) UnmarshalJSON(data []byte) error {
+	if bytes.Equal(data, []byte("null")) {
+		*n = nullTime{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("%w: time: %w", ErrInvalid, err)
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("%w: time: %w", ErrInvalid, err)
+	}
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("%w: time %q: year outside [0,9999]", ErrInvalid, s)
+	}
+	*n = nullTime(t)
+	return nil
+}
+
+type pauseWire struct {
+	Start  nullTime `json:"start"`
+	End    nullTime `json:"end"`
+	Source string   `json:"source"`
+}
+
+// MarshalJSON writes {"start","end","source"}; a zero time is null.
+func (p Pause) MarshalJSON() ([]byte, error) {
+	return marshalRaw(pauseWire{Start: nullTime(p.Start), End: nullTime(p.End), Source: p.Source})
+}
+
+// UnmarshalJSON reads the form written by MarshalJSON.
+func (p *Pause) UnmarshalJSON(data []byte) error {
+	w := pauseWire{Start: nullTime(p.Start), End: nullTime(p.End), Source: p.Source}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*p = Pause{Start: time.Time(w.Start), End: time.Time(w.End), Source: w.Source}
+	return nil
+}
+
+// callAlias has Call's fields without its methods, so callWire can embed
+// it without recursing into Call.MarshalJSON.
+type callAlias Call
+
+// callWire shadows Call's time fields and Pauses (the outer fields win
+// over the embedded ones of the same JSON name).
+type callWire struct {
+	*callAlias
+	Start  nullTime `json:"start"`
+	Answer nullTime `json:"answer"`
+	End    nullTime `json:"end"`
+	Pauses []Pause  `json:"pauses"`
+}
+
+// MarshalJSON writes the call with zero times as null, other times as
+// RFC 3339 UTC, and Pauses as [] when empty.
+func (c Call) MarshalJSON() ([]byte, error) {
+	a := callAlias(c)
+	w := callWire{
+		callAlias: &a,
+		Start:     nullTime(c.Start),
+		Answer:    nullTime(c.Answer),
+		End:       nullTime(c.End),
+		Pauses:    c.Pauses,
+	}
+	if w.Pauses == nil {
+		w.Pauses = []Pause{}
+	}
+	return marshalRaw(w)
+}
+
+// marshalRaw is json.Marshal without HTML escaping: the encoder that
+// called MarshalJSON escapes the result if (and only if) it is set to.
+func marshalRaw(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// UnmarshalJSON reads the form written by MarshalJSON. Times come back in
+// UTC; empty or null lists (Pauses, Streams, Flags) come back as nil.
+func (c *Call) UnmarshalJSON(data []byte) error {
+	w := callWire{
+		callAlias: (*callAlias)(c),
+		Start:     nullTime(c.Start),
+		Answer:    nullTime(c.Answer),
+		End:       nullTime(c.End),
+		Pauses:    c.Pauses,
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	c.Start, c.Answer, c.End = time.Time(w.Start), time.Time(w.Answer), time.Time(w.End)
+	c.Pauses = w.Pauses
+	// Empty lists come back nil, as omitempty writes them.
+	if len(c.Pauses) == 0 {
+		c.Pauses = nil
+	}
+	if len(c.Streams) == 0 {
+		c.Streams = nil
+	}
+	if len(c.Flags) == 0 {
+		c.Flags = nil
+	}
+	return nil
+}
