@@ -1,0 +1,15 @@
+// Package sign owns the recordings' tamper evidence: an Ed25519 signature
+// stored inside the WAV file itself, in a RIFF chunk of its own that players
+// skip.
+//
+// The chunk has ID "spsg" and is always the last chunk of the file. Its
+// 100-byte body is a 4-byte format version ("ED1\x00"), the 32-byte Ed25519
+// public key and the 64-byte signature. The signature covers every other byte
+// of the file:
+//
+//	digest    = SHA-256(file[0:sigOffset] ++ file[sigOffset+64:])
+//	signature = Ed25519(priv, "spanrec-wav-signature-v1\x00" ++ digest)
+//
+// so any change to header, audio, metadata, chunk layout or embedded key, any
+// truncation and any appended byte is detected.
+package sign

@@ -1,0 +1,377 @@
+package wav
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Errors returned by the writer.
+var (
+	// ErrFormat means the Format passed to Create is unusable.
+	ErrFormat = errors.New("wav: invalid format")
+	// ErrPartialFrame means Write got a number of samples that is not a
+	// multiple of the channel count.
+	ErrPartialFrame = errors.New("wav: sample count is not a whole number of frames")
+	// ErrTooLarge means the data would exceed the 4 GiB RIFF limit.
+	ErrTooLarge = errors.New("wav: file would exceed the RIFF 4 GiB limit")
+	// ErrFinished means the writer was already finished or closed.
+	ErrFinished = errors.New("wav: writer already finished")
+	// ErrBadTag means an InfoTag or Cue cannot be stored.
+	ErrBadTag = errors.New("wav: invalid tag")
+)
+
+// DefaultBlockSize is the write block size used when Create gets blockSize <= 0.
+const DefaultBlockSize = 256 << 10
+
+// minBlockSize keeps the canonical header inside the first block.
+const minBlockSize = 512
+
+// HeaderSize is the size of the canonical header before the sample data.
+const HeaderSize = 44
+
+// maxRIFF leaves room for the trailing metadata and signature chunks below
+// the 32-bit RIFF size limit.
+const maxRIFF = 1<<32 - 1 - 1<<20
+
+// Format describes 16-bit PCM audio.
+type Format struct {
+	// SampleRate is in frames per second, e.g. 8000.
+	SampleRate int
+	// Channels is the number of interleaved channels, e.g. 2.
+	Channels int
+}
+
+func (f Format) valid() bool {
+	return f.SampleRate > 0 && f.SampleRate <= 1<<20 && f.Channels > 0 && f.Channels <= 64
+}
+
+// InfoTag is one entry of the LIST/INFO metadata chunk.
+type InfoTag struct {
+	// ID is the four-character tag, e.g. "INAM", "ICMT", "ICRD", "ISFT",
+	// "IART", "ISBJ".
+	ID string
+	// Value is the text; it must not contain NUL bytes.
+	Value string
+}
+
+// Cue is a marker at a sample frame, stored in a "cue " chunk with its label
+// in a LIST/adtl "labl" chunk.
+type Cue struct {
+	// Frame is the sample frame (not byte) offset into the data.
+	Frame uint32
+	// Label is the marker text; it must not contain NUL bytes.
+	Label string
+}
+
+// Writer writes a 16-bit PCM WAV file. It is not safe for concurrent use.
+type Writer struct {
+	f        *os.File
+	format   Format
+	buf      []byte // one block; buf[:n] is pending, buf[0] goes to bufOff
+	n        int
+	bufOff   int64
+	data     int64 // sample data bytes written so far
+	finished bool
+	closed   bool
+}
+
+// Create creates path (which must not exist; its directory must) and writes
+// a canonical header whose sizes describe an empty recording, so the file is
+// a valid WAV from the start. blockSize is the size of the write buffer
+// (DefaultBlockSize when <= 0, rounded to an even number of at least 512
+// bytes); sample data reaches the file in whole blocks at block-aligned
+// offsets, except for explicit Flush and Finish calls.
+func Create(path string, f Format, blockSize int) (*Writer, error) {
+	if !f.valid() {
+		return nil, fmt.Errorf("%w: %d Hz, %d channels", ErrFormat, f.SampleRate, f.Channels)
+	}
+	if blockSize <= 0 {
+		blockSize = DefaultBlockSize
+	}
+	blockSize = max(blockSize&^1, minBlockSize)
+	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("wav: create: %w", err)
+	}
+	w := &Writer{f: file, format: f, buf: make([]byte, blockSize)}
+	putHeader(w.buf, f, 0)
+	w.n = HeaderSize
+	if _, err := file.WriteAt(w.buf[:HeaderSize], 0); err != nil {
+		file.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("wav: write header of %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// putHeader writes the canonical 44-byte header for dataBytes of samples.
+func putHeader(b []byte, f Format, dataBytes int64) {
+	le := binary.LittleEndian
+	copy(b[0:], "RIFF")
+	le.PutUint32(b[4:], uint32(36+dataBytes))
+	copy(b[8:], "WAVEfmt ")
+	le.PutUint32(b[16:], 16)
+	le.PutUint16(b[20:], 1) // PCM
+	le.PutUint16(b[22:], uint16(f.Channels))
+	le.PutUint32(b[24:], uint32(f.SampleRate))
+	le.PutUint32(b[28:], uint32(f.SampleRate*f.Channels*2))
+	le.PutUint16(b[32:], uint16(f.Channels*2))
+	le.PutUint16(b[34:], 16)
+	copy(b[36:], "data")
+	le.PutUint32(b[40:], uint32(dataBytes))
+}
+
+// Format returns the format the file was created with.
+func (w *Writer) Format() Format { return w.format }
+
+// File returns the underlying file, opened read-write, e.g. for
+// media/sign.Append after Finish.
+func (w *Writer) File() *os.File { return w.f }
+
+// Frames returns the number of sample frames written so far.
+func (w *Writer) Frames() int64 { return w.data / int64(2*w.format.Channels) }
+
+// Write appends interleaved samples (one int16 per channel per frame). The
+// samples are copied into the block buffer; a full block is written to the
+// file. It makes no allocations.
+func (w *Writer) Write(interleaved []int16) error {
+	if w.finished || w.closed {
+		return ErrFinished
+	}
+	if len(interleaved)%w.format.Channels != 0 {
+		return ErrPartialFrame
+	}
+	if HeaderSize+w.data+2*int64(len(interleaved)) > maxRIFF {
+		return ErrTooLarge
+	}
+	for len(interleaved) > 0 {
+		k := min((len(w.buf)-w.n)/2, len(interleaved))
+		dst := w.buf[w.n : w.n+2*k]
+		for i, s := range interleaved[:k] {
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(s))
+		}
+		w.n += 2 * k
+		w.data += 2 * int64(k)
+		interleaved = interleaved[k:]
+		if w.n == len(w.buf) {
+			if err := w.writeBlock(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeBlock writes the full buffer at its block-aligned offset.
+func (w *Writer) writeBlock() error {
+	if _, err := w.f.WriteAt(w.buf, w.bufOff); err != nil {
+		return fmt.Errorf("wav: write block at %d: %w", w.bufOff, err)
+	}
+	w.bufOff += int64(len(w.buf))
+	w.n = 0
+	return nil
+}
+
+// writePending writes the partially filled block without consuming it, so
+// that the next full write of the same block stays block-aligned.
+func (w *Writer) writePending() error {
+	if w.n == 0 {
+		return nil
+	}
+	if _, err := w.f.WriteAt(w.buf[:w.n], w.bufOff); err != nil {
+		return fmt.Errorf("wav: write at %d: %w", w.bufOff, err)
+	}
+	return nil
+}
+
+// patchSizes stores the RIFF and data sizes in the file header (and in the
+// buffered copy of the header while the first block is still pending).
+func (w *Writer) patchSizes(riff, data uint32) error {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], riff)
+	if _, err := w.f.WriteAt(b[:], 4); err != nil {
+		return fmt.Errorf("wav: patch RIFF size: %w", err)
+	}
+	if w.bufOff == 0 {
+		copy(w.buf[4:], b[:])
+	}
+	binary.LittleEndian.PutUint32(b[:], data)
+	if _, err := w.f.WriteAt(b[:], 40); err != nil {
+		return fmt.Errorf("wav: patch data size: %w", err)
+	}
+	if w.bufOff == 0 {
+		copy(w.buf[40:], b[:])
+	}
+	return nil
+}
+
+// Flush writes buffered samples, patches the header so the file on disk is a
+// valid WAV holding everything written so far, and fsyncs it.
+func (w *Writer) Flush() error {
+	if w.finished || w.closed {
+		return ErrFinished
+	}
+	if err := w.writePending(); err != nil {
+		return err
+	}
+	if err := w.patchSizes(uint32(36+w.data), uint32(w.data)); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("wav: fsync: %w", err)
+	}
+	return nil
+}
+
+func validText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func validID(id string) bool {
+	if len(id) != 4 {
+		return false
+	}
+	for i := 0; i < 4; i++ {
+		if id[i] < 0x20 || id[i] > 0x7E {
+			return false
+		}
+	}
+	return true
+}
+
+// appendChunk appends a chunk with the given ID and body, padded to even length.
+func appendChunk(b []byte, id string, body ...[]byte) []byte {
+	size := 0
+	for _, p := range body {
+		size += len(p)
+	}
+	b = append(b, id...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(size))
+	for _, p := range body {
+		b = append(b, p...)
+	}
+	if size%2 == 1 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// appendZ appends a NUL-terminated string chunk (INFO entries, labl).
+func appendZ(b []byte, id string, prefix []byte, s string) []byte {
+	body := make([]byte, 0, len(prefix)+len(s)+1)
+	body = append(append(append(body, prefix...), s...), 0)
+	return appendChunk(b, id, body)
+}
+
+// trailer builds the LIST/INFO, "cue " and LIST/adtl chunks.
+func trailer(tags []InfoTag, cues []Cue) ([]byte, error) {
+	for _, t := range tags {
+		if !validID(t.ID) {
+			return nil, fmt.Errorf("%w: INFO id %q must be 4 printable ASCII characters", ErrBadTag, t.ID)
+		}
+		if !validText(t.Value) {
+			return nil, fmt.Errorf("%w: INFO %s value contains a NUL byte", ErrBadTag, t.ID)
+		}
+	}
+	for i, c := range cues {
+		if !validText(c.Label) {
+			return nil, fmt.Errorf("%w: cue %d label contains a NUL byte", ErrBadTag, i)
+		}
+	}
+	var out []byte
+	if len(tags) > 0 {
+		var info []byte
+		for _, t := range tags {
+			info = appendZ(info, t.ID, nil, t.Value)
+		}
+		out = appendChunk(out, "LIST", []byte("INFO"), info)
+	}
+	if len(cues) > 0 {
+		le := binary.LittleEndian
+		cue := le.AppendUint32(nil, uint32(len(cues)))
+		var adtl []byte
+		for i, c := range cues {
+			id := uint32(i + 1)
+			cue = le.AppendUint32(cue, id)
+			cue = le.AppendUint32(cue, c.Frame) // position
+			cue = append(cue, "data"...)
+			cue = le.AppendUint32(cue, 0) // chunk start
+			cue = le.AppendUint32(cue, 0) // block start
+			cue = le.AppendUint32(cue, c.Frame)
+			if c.Label != "" {
+				adtl = appendZ(adtl, "labl", le.AppendUint32(nil, id), c.Label)
+			}
+		}
+		out = appendChunk(out, "cue ", cue)
+		if len(adtl) > 0 {
+			out = appendChunk(out, "LIST", []byte("adtl"), adtl)
+		}
+	}
+	return out, nil
+}
+
+// Finish writes the remaining samples, pads the data chunk to even length,
+// appends a LIST/INFO chunk with tags (if any) and, if cues exist, a "cue "
+// chunk plus LIST/adtl labels, patches the RIFF and data sizes and fsyncs.
+// The file stays open (see File) so the caller can sign it; call Close
+// afterwards. Invalid tags are reported before anything is written.
+func (w *Writer) Finish(tags []InfoTag, cues []Cue) error {
+	if w.finished || w.closed {
+		return ErrFinished
+	}
+	tr, err := trailer(tags, cues)
+	if err != nil {
+		return err
+	}
+	end := HeaderSize + w.data
+	if end%2 == 1 {
+		tr = append([]byte{0}, tr...)
+	}
+	if end+int64(len(tr)) > maxRIFF {
+		return ErrTooLarge
+	}
+	if err := w.writePending(); err != nil {
+		return err
+	}
+	w.finished = true
+	if len(tr) > 0 {
+		if _, err := w.f.WriteAt(tr, end); err != nil {
+			return fmt.Errorf("wav: write metadata: %w", err)
+		}
+	}
+	end += int64(len(tr))
+	if err := w.f.Truncate(end); err != nil {
+		return fmt.Errorf("wav: truncate: %w", err)
+	}
+	if err := w.patchSizes(uint32(end-8), uint32(w.data)); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("wav: fsync: %w", err)
+	}
+	return nil
+}
+
+// Close closes the file. A writer that was not finished is flushed first, so
+// the file is a valid WAV without metadata.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	var err error
+	if !w.finished {
+		err = w.Flush()
+	}
+	w.closed = true
+	if cerr := w.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("wav: close: %w", cerr)
+	}
+	return err
+}
