@@ -1,0 +1,153 @@
+package mix
+
+import "errors"
+
+// ErrClosed is returned by a Timeline used after Close.
+var ErrClosed = errors.New("mix: timeline closed")
+
+// Sink receives interleaved stereo samples in timeline order.
+type Sink interface {
+	Write(interleaved []int16) error
+}
+
+// Channels of a stereo timeline.
+const (
+	Left  = 0
+	Right = 1
+)
+
+// Stats counts what a Timeline did with the samples it was given.
+type Stats struct {
+	Late    uint64 // samples that arrived after their place was written out
+	Emitted int64  // sample frames handed to the sink
+}
+
+// Timeline is a stereo ring buffer over an unbounded timeline.
+type Timeline struct {
+	window    int64
+	ring      [2][]int16
+	committed int64 // frames before this position were handed to the sink
+	end       int64 // frames before this position hold samples
+	out       []int16
+	sink      Sink
+	closed    bool
+	stats     Stats
+}
+
+// NewTimeline returns a Timeline that keeps window frames (per channel) in
+// memory before handing them to sink.
+func NewTimeline(window int, sink Sink) *Timeline {
+	if window <= 0 {
+		window = 4 * 8000
+	}
+	return &Timeline{
+		window: int64(window),
+		ring:   [2][]int16{make([]int16, window), make([]int16, window)},
+		out:    make([]int16, 2*2048),
+		sink:   sink,
+	}
+}
+
+// Put writes samples of one channel starting at timeline position pos.
+// Samples whose place was already handed to the sink are dropped and
+// counted as late; a position beyond the ring first hands older frames on.
+func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
+	if t.closed {
+		return ErrClosed
+	}
+	if pos < t.committed {
+		skip := t.committed - pos
+		if skip >= int64(len(samples)) {
+			t.stats.Late += uint64(len(samples))
+			return nil
+		}
+		t.stats.Late += uint64(skip)
+		samples = samples[skip:]
+		pos = t.committed
+	}
+	n := int64(len(samples))
+	if over := pos + n - (t.committed + t.window); over > 0 {
+		if err := t.Flush(t.committed + over); err != nil {
+			return err
+		}
+	}
+	ring := t.ring[ch]
+	for len(samples) > 0 {
+		i := pos % t.window
+		c := copy(ring[i:], samples)
+		samples = samples[c:]
+		pos += int64(c)
+	}
+	if pos > t.end {
+		t.end = pos
+	}
+	return nil
+}
+
+// Flush hands every frame before position upTo to the sink (silence where
+// nothing was put) and clears their ring slots.
+func (t *Timeline) Flush(upTo int64) error {
+	for t.committed < upTo {
+		i := t.committed % t.window
+		n := upTo - t.committed
+		if room := t.window - i; n > room {
+			n = room
+		}
+		if max := int64(len(t.out) / 2); n > max {
+			n = max
+		}
+		l, r := t.ring[Left][i:i+n], t.ring[Right][i:i+n]
+		out := t.out[:2*n]
+		for j := range l {
+			out[2*j], out[2*j+1] = l[j], r[j]
+		}
+		clear(l)
+		clear(r)
+		if err := t.sink.Write(out); err != nil {
+			return err
+		}
+		t.committed += n
+		t.stats.Emitted += n
+	}
+	if t.end < t.committed {
+		t.end = t.committed
+	}
+	return nil
+}
+
+// Silence clears both channels over [from, to) for the part still in the
+// ring (a pause); it returns the number of frames that had already been
+// handed on and could not be cleared.
+func (t *Timeline) Silence(from, to int64) int64 {
+	var missed int64
+	if from < t.committed {
+		missed = min(to, t.committed) - from
+		from = t.committed
+	}
+	to = min(to, t.committed+t.window)
+	for p := from; p < to; p++ {
+		i := p % t.window
+		t.ring[Left][i], t.ring[Right][i] = 0, 0
+	}
+	return missed
+}
+
+// Committed returns the position up to which frames were handed on.
+func (t *Timeline) Committed() int64 { return t.committed }
+
+// End returns the position after the last sample put.
+func (t *Timeline) End() int64 { return t.end }
+
+// Stats returns the timeline's counters.
+func (t *Timeline) Stats() Stats { return t.stats }
+
+// Close hands every frame before end to the sink, drops anything after it,
+// and makes further use an error.
+func (t *Timeline) Close(end int64) error {
+	if t.closed {
+		return ErrClosed
+	}
+	err := t.Flush(end)
+	t.closed = true
+	return err
+}
