@@ -1,0 +1,253 @@
+package keys
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Errors returned by this package.
+var (
+	// ErrExists means Generate found a key and force was not set.
+	ErrExists = errors.New("keys: a private key already exists (use force to replace it)")
+	// ErrInsecure means the private key file is accessible by group or others.
+	ErrInsecure = errors.New("keys: private key file is readable or writable by group/others; run chmod 600 on it")
+	// ErrInvalid means a key file does not hold an Ed25519 key in the expected PEM form.
+	ErrInvalid = errors.New("keys: not a valid Ed25519 key file")
+)
+
+const (
+	dirName  = "keys"
+	privName = "spanrec.key"
+	pubName  = "spanrec.pub"
+)
+
+// PrivatePath returns the path of the private key under dataDir.
+func PrivatePath(dataDir string) string { return filepath.Join(dataDir, dirName, privName) }
+
+// PublicPath returns the path of the public key under dataDir.
+func PublicPath(dataDir string) string { return filepath.Join(dataDir, dirName, pubName) }
+
+// Fingerprint returns a short identifier of pub: the hex encoding of the
+// first 8 bytes of its SHA-256.
+func Fingerprint(pub ed25519.PublicKey) string {
+	s := sha256.Sum256(pub)
+	return hex.EncodeToString(s[:8])
+}
+
+// LoadOrCreate loads the private key under dataDir, creating a new key pair
+// if none exists (created reports that). It refuses a private key file with
+// any group or other permission bits, and rewrites a missing public key file.
+func LoadOrCreate(dataDir string) (ed25519.PrivateKey, bool, error) {
+	priv, err := loadPrivate(PrivatePath(dataDir))
+	if err == nil {
+		if _, err := os.Stat(PublicPath(dataDir)); errors.Is(err, fs.ErrNotExist) {
+			if err := writePublic(dataDir, priv.Public().(ed25519.PublicKey)); err != nil {
+				return nil, false, err
+			}
+		}
+		return priv, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, err
+	}
+	priv, err = create(dataDir, false)
+	if errors.Is(err, fs.ErrExist) {
+		// Another process created it between our load and create.
+		priv, err = loadPrivate(PrivatePath(dataDir))
+		return priv, false, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return priv, true, nil
+}
+
+// Generate creates a new key pair under dataDir and returns its public key.
+// An existing private key is replaced only if force is set (ErrExists
+// otherwise).
+func Generate(dataDir string, force bool) (ed25519.PublicKey, error) {
+	if !force {
+		if _, err := os.Lstat(PrivatePath(dataDir)); err == nil {
+			return nil, fmt.Errorf("%w: %s", ErrExists, PrivatePath(dataDir))
+		}
+	}
+	priv, err := create(dataDir, force)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("%w: %s", ErrExists, PrivatePath(dataDir))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return priv.Public().(ed25519.PublicKey), nil
+}
+
+// create generates and stores a key pair; without replace it fails with
+// fs.ErrExist if a private key appeared meanwhile.
+func create(dataDir string, replace bool) (ed25519.PrivateKey, error) {
+	dir := filepath.Join(dataDir, dirName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("keys: generate: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("keys: encode private key: %w", err)
+	}
+	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := writeAtomic(PrivatePath(dataDir), data, 0o600, replace); err != nil {
+		return nil, err
+	}
+	if err := writePublic(dataDir, pub); err != nil {
+		return nil, err
+	}
+	return priv, nil
+}
+
+func writePublic(dataDir string, pub ed25519.PublicKey) error {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("keys: encode public key: %w", err)
+	}
+	data := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return writeAtomic(PublicPath(dataDir), data, 0o644, true)
+}
+
+// writeAtomic writes data to a temporary file in the target directory,
+// fsyncs it and moves it into place: with replace by rename, otherwise by
+// link, which fails with fs.ErrExist if path exists.
+func writeAtomic(path string, data []byte, mode os.FileMode, replace bool) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	name := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("keys: write %s: %w", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("keys: fsync %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("keys: close %s: %w", name, err)
+	}
+	if replace {
+		if err := os.Rename(name, path); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+	} else {
+		if err := os.Link(name, path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("keys: %w", err)
+			}
+			// Filesystem without hard links: check, then rename.
+			if _, serr := os.Lstat(path); serr == nil {
+				return fmt.Errorf("keys: %s: %w", path, fs.ErrExist)
+			}
+			if err := os.Rename(name, path); err != nil {
+				return fmt.Errorf("keys: install %s: %w", path, err)
+			}
+		} else {
+			os.Remove(name)
+		}
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func loadPrivate(path string) (ed25519.PrivateKey, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%w (%s has mode %04o)", ErrInsecure, path, st.Mode().Perm())
+	}
+	data := make([]byte, min(st.Size(), 64<<10))
+	n, err := f.ReadAt(data, 0)
+	if n < len(data) {
+		return nil, fmt.Errorf("keys: read %s: %w", path, err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%w: %s has no PRIVATE KEY PEM block", ErrInvalid, path)
+	}
+	return parsePrivate(path, b.Bytes)
+}
+
+func parsePrivate(path string, der []byte) (ed25519.PrivateKey, error) {
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s holds a %T, not Ed25519", ErrInvalid, path, k)
+	}
+	return priv, nil
+}
+
+// LoadPublic reads an Ed25519 public key from path, which may hold the
+// public key PEM ("PUBLIC KEY", PKIX) or a private key PEM ("PRIVATE KEY",
+// PKCS#8), from which the public key is derived.
+func LoadPublic(path string) (ed25519.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil {
+		return nil, fmt.Errorf("%w: %s has no PEM block", ErrInvalid, path)
+	}
+	switch b.Type {
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+		}
+		pub, ok := k.(ed25519.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s holds a %T, not Ed25519", ErrInvalid, path, k)
+		}
+		return pub, nil
+	case "PRIVATE KEY":
+		priv, err := parsePrivate(path, b.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		return priv.Public().(ed25519.PublicKey), nil
+	}
+	return nil, fmt.Errorf("%w: %s holds a %q PEM block", ErrInvalid, path, b.Type)
+}
