@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"spanrec/firmware/calls"
+	"spanrec/firmware/capture"
+	"spanrec/firmware/index"
+	"spanrec/firmware/keys"
+	"spanrec/firmware/pipeline"
+	"spanrec/firmware/recorder"
+	"spanrec/firmware/sipflow"
+)
+
+// Options configure an Engine.
+type Options struct {
+	DataDir  string
+	Calls    calls.Config
+	Decoder  capture.DecoderConfig
+	TCP      sipflow.TCPLimits
+	Software string
+	Log      *slog.Logger
+	// OnIndexed, if set, is called with every call written to the index.
+	OnIndexed func(c *index.Call)
+}
+
+// Engine records calls from frames into a data directory.
+type Engine struct {
+	opts     Options
+	log      *slog.Logger
+	Index    *index.Index
+	Key      ed25519.PrivateKey
+	recorder *recorder.Recorder
+	tracker  *calls.Tracker
+	pipe     *pipeline.Pipeline
+	dec      *capture.Decoder
+	tcp      *sipflow.TCPAssembler
+	closed   bool
+}
+
+// IndexPath returns where the index of a data directory lives.
+func IndexPath(dataDir string) string { return filepath.Join(dataDir, "index.db") }
+
+// Open prepares dataDir (created if needed), its key pair and its index.
+func Open(opts Options) (*Engine, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	key, created, err := keys.LoadOrCreate(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	if created {
+		log.Info("created signing key pair", "public", keys.PublicPath(opts.DataDir),
+			"fingerprint", keys.Fingerprint(key.Public().(ed25519.PublicKey)))
+	}
+	ix, err := index.Open(IndexPath(opts.DataDir))
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	rec, err := recorder.New(recorder.Config{
+		DataDir:   opts.DataDir,
+		Key:       key,
+		Index:     ix,
+		Software:  opts.Software,
+		Log:       log,
+		OnIndexed: opts.OnIndexed,
+	})
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	e := &Engine{opts: opts, log: log, Index: ix, Key: key, recorder: rec}
+	e.tracker = calls.NewTracker(opts.Calls, rec, log)
+	e.dec = capture.NewDecoder(opts.Decoder)
+	e.tcp = sipflow.NewTCPAssembler(opts.TCP)
+	e.pipe = pipeline.New(e.dec, e.tcp, e.tracker, log)
+	return e, nil
+}
+
+// ImportFile records the calls of one capture file. Calls may continue
+// into the next file given to the same Engine; Close ends those still open.
+// A damaged file is processed up to the damage and reported.
+func (e *Engine) ImportFile(ctx context.Context, path string) error {
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer src.Close()
+	if err := e.pipe.Run(ctx, src); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// Pipeline returns the frame pipeline (for live capture sources).
+func (e *Engine) Pipeline() *pipeline.Pipeline { return e.pipe }
+
+// Summary is what an import did.
+type Summary struct {
+	Pipeline pipeline.Stats
+	Decoder  capture.DecoderStats
+	TCP      sipflow.TCPStats
+	Calls    calls.Stats
+	Recorder recorder.Stats
+}
+
+// Summary returns the counters of every stage.
+func (e *Engine) Summary() Summary {
+	return Summary{
+		Pipeline: e.pipe.Stats(),
+		Decoder:  e.dec.Stats(),
+		TCP:      e.tcp.Stats(),
+		Calls:    e.tracker.Stats(),
+		Recorder: e.recorder.Stats(),
+	}
+}
+
+// Close ends every call still open (finalising its recording) with reason,
+// then closes the index.
+func (e *Engine) Close(reason string) error {
+	if e.closed {
+		return errors.New("engine: already closed")
+	}
+	e.closed = true
+	e.tracker.Close(time.Time{}, reason)
+	return e.Index.Close()
+}

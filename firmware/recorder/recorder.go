@@ -1,0 +1,454 @@
+package recorder
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"spanrec/firmware/calls"
+	"spanrec/firmware/capture"
+	"spanrec/firmware/index"
+	"spanrec/media/g711"
+	"spanrec/media/jitter"
+	"spanrec/media/mix"
+	"spanrec/media/rtp"
+	"spanrec/media/sign"
+	"spanrec/media/wav"
+)
+
+// SampleRate is the rate of every recording (G.711 narrowband).
+const SampleRate = 8000
+
+// Index is what the recorder needs of the call index.
+type Index interface {
+	Put(c *index.Call) error
+	AddRecording(c *index.Call) error
+	Get(id string) (*index.Call, error)
+}
+
+// Config says where and how to record.
+type Config struct {
+	DataDir   string
+	Key       ed25519.PrivateKey
+	Index     Index
+	BlockSize int           // WAV write block; default 256 KiB
+	Window    time.Duration // how far packets may be reordered; default 4 s
+	Software  string        // written into each file's ISFT tag
+	Log       *slog.Logger
+	// OnIndexed, if set, is called with every call written to the index.
+	OnIndexed func(c *index.Call)
+}
+
+// Stats counts the recorder's work.
+type Stats struct {
+	Recordings  uint64 // files finished and indexed
+	NotRecorded uint64 // calls indexed without a file
+	Skipped     uint64 // calls already in the index (re-import)
+	Failed      uint64 // recordings that hit an I/O error
+	BadRTP      uint64
+	Undecodable uint64 // packets of codecs that cannot be decoded
+}
+
+// Recorder implements calls.Handler.
+type Recorder struct {
+	cfg   Config
+	log   *slog.Logger
+	ulaw  *g711.Table
+	alaw  *g711.Table
+	pkt   rtp.Packet
+	pcm   []int16
+	stats Stats
+}
+
+// New returns a Recorder.
+func New(cfg Config) (*Recorder, error) {
+	if len(cfg.Key) != ed25519.PrivateKeySize {
+		return nil, ErrNoKey
+	}
+	if cfg.Index == nil {
+		return nil, ErrNoIndex
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 4 * time.Second
+	}
+	if cfg.Software == "" {
+		cfg.Software = "spanrec"
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Recorder{
+		cfg:  cfg,
+		log:  log,
+		ulaw: g711.NewULaw(),
+		alaw: g711.NewALaw(),
+		pcm:  make([]int16, 4096),
+	}, nil
+}
+
+// Stats returns the counters.
+func (r *Recorder) Stats() Stats { return r.stats }
+
+// codec is how one side's current payload type is decoded.
+type codec struct {
+	pt    int16 // -1: none yet
+	table *g711.Table
+	name  string
+}
+
+// recording is the per-call state, kept in calls.Call.Rec.
+type recording struct {
+	rel     string // file path relative to the data dir, with slashes
+	abs     string
+	w       *wav.Writer
+	tl      *mix.Timeline
+	streams [2]*jitter.Stream
+	source  [2]string
+	codec   [2]codec
+	codecs  []string // names of the codecs heard, in order
+	skip    bool     // already indexed by an earlier run
+	err     error
+}
+
+// Answered opens the call's recording.
+func (r *Recorder) Answered(c *calls.Call) {
+	rec := &recording{codec: [2]codec{{pt: -1}, {pt: -1}}}
+	c.Rec = rec
+	if _, err := r.cfg.Index.Get(c.ID); err == nil {
+		rec.skip = true
+		return
+	}
+	day := c.Answer.UTC()
+	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), c.ID+".wav")
+	rec.abs = filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.rel))
+	if err := os.MkdirAll(filepath.Dir(rec.abs), 0o755); err != nil {
+		rec.err = fmt.Errorf("create recording directory: %w", err)
+		return
+	}
+	w, err := wav.Create(rec.abs, wav.Format{SampleRate: SampleRate, Channels: 2}, r.cfg.BlockSize)
+	if err != nil {
+		rec.err = fmt.Errorf("create recording: %w", err)
+		return
+	}
+	rec.w = w
+	rec.tl = mix.NewTimeline(int(r.cfg.Window.Seconds()*SampleRate), w)
+	skew := int64(2 * SampleRate)
+	rec.streams = [2]*jitter.Stream{jitter.New(skew), jitter.New(skew)}
+}
+
+// Media decodes one RTP packet onto the call's timeline. It makes no
+// allocation once the call's codecs are known.
+func (r *Recorder) Media(c *calls.Call, from calls.Side, p *capture.Packet) {
+	rec, _ := c.Rec.(*recording)
+	if rec == nil || rec.w == nil || rec.err != nil {
+		return
+	}
+	if err := r.pkt.Unmarshal(p.Payload); err != nil {
+		r.stats.BadRTP++
+		return
+	}
+	h := &r.pkt.Header
+	if h.PayloadType >= 72 && h.PayloadType <= 76 {
+		return // RTCP multiplexed on the RTP port
+	}
+	cd := &rec.codec[from]
+	if int16(h.PayloadType) != cd.pt {
+		r.selectCodec(c, rec, from, h.PayloadType)
+	}
+	if cd.table == nil {
+		if cd.name != "CN" && cd.name != "TELEPHONE-EVENT" {
+			r.stats.Undecodable++
+		}
+		return // comfort noise, events, unknown codecs: the gap stays silent
+	}
+	arrival := int64(p.Time.Sub(c.Answer)) * SampleRate / int64(time.Second)
+	pos, ok := rec.streams[from].Place(h.SequenceNumber, h.Timestamp, h.SSRC, arrival)
+	if !ok {
+		return
+	}
+	if rec.source[from] == "" {
+		rec.source[from] = p.Src.String()
+	}
+	payload := r.pkt.Payload
+	for len(payload) > 0 {
+		n := cd.table.Decode(r.pcm, payload)
+		if err := rec.tl.Put(int(from), pos, r.pcm[:n]); err != nil {
+			rec.err = fmt.Errorf("write recording: %w", err)
+			r.log.Error("recording write failed", "id", c.ID, "err", err)
+			return
+		}
+		payload = payload[n:]
+		pos += int64(n)
+	}
+}
+
+func (r *Recorder) selectCodec(c *calls.Call, rec *recording, from calls.Side, pt uint8) {
+	cd := &rec.codec[from]
+	cd.pt = int16(pt)
+	cd.table = nil
+	name := ""
+	if f, ok := c.Format(from, pt); ok {
+		name = f.Encoding
+	} else {
+		switch pt {
+		case 0:
+			name = "PCMU"
+		case 8:
+			name = "PCMA"
+		case 13:
+			name = "CN"
+		default:
+			name = fmt.Sprintf("PT%d", pt)
+		}
+	}
+	cd.name = name
+	switch name {
+	case "PCMU":
+		cd.table = r.ulaw
+	case "PCMA":
+		cd.table = r.alaw
+	}
+	if name == "CN" || name == "TELEPHONE-EVENT" {
+		return
+	}
+	for _, have := range rec.codecs {
+		if have == name {
+			return
+		}
+	}
+	rec.codecs = append(rec.codecs, name)
+}
+
+// Ended finalises the call's recording, if any, and indexes the call.
+func (r *Recorder) Ended(c *calls.Call) {
+	entry := r.entry(c)
+	rec, _ := c.Rec.(*recording)
+	switch {
+	case c.Answer.IsZero():
+		entry.Reason = notAnsweredReason(c)
+		r.put(entry)
+		r.stats.NotRecorded++
+		return
+	case rec == nil:
+		entry.Reason = "internal error: no recording state"
+		r.put(entry)
+		return
+	case rec.skip:
+		r.stats.Skipped++
+		r.log.Info("call already in the index", "id", c.ID)
+		return
+	}
+	r.fillMedia(entry, c, rec)
+	if rec.err == nil {
+		rec.err = r.finish(c, rec, entry)
+	}
+	if rec.err != nil {
+		r.stats.Failed++
+		entry.Recorded = false
+		entry.Reason = "recording failed: " + rec.err.Error()
+		if rec.w != nil {
+			_ = rec.w.Close()
+			entry.File = rec.rel
+			entry.Incomplete = true
+		}
+		r.log.Error("recording failed", "id", c.ID, "err", rec.err)
+		r.put(entry)
+		return
+	}
+	r.stats.Recordings++
+	r.log.Info("recording finished", "id", c.ID, "file", entry.File, "duration_s", entry.DurationS, "codec", entry.Codec)
+}
+
+func (r *Recorder) finish(c *calls.Call, rec *recording, entry *index.Call) error {
+	end := int64(c.End.Sub(c.Answer)) * SampleRate / int64(time.Second)
+	if end < 0 {
+		end = 0
+	}
+	if err := rec.tl.Close(end); err != nil {
+		return fmt.Errorf("write recording: %w", err)
+	}
+	if err := rec.w.Finish(infoTags(entry, r.cfg.Software), nil); err != nil {
+		return fmt.Errorf("finish recording: %w", err)
+	}
+	sum, size, err := sign.Append(rec.w.File(), r.cfg.Key)
+	if err != nil {
+		return fmt.Errorf("sign recording: %w", err)
+	}
+	if err := rec.w.Close(); err != nil {
+		return fmt.Errorf("close recording: %w", err)
+	}
+	entry.Recorded = true
+	entry.File = rec.rel
+	entry.SHA256 = hex.EncodeToString(sum[:])
+	entry.Size = size
+	if err := r.cfg.Index.AddRecording(entry); err != nil {
+		return fmt.Errorf("index recording: %w", err)
+	}
+	r.indexed(entry)
+	return nil
+}
+
+func (r *Recorder) put(entry *index.Call) {
+	if err := r.cfg.Index.Put(entry); err != nil {
+		r.log.Error("index write failed", "id", entry.ID, "err", err)
+		return
+	}
+	r.indexed(entry)
+}
+
+func (r *Recorder) indexed(entry *index.Call) {
+	if r.cfg.OnIndexed != nil {
+		r.cfg.OnIndexed(entry)
+	}
+}
+
+func (r *Recorder) entry(c *calls.Call) *index.Call {
+	e := &index.Call{
+		ID:         c.ID,
+		CallID:     c.CallID,
+		Caller:     c.Caller.User,
+		CallerName: c.Caller.Display,
+		Callee:     c.Callee.User,
+		CalleeName: c.Callee.Display,
+		Dialed:     c.Dialed,
+		Start:      c.Start.UTC(),
+		Answer:     c.Answer.UTC(),
+		End:        c.End.UTC(),
+		EndReason:  c.EndReason,
+		Status:     c.Status,
+		Transport:  strings.ToLower(transportName(c.Transport)),
+		Flags:      append([]string(nil), c.Flags...),
+	}
+	if c.Answer.IsZero() {
+		e.Answer = time.Time{}
+	} else {
+		e.DurationS = c.End.Sub(c.Answer).Seconds()
+	}
+	if len(c.Media[calls.Caller]) > 0 {
+		e.CallerAddr = c.Media[calls.Caller][0].String()
+	}
+	if len(c.Media[calls.Callee]) > 0 {
+		e.CalleeAddr = c.Media[calls.Callee][0].String()
+	}
+	return e
+}
+
+func (r *Recorder) fillMedia(e *index.Call, c *calls.Call, rec *recording) {
+	e.Codec = strings.Join(rec.codecs, ",")
+	if e.Codec == "" {
+		e.Codec = offeredCodec(c)
+	}
+	var silent []string
+	for side := calls.Caller; side <= calls.Callee; side++ {
+		if c.Packets[side] == 0 {
+			silent = append(silent, side.String())
+		}
+		if rec.streams[side] == nil || !rec.streams[side].Started() {
+			continue
+		}
+		st := rec.streams[side].Stats()
+		e.Streams = append(e.Streams, index.StreamStats{
+			Side:        side.String(),
+			Source:      rec.source[side],
+			Packets:     st.Packets,
+			Lost:        st.Lost,
+			Duplicates:  st.Duplicates,
+			Late:        st.TooOld,
+			SSRCChanges: st.SSRCChanges,
+		})
+	}
+	switch len(silent) {
+	case 1:
+		e.OneWay = true
+		e.SilentSide = silent[0]
+	case 2:
+		e.SilentSide = "both"
+		e.Flags = append(e.Flags, "no-media")
+	}
+	for _, name := range rec.codecs {
+		if name != "PCMU" && name != "PCMA" {
+			e.Flags = append(e.Flags, "undecodable-codec:"+name)
+		}
+	}
+}
+
+// offeredCodec names the first codec of the answer (or the offer) when no
+// audio packet was decoded.
+func offeredCodec(c *calls.Call) string {
+	for _, side := range [2]calls.Side{calls.Callee, calls.Caller} {
+		for _, f := range c.Formats[side] {
+			if f.Encoding != "TELEPHONE-EVENT" && f.Encoding != "CN" {
+				return f.Encoding
+			}
+		}
+	}
+	return ""
+}
+
+func transportName(t capture.Transport) string {
+	switch t {
+	case capture.UDP:
+		return "udp"
+	case capture.TCP:
+		return "tcp"
+	}
+	return ""
+}
+
+// notAnsweredReason says, for the index, why a call has no recording.
+func notAnsweredReason(c *calls.Call) string {
+	status := ""
+	if c.Status >= 300 {
+		status = fmt.Sprintf(" (%d %s)", c.Status, c.StatusText)
+	}
+	switch c.EndReason {
+	case "cancelled":
+		return "not answered: cancelled by the caller" + status
+	case "rejected":
+		return "not answered: rejected" + status
+	case "no-final-response":
+		return "not answered: no final response to the INVITE"
+	case "evicted-table-full":
+		return "not answered: dropped from a full call table"
+	case "call-id-reused":
+		return "not answered: Call-ID reused by a new call"
+	case "bye-before-answer":
+		return "not answered: BYE before any answer was seen"
+	}
+	return "not answered: " + c.EndReason + status
+}
+
+func infoTags(e *index.Call, software string) []wav.InfoTag {
+	name := fmt.Sprintf("Call %s -> %s", partyLabel(e.Caller, e.CallerName), partyLabel(e.Callee, e.CalleeName))
+	return []wav.InfoTag{
+		{ID: "INAM", Value: name},
+		{ID: "IART", Value: partyLabel(e.Caller, e.CallerName)},
+		{ID: "ICRD", Value: e.Answer.Format(time.RFC3339)},
+		{ID: "ISFT", Value: software},
+		{ID: "ICMT", Value: fmt.Sprintf("id=%s; call-id=%s; caller=%s; callee=%s; dialed=%s; start=%s; answer=%s; end=%s; duration=%.3fs; codec=%s; channels=left:caller,right:callee",
+			e.ID, e.CallID, e.Caller, e.Callee, e.Dialed,
+			e.Start.Format(time.RFC3339Nano), e.Answer.Format(time.RFC3339Nano), e.End.Format(time.RFC3339Nano),
+			e.DurationS, e.Codec)},
+	}
+}
+
+func partyLabel(user, display string) string {
+	if display == "" {
+		return user
+	}
+	return fmt.Sprintf("%s <%s>", display, user)
+}
+
+// Errors of New.
+var (
+	ErrNoKey   = errors.New("recorder: no signing key")
+	ErrNoIndex = errors.New("recorder: no index")
+)
