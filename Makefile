@@ -1,0 +1,56 @@
+# spanrec — developer entry points. `make demo` and `make test` are the two
+# set-up commands of the README.
+GO       ?= go
+DATA     ?= var
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BUILD    := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+FUZZTIME ?= 10s
+
+.PHONY: all build demo test test-short vet fmt-check fuzz bench cross amd64 arm arm64 clean
+
+all: build
+
+build:
+	$(BUILD) -o bin/spanrec ./cmd/spanrec
+
+# Record the sample capture (a real sipp call) into ./var and show the result.
+demo: build
+	./bin/spanrec import --data $(DATA) testdata/sample_call.pcap
+	./bin/spanrec list --data $(DATA)
+	./bin/spanrec verify --data $(DATA) --all
+
+test: vet fmt-check
+	$(GO) test -count=1 ./...
+
+test-short:
+	$(GO) test -short ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Run every fuzz target briefly (FUZZTIME each).
+fuzz:
+	scripts/fuzz-all.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./firmware/...
+
+cross: amd64 arm arm64
+
+amd64:
+	GOOS=linux GOARCH=amd64 $(BUILD) -o bin/spanrec-linux-amd64 ./cmd/spanrec
+
+arm:
+	GOOS=linux GOARCH=arm GOARM=7 $(BUILD) -o bin/spanrec-linux-armv7 ./cmd/spanrec
+
+arm64:
+	GOOS=linux GOARCH=arm64 $(BUILD) -o bin/spanrec-linux-arm64 ./cmd/spanrec
+
+clean:
+	rm -rf bin

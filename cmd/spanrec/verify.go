@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"os"
+
+	"spanrec/firmware/engine"
+	"spanrec/firmware/index"
+	"spanrec/firmware/keys"
+	"spanrec/media/sign"
+)
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verify", "[FILE.wav...]", stderr)
+	data := fs.String("data", "", "data directory whose public key (and, with --all, index) to use (default ./var)")
+	pubFile := fs.String("pubkey", "", "public key file (PEM) to verify against")
+	all := fs.Bool("all", false, "verify every recording in the index and its hash chain")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *data != "" && *pubFile != "" {
+		fmt.Fprintln(stderr, "spanrec verify: give --data or --pubkey, not both")
+		return errUsage
+	}
+	if !*all && fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	dataDir := *data
+	if dataDir == "" {
+		dataDir = defaultDataDir
+	}
+	keyPath := *pubFile
+	if keyPath == "" {
+		keyPath = keys.PublicPath(dataDir)
+	}
+	pub, err := keys.LoadPublic(keyPath)
+	if err != nil {
+		return fmt.Errorf("public key: %w", err)
+	}
+	bad := 0
+	for _, path := range fs.Args() {
+		if err := sign.VerifyFile(path, pub); err != nil {
+			bad++
+			fmt.Fprintf(stdout, "%s: INVALID: %v\n", path, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: valid (signed by key %s)\n", path, keys.Fingerprint(pub))
+	}
+	if *all {
+		n, err := verifyAll(ctx, dataDir, pub, stdout)
+		if err != nil {
+			return err
+		}
+		bad += n
+	}
+	if bad > 0 {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func verifyAll(ctx context.Context, dataDir string, pub ed25519.PublicKey, stdout io.Writer) (int, error) {
+	if _, err := os.Stat(engine.IndexPath(dataDir)); err != nil {
+		return 0, fmt.Errorf("no index in %s: %w", dataDir, err)
+	}
+	ix, err := index.Open(engine.IndexPath(dataDir))
+	if err != nil {
+		return 0, err
+	}
+	defer ix.Close()
+	checked := 0
+	problems, err := ix.VerifyChainContext(ctx, dataDir, func(path string) error {
+		checked++
+		return sign.VerifyFile(path, pub)
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "INVALID: %s\n", p)
+	}
+	if len(problems) == 0 {
+		fmt.Fprintf(stdout, "index %s: %d recordings, every signature valid, hash chain intact\n", engine.IndexPath(dataDir), checked)
+		return 0, nil
+	}
+	fmt.Fprintf(stdout, "index %s: %d problems\n", engine.IndexPath(dataDir), len(problems))
+	return len(problems), nil
+}
