@@ -26,6 +26,10 @@ import (
 // SampleRate is the rate of every recording (G.711 narrowband).
 const SampleRate = 8000
 
+// DefaultBlockSize is the WAV write block: large sequential writes for
+// flash, small enough for a thousand concurrent calls.
+const DefaultBlockSize = 64 << 10
+
 // Index is what the recorder needs of the call index.
 type Index interface {
 	Put(c *index.Call) error
@@ -38,8 +42,8 @@ type Config struct {
 	DataDir   string
 	Key       ed25519.PrivateKey
 	Index     Index
-	BlockSize int           // WAV write block; default 256 KiB
-	Window    time.Duration // how far packets may be reordered; default 4 s
+	BlockSize int           // WAV write block; default 64 KiB
+	Window    time.Duration // how far packets may be reordered; default 2 s
 	Software  string        // written into each file's ISFT tag
 	Log       *slog.Logger
 	// OnIndexed, if set, is called with every call written to the index.
@@ -75,8 +79,13 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Index == nil {
 		return nil, ErrNoIndex
 	}
+	// Memory per active call is about BlockSize + Window*32 KB/s; the
+	// defaults keep 1,000 concurrent calls within ~130 MB.
 	if cfg.Window <= 0 {
-		cfg.Window = 4 * time.Second
+		cfg.Window = 2 * time.Second
+	}
+	if cfg.BlockSize <= 0 {
+		cfg.BlockSize = DefaultBlockSize
 	}
 	if cfg.Software == "" {
 		cfg.Software = "spanrec"
@@ -106,28 +115,47 @@ type codec struct {
 
 // recording is the per-call state, kept in calls.Call.Rec.
 type recording struct {
-	rel     string // file path relative to the data dir, with slashes
-	abs     string
-	w       *wav.Writer
-	tl      *mix.Timeline
-	streams [2]*jitter.Stream
-	source  [2]string
-	codec   [2]codec
-	codecs  []string // names of the codecs heard, in order
-	skip    bool     // already indexed by an earlier run
-	err     error
+	origin  time.Time // when this file's audio starts (answer, or a split)
+	part    int       // 0 for a call in one file; 1, 2, ... once split
+	id      string    // index ID of this file's entry
+	paused  bool
+	pauseAt int64 // timeline position where the running pause began
+	// muteFrom/muteTo is the last finished pause: late packets inside it
+	// stay silent.
+	muteFrom, muteTo int64
+	pauses           []index.Pause
+	cues             []wav.Cue
+	rel              string // file path relative to the data dir, with slashes
+	abs              string
+	w                *wav.Writer
+	tl               *mix.Timeline
+	streams          [2]*jitter.Stream
+	source           [2]string
+	codec            [2]codec
+	codecs           []string // names of the codecs heard, in order
+	skip             bool     // already indexed by an earlier run
+	err              error
 }
 
 // Answered opens the call's recording.
 func (r *Recorder) Answered(c *calls.Call) {
-	rec := &recording{codec: [2]codec{{pt: -1}, {pt: -1}}}
+	rec := &recording{id: c.ID, origin: c.Answer}
 	c.Rec = rec
 	if _, err := r.cfg.Index.Get(c.ID); err == nil {
 		rec.skip = true
 		return
 	}
-	day := c.Answer.UTC()
-	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), c.ID+".wav")
+	r.open(rec)
+}
+
+// open creates the recording's file and timeline for audio from rec.origin.
+func (r *Recorder) open(rec *recording) {
+	rec.codec = [2]codec{{pt: -1}, {pt: -1}}
+	rec.codecs = nil
+	rec.source = [2]string{}
+	rec.muteFrom, rec.muteTo = 0, 0
+	day := rec.origin.UTC()
+	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+".wav")
 	rec.abs = filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.rel))
 	if err := os.MkdirAll(filepath.Dir(rec.abs), 0o755); err != nil {
 		rec.err = fmt.Errorf("create recording directory: %w", err)
@@ -169,10 +197,13 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, p *capture.Packet) {
 		}
 		return // comfort noise, events, unknown codecs: the gap stays silent
 	}
-	arrival := int64(p.Time.Sub(c.Answer)) * SampleRate / int64(time.Second)
+	arrival := position(rec.origin, p.Time)
 	pos, ok := rec.streams[from].Place(h.SequenceNumber, h.Timestamp, h.SSRC, arrival)
-	if !ok {
-		return
+	if !ok || rec.paused {
+		return // paused: the span stays silent
+	}
+	if pos < rec.muteTo && pos+int64(len(r.pkt.Payload)) > rec.muteFrom {
+		return // a late packet from inside a finished pause
 	}
 	if rec.source[from] == "" {
 		rec.source[from] = p.Src.String()
@@ -227,10 +258,98 @@ func (r *Recorder) selectCodec(c *calls.Call, rec *recording, from calls.Side, p
 	rec.codecs = append(rec.codecs, name)
 }
 
+// position is the timeline position (samples) of t in a file starting at origin.
+func position(origin, t time.Time) int64 {
+	return int64(t.Sub(origin)) * SampleRate / int64(time.Second)
+}
+
+// Errors of Pause and Resume.
+var (
+	ErrNotRecording  = errors.New("recorder: call is not being recorded")
+	ErrAlreadyPaused = errors.New("recorder: recording is already paused")
+	ErrNotPaused     = errors.New("recorder: recording is not paused")
+)
+
+// Paused reports whether the call's recording is paused.
+func (r *Recorder) Paused(c *calls.Call) bool {
+	rec, _ := c.Rec.(*recording)
+	return rec != nil && rec.paused
+}
+
+// Pause stops recording c's audio from at on: the span is written as
+// silence, marked by a cue point and listed in the index with its source.
+func (r *Recorder) Pause(c *calls.Call, source string, at time.Time) error {
+	rec, _ := c.Rec.(*recording)
+	if rec == nil || rec.w == nil || rec.err != nil {
+		return ErrNotRecording
+	}
+	if rec.paused {
+		return ErrAlreadyPaused
+	}
+	pos := max(position(rec.origin, at), rec.tl.Committed())
+	rec.tl.Silence(pos, rec.tl.End())
+	rec.paused, rec.pauseAt = true, pos
+	rec.pauses = append(rec.pauses, index.Pause{Start: at.UTC(), Source: source})
+	rec.cues = append(rec.cues, wav.Cue{Frame: uint32(pos), Label: "pause (" + source + ")"})
+	r.log.Info("recording paused", "id", rec.id, "source", source)
+	return nil
+}
+
+// Resume ends c's pause at at.
+func (r *Recorder) Resume(c *calls.Call, source string, at time.Time) error {
+	rec, _ := c.Rec.(*recording)
+	if rec == nil || rec.w == nil || rec.err != nil {
+		return ErrNotRecording
+	}
+	if !rec.paused {
+		return ErrNotPaused
+	}
+	pos := max(position(rec.origin, at), rec.pauseAt)
+	rec.tl.Silence(rec.pauseAt, pos)
+	rec.muteFrom, rec.muteTo = rec.pauseAt, pos
+	rec.paused = false
+	rec.pauses[len(rec.pauses)-1].End = at.UTC()
+	rec.cues = append(rec.cues, wav.Cue{Frame: uint32(pos), Label: "resume (" + source + ")"})
+	r.log.Info("recording resumed", "id", rec.id, "source", source)
+	return nil
+}
+
+// Split finishes the current file of a long call at at and goes on in a
+// new one (part 2, 3, ...), so a call is never lost to a size limit.
+func (r *Recorder) Split(c *calls.Call, at time.Time) {
+	rec, _ := c.Rec.(*recording)
+	if rec == nil || rec.skip || rec.w == nil {
+		return
+	}
+	if rec.part == 0 {
+		rec.part = 1
+	}
+	paused, source := rec.paused, ""
+	if paused {
+		source = rec.pauses[len(rec.pauses)-1].Source
+	}
+	r.finishFile(c, rec, at, "split-max-duration")
+	rec.part++
+	rec.id = fmt.Sprintf("%s-p%d", c.ID, rec.part)
+	rec.origin = at
+	rec.err = nil
+	rec.w, rec.tl = nil, nil
+	rec.pauses, rec.cues = nil, nil
+	rec.paused = false
+	r.open(rec)
+	if paused && rec.w != nil {
+		_ = r.Pause(c, source, at) // the pause goes on in the next part
+	}
+}
+
 // Ended finalises the call's recording, if any, and indexes the call.
 func (r *Recorder) Ended(c *calls.Call) {
-	entry := r.entry(c)
 	rec, _ := c.Rec.(*recording)
+	if rec != nil && !c.Answer.IsZero() && !rec.skip {
+		r.finishFile(c, rec, c.End, c.EndReason)
+		return
+	}
+	entry := r.entry(c)
 	switch {
 	case c.Answer.IsZero():
 		entry.Reason = notAnsweredReason(c)
@@ -240,15 +359,28 @@ func (r *Recorder) Ended(c *calls.Call) {
 	case rec == nil:
 		entry.Reason = "internal error: no recording state"
 		r.put(entry)
-		return
-	case rec.skip:
+	default: // already in the index from an earlier run
 		r.stats.Skipped++
 		r.log.Info("call already in the index", "id", c.ID)
-		return
 	}
+}
+
+// finishFile closes the current file of rec at end and indexes it.
+func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endReason string) {
+	if rec.paused {
+		_ = r.Resume(c, "call-end", end)
+	}
+	entry := r.entry(c)
+	entry.ID = rec.id
+	entry.Part = rec.part
+	entry.Answer = rec.origin.UTC()
+	entry.End = end.UTC()
+	entry.DurationS = end.Sub(rec.origin).Seconds()
+	entry.EndReason = endReason
+	entry.Pauses = rec.pauses
 	r.fillMedia(entry, c, rec)
 	if rec.err == nil {
-		rec.err = r.finish(c, rec, entry)
+		rec.err = r.finish(rec, entry)
 	}
 	if rec.err != nil {
 		r.stats.Failed++
@@ -259,23 +391,20 @@ func (r *Recorder) Ended(c *calls.Call) {
 			entry.File = rec.rel
 			entry.Incomplete = true
 		}
-		r.log.Error("recording failed", "id", c.ID, "err", rec.err)
+		r.log.Error("recording failed", "id", rec.id, "err", rec.err)
 		r.put(entry)
 		return
 	}
 	r.stats.Recordings++
-	r.log.Info("recording finished", "id", c.ID, "file", entry.File, "duration_s", entry.DurationS, "codec", entry.Codec)
+	r.log.Info("recording finished", "id", rec.id, "file", entry.File, "duration_s", entry.DurationS, "codec", entry.Codec)
 }
 
-func (r *Recorder) finish(c *calls.Call, rec *recording, entry *index.Call) error {
-	end := int64(c.End.Sub(c.Answer)) * SampleRate / int64(time.Second)
-	if end < 0 {
-		end = 0
-	}
+func (r *Recorder) finish(rec *recording, entry *index.Call) error {
+	end := max(position(rec.origin, entry.End), 0)
 	if err := rec.tl.Close(end); err != nil {
 		return fmt.Errorf("write recording: %w", err)
 	}
-	if err := rec.w.Finish(infoTags(entry, r.cfg.Software), nil); err != nil {
+	if err := rec.w.Finish(infoTags(entry, r.cfg.Software), rec.cues); err != nil {
 		return fmt.Errorf("finish recording: %w", err)
 	}
 	sum, size, err := sign.Append(rec.w.File(), r.cfg.Key)
@@ -452,3 +581,11 @@ var (
 	ErrNoKey   = errors.New("recorder: no signing key")
 	ErrNoIndex = errors.New("recorder: no index")
 )
+
+// PartStart returns when the call's current file began (zero if none).
+func (r *Recorder) PartStart(c *calls.Call) time.Time {
+	if rec, _ := c.Rec.(*recording); rec != nil && rec.w != nil {
+		return rec.origin
+	}
+	return time.Time{}
+}

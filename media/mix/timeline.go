@@ -25,10 +25,9 @@ type Stats struct {
 // Timeline is a stereo ring buffer over an unbounded timeline.
 type Timeline struct {
 	window    int64
-	ring      [2][]int16
-	committed int64 // frames before this position were handed to the sink
-	end       int64 // frames before this position hold samples
-	out       []int16
+	ring      []int16 // interleaved frames: ring[2*i] left, ring[2*i+1] right
+	committed int64   // frames before this position were handed to the sink
+	end       int64   // frames before this position hold samples
 	sink      Sink
 	closed    bool
 	stats     Stats
@@ -42,8 +41,7 @@ func NewTimeline(window int, sink Sink) *Timeline {
 	}
 	return &Timeline{
 		window: int64(window),
-		ring:   [2][]int16{make([]int16, window), make([]int16, window)},
-		out:    make([]int16, 2*2048),
+		ring:   make([]int16, 2*window),
 		sink:   sink,
 	}
 }
@@ -71,12 +69,15 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 			return err
 		}
 	}
-	ring := t.ring[ch]
 	for len(samples) > 0 {
 		i := pos % t.window
-		c := copy(ring[i:], samples)
-		samples = samples[c:]
-		pos += int64(c)
+		n := min(int64(len(samples)), t.window-i)
+		dst := t.ring[2*i+int64(ch) : 2*(i+n)]
+		for j, v := range samples[:n] {
+			dst[2*j] = v
+		}
+		samples = samples[n:]
+		pos += n
 	}
 	if pos > t.end {
 		t.end = pos
@@ -93,19 +94,11 @@ func (t *Timeline) Flush(upTo int64) error {
 		if room := t.window - i; n > room {
 			n = room
 		}
-		if max := int64(len(t.out) / 2); n > max {
-			n = max
-		}
-		l, r := t.ring[Left][i:i+n], t.ring[Right][i:i+n]
-		out := t.out[:2*n]
-		for j := range l {
-			out[2*j], out[2*j+1] = l[j], r[j]
-		}
-		clear(l)
-		clear(r)
-		if err := t.sink.Write(out); err != nil {
+		frames := t.ring[2*i : 2*(i+n)]
+		if err := t.sink.Write(frames); err != nil {
 			return err
 		}
+		clear(frames)
 		t.committed += n
 		t.stats.Emitted += n
 	}
@@ -127,7 +120,7 @@ func (t *Timeline) Silence(from, to int64) int64 {
 	to = min(to, t.committed+t.window)
 	for p := from; p < to; p++ {
 		i := p % t.window
-		t.ring[Left][i], t.ring[Right][i] = 0, 0
+		t.ring[2*i], t.ring[2*i+1] = 0, 0
 	}
 	return missed
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"unsafe"
 )
 
 // Errors returned by the writer.
@@ -149,8 +150,13 @@ func (w *Writer) Write(interleaved []int16) error {
 	for len(interleaved) > 0 {
 		k := min((len(w.buf)-w.n)/2, len(interleaved))
 		dst := w.buf[w.n : w.n+2*k]
-		for i, s := range interleaved[:k] {
-			binary.LittleEndian.PutUint16(dst[2*i:], uint16(s))
+		if nativeLittleEndian {
+			// WAV samples are little-endian like the machine's: one copy.
+			copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(interleaved))), 2*k))
+		} else {
+			for i, s := range interleaved[:k] {
+				binary.LittleEndian.PutUint16(dst[2*i:], uint16(s))
+			}
 		}
 		w.n += 2 * k
 		w.data += 2 * int64(k)
@@ -163,6 +169,10 @@ func (w *Writer) Write(interleaved []int16) error {
 	}
 	return nil
 }
+
+// nativeLittleEndian tells whether int16 samples in memory are already in
+// WAV byte order (true on amd64, arm and arm64).
+var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // writeBlock writes the full buffer at its block-aligned offset.
 func (w *Writer) writeBlock() error {

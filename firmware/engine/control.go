@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"errors"
+	"sort"
+	"time"
+
+	"spanrec/firmware/calls"
+)
+
+// ErrNoSuchCall is returned when no active call has the given ID.
+var ErrNoSuchCall = errors.New("no such active call")
+
+// Calls returns the calls in the table, oldest first.
+func (e *Engine) Calls() []*calls.Call {
+	cs := e.tracker.Calls()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Start.Before(cs[j].Start) })
+	return cs
+}
+
+// Paused reports whether c's recording is paused.
+func (e *Engine) Paused(c *calls.Call) bool { return e.recorder.Paused(c) }
+
+// answered returns the answered calls matching id: "" or "all" for every
+// one, else the call whose index ID or SIP Call-ID is id.
+func (e *Engine) answered(id string) ([]*calls.Call, error) {
+	var out []*calls.Call
+	for _, c := range e.Calls() {
+		if c.State != calls.Answered {
+			continue
+		}
+		if id == "" || id == "all" || c.ID == id || c.CallID == id {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 && id != "" && id != "all" {
+		return nil, ErrNoSuchCall
+	}
+	return out, nil
+}
+
+// Pause pauses the recording of the call id ("all": every call) at at.
+// It returns how many recordings it paused; a call already paused is
+// left as it is.
+func (e *Engine) Pause(id, source string, at time.Time) (int, error) {
+	cs, err := e.answered(id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range cs {
+		if e.recorder.Pause(c, source, at) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Resume resumes the recording of the call id ("all": every call).
+func (e *Engine) Resume(id, source string, at time.Time) (int, error) {
+	cs, err := e.answered(id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range cs {
+		if e.recorder.Resume(c, source, at) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Tick runs the time-driven work at wall-clock time now (live capture):
+// timeouts of calls whose packets stopped, and the split of calls whose
+// current file is older than maxDuration (0: never split).
+func (e *Engine) Tick(now time.Time, maxDuration time.Duration) {
+	e.tracker.Expire(now)
+	if maxDuration <= 0 {
+		return
+	}
+	for _, c := range e.tracker.Calls() {
+		if c.State != calls.Answered {
+			continue
+		}
+		if start := e.recorder.PartStart(c); !start.IsZero() && now.Sub(start) >= maxDuration {
+			e.recorder.Split(c, now)
+		}
+	}
+}
