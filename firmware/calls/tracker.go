@@ -114,6 +114,13 @@ func NewTracker(cfg Config, h Handler, log *slog.Logger) *Tracker {
 	}
 }
 
+// SetConfig changes the limits and aliases; calls in progress keep their
+// media addresses, new calls and the next timeout checks use the new values.
+func (t *Tracker) SetConfig(cfg Config) {
+	cfg.defaults()
+	t.cfg = cfg
+}
+
 // Stats returns the counters.
 func (t *Tracker) Stats() Stats {
 	s := t.stats

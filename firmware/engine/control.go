@@ -74,17 +74,16 @@ func (e *Engine) Resume(id, source string, at time.Time) (int, error) {
 // Tick runs the time-driven work at wall-clock time now (live capture):
 // timeouts of calls whose packets stopped, and the split of calls whose
 // current file is older than maxDuration (0: never split).
+// Recordings are also flushed to disk every FlushInterval.
 func (e *Engine) Tick(now time.Time, maxDuration time.Duration) {
 	e.tracker.Expire(now)
-	if maxDuration <= 0 {
-		return
-	}
 	for _, c := range e.tracker.Calls() {
 		if c.State != calls.Answered {
 			continue
 		}
-		if start := e.recorder.PartStart(c); !start.IsZero() && now.Sub(start) >= maxDuration {
+		if start := e.recorder.PartStart(c); maxDuration > 0 && !start.IsZero() && now.Sub(start) >= maxDuration {
 			e.recorder.Split(c, now)
 		}
+		e.recorder.Flush(c, now, e.opts.FlushInterval)
 	}
 }

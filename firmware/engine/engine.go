@@ -27,6 +27,11 @@ type Options struct {
 	TCP      sipflow.TCPLimits
 	Software string
 	Log      *slog.Logger
+	// FlushInterval is how often open recordings are flushed to disk by
+	// Tick (live capture); default 1 s.
+	FlushInterval time.Duration
+	// BlockSize is the WAV write block (default recorder.DefaultBlockSize).
+	BlockSize int
 	// OnIndexed, if set, is called with every call written to the index.
 	OnIndexed func(c *index.Call)
 }
@@ -54,6 +59,9 @@ func Open(opts Options) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = time.Second
+	}
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -76,6 +84,7 @@ func Open(opts Options) (*Engine, error) {
 		Software:  opts.Software,
 		Log:       log,
 		OnIndexed: opts.OnIndexed,
+		BlockSize: opts.BlockSize,
 	})
 	if err != nil {
 		ix.Close()
@@ -103,6 +112,9 @@ func (e *Engine) ImportFile(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// SetCallsConfig applies new call-tracking limits (config reload).
+func (e *Engine) SetCallsConfig(cfg calls.Config) { e.tracker.SetConfig(cfg) }
 
 // Pipeline returns the frame pipeline (for live capture sources).
 func (e *Engine) Pipeline() *pipeline.Pipeline { return e.pipe }

@@ -2,14 +2,13 @@ package engine
 
 import (
 	"context"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 
 	"spanrec/firmware/index"
-	"spanrec/media/g711"
+	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )
 
@@ -74,13 +73,7 @@ func readRecording(t testing.TB, dataDir string, c *index.Call) *wav.Parsed {
 	return p
 }
 
-func channel(p *wav.Parsed, ch int) []float64 {
-	out := make([]float64, p.Frames())
-	for i := range out {
-		out[i] = float64(p.Samples[2*i+ch])
-	}
-	return out
-}
+func channel(p *wav.Parsed, ch int) []float64 { return audiotest.Channel(p, ch) }
 
 func decodeG711(t testing.TB, path string, alaw bool) []float64 {
 	t.Helper()
@@ -88,54 +81,11 @@ func decodeG711(t testing.TB, path string, alaw bool) []float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return decodeBytes(raw, alaw)
+	return audiotest.DecodeG711(raw, alaw)
 }
 
-func decodeBytes(raw []byte, alaw bool) []float64 {
-	table := g711.NewULaw()
-	if alaw {
-		table = g711.NewALaw()
-	}
-	pcm := make([]int16, len(raw))
-	table.Decode(pcm, raw)
-	out := make([]float64, len(pcm))
-	for i, s := range pcm {
-		out[i] = float64(s)
-	}
-	return out
-}
+func decodeBytes(raw []byte, alaw bool) []float64 { return audiotest.DecodeG711(raw, alaw) }
 
-// ncc is the normalised correlation of ref with x starting at lag.
-func ncc(x, ref []float64, lag int) float64 {
-	var xy, xx, yy float64
-	for i, y := range ref {
-		j := lag + i
-		if j < 0 {
-			continue
-		}
-		var v float64
-		if j < len(x) {
-			v = x[j]
-		}
-		xy += v * y
-		xx += v * v
-		yy += y * y
-	}
-	if xx == 0 || yy == 0 {
-		return 0
-	}
-	return xy / math.Sqrt(xx*yy)
-}
+func ncc(x, ref []float64, lag int) float64 { return audiotest.NCC(x, ref, lag) }
 
-// bestLag finds where ref sits in x (lags 0..maxLag), using its first two
-// seconds, and returns the lag and the correlation over all of ref there.
-func bestLag(x, ref []float64, maxLag int) (int, float64) {
-	probe := ref[:min(len(ref), 16000)]
-	best, bestC := 0, -2.0
-	for lag := 0; lag <= maxLag; lag++ {
-		if c := ncc(x, probe, lag); c > bestC {
-			best, bestC = lag, c
-		}
-	}
-	return best, ncc(x, ref, best)
-}
+func bestLag(x, ref []float64, maxLag int) (int, float64) { return audiotest.BestLag(x, ref, maxLag) }

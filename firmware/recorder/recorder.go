@@ -125,7 +125,8 @@ type recording struct {
 	muteFrom, muteTo int64
 	pauses           []index.Pause
 	cues             []wav.Cue
-	rel              string // file path relative to the data dir, with slashes
+	flushed          time.Time // last periodic flush
+	rel              string    // file path relative to the data dir, with slashes
 	abs              string
 	w                *wav.Writer
 	tl               *mix.Timeline
@@ -146,6 +147,45 @@ func (r *Recorder) Answered(c *calls.Call) {
 		return
 	}
 	r.open(rec)
+	r.putInProgress(c, rec)
+}
+
+// InProgress is the end reason of an index entry whose recording is still
+// being written; one found at start-up was cut short by a crash.
+const InProgress = "in-progress"
+
+// putInProgress indexes the file being written, so a crash leaves a trace
+// of which call it belongs to.
+func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
+	if rec.w == nil {
+		return
+	}
+	e := r.entry(c)
+	e.ID, e.Part, e.File = rec.id, rec.part, rec.rel
+	e.Answer, e.End = rec.origin.UTC(), time.Time{}
+	e.EndReason, e.Reason = InProgress, "recording in progress"
+	if err := r.cfg.Index.Put(e); err != nil {
+		r.log.Error("index write failed", "id", e.ID, "err", err)
+	}
+}
+
+// Flush writes what c's recording holds up to shortly before now to its
+// file and fsyncs it, when interval has passed since the last flush: after
+// a power cut the file keeps everything up to then.
+func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
+	rec, _ := c.Rec.(*recording)
+	if rec == nil || rec.w == nil || rec.err != nil || now.Sub(rec.flushed) < interval {
+		return
+	}
+	rec.flushed = now
+	// Keep the last half second in the ring for packets still in flight.
+	if err := rec.tl.Flush(position(rec.origin, now) - SampleRate/2); err != nil {
+		rec.err = fmt.Errorf("write recording: %w", err)
+		return
+	}
+	if err := rec.w.Flush(); err != nil {
+		rec.err = fmt.Errorf("flush recording: %w", err)
+	}
 }
 
 // open creates the recording's file and timeline for audio from rec.origin.
@@ -168,6 +208,7 @@ func (r *Recorder) open(rec *recording) {
 	}
 	rec.w = w
 	rec.tl = mix.NewTimeline(int(r.cfg.Window.Seconds()*SampleRate), w)
+	rec.flushed = rec.origin
 	skew := int64(2 * SampleRate)
 	rec.streams = [2]*jitter.Stream{jitter.New(skew), jitter.New(skew)}
 }
@@ -337,6 +378,7 @@ func (r *Recorder) Split(c *calls.Call, at time.Time) {
 	rec.pauses, rec.cues = nil, nil
 	rec.paused = false
 	r.open(rec)
+	r.putInProgress(c, rec)
 	if paused && rec.w != nil {
 		_ = r.Pause(c, source, at) // the pause goes on in the next part
 	}

@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
+	"spanrec/media/sign"
+	"spanrec/media/wav"
+)
+
+// RecoveryReport says what start-up recovery found.
+type RecoveryReport struct {
+	Repaired []string // IDs of recordings finished, signed and indexed as incomplete
+	Lost     []string // IDs whose file was gone (indexed as not recorded)
+	Failed   []string // files that could not be repaired (left in place)
+}
+
+// Recover finishes the recordings a crash or power cut interrupted: every
+// index entry still marked in progress, and every recording file that is
+// neither signed nor in the index. Each is cut to its last flushed frame,
+// given its metadata, signed and indexed as incomplete.
+func (e *Engine) Recover() (RecoveryReport, error) {
+	var rep RecoveryReport
+	var pending []*index.Call
+	known := map[string]bool{}
+	err := e.Index.List(func(c *index.Call) error {
+		if c.File != "" {
+			known[c.File] = true
+		}
+		if c.EndReason == recorder.InProgress {
+			pending = append(pending, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	for _, c := range pending {
+		abs := filepath.Join(e.opts.DataDir, filepath.FromSlash(c.File))
+		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+			c.EndReason = "power-loss"
+			c.Reason = "recording lost: its file was missing after a restart"
+			c.Incomplete = true
+			if err := e.Index.Put(c); err != nil {
+				return rep, err
+			}
+			rep.Lost = append(rep.Lost, c.ID)
+			continue
+		}
+		if err := e.repair(abs, c); err != nil {
+			e.log.Error("cannot repair recording", "id", c.ID, "file", c.File, "err", err)
+			rep.Failed = append(rep.Failed, c.File)
+			continue
+		}
+		rep.Repaired = append(rep.Repaired, c.ID)
+	}
+	// Files with no index entry at all (a crash between creating the file
+	// and indexing it).
+	root := filepath.Join(e.opts.DataDir, "recordings")
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".wav") {
+			return nil
+		}
+		rel, err := filepath.Rel(e.opts.DataDir, p)
+		if err != nil || known[filepath.ToSlash(rel)] {
+			return nil
+		}
+		if sign.VerifyFile(p, nil) == nil {
+			return nil // signed but unknown: verify --all reports it
+		}
+		info, _ := d.Info()
+		c := &index.Call{
+			ID:    strings.TrimSuffix(path.Base(filepath.ToSlash(rel)), ".wav"),
+			File:  filepath.ToSlash(rel),
+			Flags: []string{"recovered-without-index-entry"},
+		}
+		if info != nil {
+			c.Start = info.ModTime().UTC()
+			c.Answer = c.Start
+		}
+		if err := e.repair(p, c); err != nil {
+			e.log.Error("cannot repair recording", "file", rel, "err", err)
+			rep.Failed = append(rep.Failed, c.File)
+			return nil
+		}
+		rep.Repaired = append(rep.Repaired, c.ID)
+		return nil
+	})
+	if len(rep.Repaired)+len(rep.Lost)+len(rep.Failed) > 0 {
+		e.log.Warn("recovered interrupted recordings", "repaired", len(rep.Repaired), "lost", len(rep.Lost), "failed", len(rep.Failed))
+	}
+	return rep, err
+}
+
+// repair finishes, signs and indexes one interrupted recording.
+func (e *Engine) repair(abs string, c *index.Call) error {
+	w, err := wav.Reopen(abs, 0)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	dur := time.Duration(w.Frames()) * time.Second / recorder.SampleRate
+	if !c.Answer.IsZero() && c.Start.IsZero() {
+		c.Start = c.Answer
+	}
+	if c.Answer.IsZero() {
+		c.Answer = c.Start
+	}
+	c.End = c.Answer.Add(dur)
+	c.DurationS = dur.Seconds()
+	c.EndReason = "power-loss"
+	c.Reason = ""
+	c.Incomplete = true
+	tags := []wav.InfoTag{
+		{ID: "INAM", Value: fmt.Sprintf("Call %s -> %s (incomplete)", c.Caller, c.Callee)},
+		{ID: "ISFT", Value: e.opts.Software},
+		{ID: "ICMT", Value: fmt.Sprintf("id=%s; call-id=%s; incomplete: recovered after a restart; answer=%s; duration=%.3fs",
+			c.ID, c.CallID, c.Answer.Format(time.RFC3339Nano), c.DurationS)},
+	}
+	if err := w.Finish(tags, nil); err != nil {
+		return err
+	}
+	sum, size, err := sign.Append(w.File(), e.Key)
+	if err != nil {
+		return err
+	}
+	c.SHA256 = hex.EncodeToString(sum[:])
+	c.Size = size
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if err := e.Index.AddRecording(c); err != nil {
+		return err
+	}
+	e.log.Info("repaired interrupted recording", "id", c.ID, "file", c.File, "duration_s", c.DurationS)
+	return nil
+}

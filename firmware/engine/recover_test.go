@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"spanrec/firmware/index"
+	"spanrec/firmware/simcall"
+)
+
+// TestRecoverAfterCrash cuts the power in the middle of a call: the file
+// keeps what was flushed, and the next start finishes, signs and indexes it
+// as incomplete.
+func TestRecoverAfterCrash(t *testing.T) {
+	callerAudio, calleeAudio := testAudio(t, false)
+	r := simcall.Generate(simcall.Call{CallerAudio: callerAudio, CalleeAudio: calleeAudio,
+		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
+	data := t.TempDir()
+	e, err := Open(Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashAt := r.Answer.Add(5 * time.Second)
+	var lastTick time.Time
+	cut := *r
+	cut.Packets = nil
+	for _, p := range r.Packets {
+		if p.Time.Before(crashAt) {
+			cut.Packets = append(cut.Packets, p)
+		}
+	}
+	feed(t, e, &cut, func(now time.Time) {
+		if now.Sub(lastTick) >= time.Second {
+			lastTick = now
+			e.Tick(now, 0)
+		}
+	})
+	// Power cut: nothing is finalised; only the index file is released.
+	if err := e.Index.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []*index.Call
+	e2, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e2.Recover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Repaired) != 1 || len(rep.Lost)+len(rep.Failed) != 0 {
+		t.Fatalf("recovery: %+v", rep)
+	}
+	c, err := e2.Index.Get(rep.Repaired[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Recorded || !c.Incomplete || c.EndReason != "power-loss" || c.Caller != "1001" {
+		t.Fatalf("repaired entry: %+v", c)
+	}
+	// Everything up to the last flush (at most ~1.5 s before the cut) is there.
+	want := crashAt.Sub(r.Answer).Seconds()
+	if c.DurationS > want || c.DurationS < want-1.6 {
+		t.Errorf("recovered %.2fs of %.2fs", c.DurationS, want)
+	}
+	p := readRecording(t, data, c)
+	if math.Abs(float64(p.Frames())/8000-c.DurationS) > 0.01 {
+		t.Errorf("file holds %.2fs, index says %.2fs", float64(p.Frames())/8000, c.DurationS)
+	}
+	corr := ncc(channel(p, 0), decodeBytes(callerAudio[:int(c.DurationS*8000)-400], false), 40)
+	if corr < 0.95 {
+		t.Errorf("recovered caller audio correlation %.3f", corr)
+	}
+	if err := e2.Close("test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyChain(t, data); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second start finds nothing left to do.
+	e3, err := Open(Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e3.Close("test")
+	if rep, _ := e3.Recover(); len(rep.Repaired)+len(rep.Lost)+len(rep.Failed) != 0 {
+		t.Fatalf("second recovery: %+v", rep)
+	}
+}
+
+func TestRecoverFileWithoutIndexEntry(t *testing.T) {
+	data := t.TempDir()
+	e, err := Open(Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(data, "recordings", "2026", "11", "25")
+	os.MkdirAll(dir, 0o755)
+	// A WAV header and 1 s of stereo samples, never finished.
+	hdr := []byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\x40\x1f\x00\x00\x00\x7d\x00\x00\x04\x00\x10\x00data\x00\x00\x00\x00")
+	body := make([]byte, 8000*4+3) // a torn last frame
+	for i := range body {
+		body[i] = byte(i)
+	}
+	os.WriteFile(filepath.Join(dir, "20261125T090000Z-deadbeef.wav"), append(hdr, body...), 0o644)
+	rep, err := e.Recover()
+	if err != nil || len(rep.Repaired) != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	c, err := e.Index.Get("20261125T090000Z-deadbeef")
+	if err != nil || !c.Incomplete || c.DurationS != 1 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	e.Close("test")
+	if err := verifyChain(t, data); err != nil {
+		t.Fatal(err)
+	}
+}

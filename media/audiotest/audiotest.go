@@ -1,0 +1,72 @@
+// Package audiotest compares recorded audio with reference audio in tests:
+// normalised cross-correlation, and finding where a reference sits in a
+// longer recording.
+package audiotest
+
+import (
+	"math"
+
+	"spanrec/media/g711"
+	"spanrec/media/wav"
+)
+
+// Channel returns one channel of an interleaved recording as float64.
+func Channel(p *wav.Parsed, ch int) []float64 {
+	out := make([]float64, p.Frames())
+	for i := range out {
+		out[i] = float64(p.Samples[p.Channels*i+ch])
+	}
+	return out
+}
+
+// DecodeG711 decodes G.711 bytes (A-law when alaw) to float64 samples.
+func DecodeG711(raw []byte, alaw bool) []float64 {
+	table := g711.NewULaw()
+	if alaw {
+		table = g711.NewALaw()
+	}
+	pcm := make([]int16, len(raw))
+	table.Decode(pcm, raw)
+	out := make([]float64, len(pcm))
+	for i, s := range pcm {
+		out[i] = float64(s)
+	}
+	return out
+}
+
+// NCC is the normalised correlation of ref with x starting at lag: 1 for
+// the same signal at any level, about 0 for unrelated ones.
+func NCC(x, ref []float64, lag int) float64 {
+	var xy, xx, yy float64
+	for i, y := range ref {
+		j := lag + i
+		if j < 0 {
+			continue
+		}
+		var v float64
+		if j < len(x) {
+			v = x[j]
+		}
+		xy += v * y
+		xx += v * v
+		yy += y * y
+	}
+	if xx == 0 || yy == 0 {
+		return 0
+	}
+	return xy / math.Sqrt(xx*yy)
+}
+
+// BestLag finds where ref sits in x (lags 0..maxLag), probing with its
+// first two seconds, and returns the lag and the correlation over all of
+// ref there.
+func BestLag(x, ref []float64, maxLag int) (int, float64) {
+	probe := ref[:min(len(ref), 16000)]
+	best, bestC := 0, -2.0
+	for lag := 0; lag <= maxLag; lag++ {
+		if c := NCC(x, probe, lag); c > bestC {
+			best, bestC = lag, c
+		}
+	}
+	return best, NCC(x, ref, best)
+}
