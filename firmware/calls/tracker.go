@@ -24,6 +24,8 @@ type Handler interface {
 	Media(c *Call, from Side, p *capture.Packet)
 	// Ended is called once for every call, answered or not, when it ends.
 	Ended(c *Call)
+	// DTMF is called for a digit signalled in SIP (INFO) during the call.
+	DTMF(c *Call, from Side, digit byte, at time.Time)
 }
 
 // Config bounds the Tracker. Zero fields take the defaults.
@@ -281,9 +283,51 @@ func (t *Tracker) request(c *Call, m *sipflow.Message) {
 			c.flag("answer-inferred-from-ack")
 			t.answer(c, m.To.Tag, m.Time)
 		}
-	default: // re-INVITE, UPDATE, PRACK, INFO
+	case "INFO":
+		if d, ok := infoDigit(m); ok && c.State == Answered {
+			t.h.DTMF(c, from, d, m.Time)
+		}
+	default: // re-INVITE, UPDATE, PRACK
 		t.applySDP(c, from, m)
 	}
+}
+
+// infoDigit reads the digit of a SIP INFO carrying DTMF:
+// application/dtmf-relay ("Signal=5") or application/dtmf ("5").
+func infoDigit(m *sipflow.Message) (byte, bool) {
+	body := strings.TrimSpace(string(m.Body))
+	switch strings.ToLower(m.ContentType) {
+	case "application/dtmf-relay":
+		for _, line := range strings.Split(body, "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
+				return digitByte(strings.TrimSpace(v))
+			}
+		}
+	case "application/dtmf":
+		return digitByte(body)
+	}
+	return 0, false
+}
+
+func digitByte(v string) (byte, bool) {
+	if len(v) != 1 {
+		switch v {
+		case "10":
+			return '*', true
+		case "11":
+			return '#', true
+		}
+		return 0, false
+	}
+	c := v[0]
+	switch {
+	case c >= '0' && c <= '9', c == '*', c == '#':
+		return c, true
+	case c >= 'A' && c <= 'D', c >= 'a' && c <= 'd':
+		return c &^ 0x20, true
+	}
+	return 0, false
 }
 
 func (t *Tracker) response(c *Call, m *sipflow.Message) {

@@ -14,6 +14,7 @@ type events struct {
 	answered []*Call
 	ended    []*Call
 	media    map[Side]int
+	digits   []byte
 }
 
 func (e *events) Answered(c *Call) { e.answered = append(e.answered, c) }
@@ -24,6 +25,9 @@ func (e *events) Media(c *Call, from Side, p *capture.Packet) {
 	e.media[from]++
 }
 func (e *events) Ended(c *Call) { e.ended = append(e.ended, c) }
+func (e *events) DTMF(c *Call, from Side, d byte, at time.Time) {
+	e.digits = append(e.digits, d)
+}
 
 var (
 	t0        = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)

@@ -15,6 +15,7 @@ import (
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/index"
+	"spanrec/media/dtmf"
 	"spanrec/media/g711"
 	"spanrec/media/jitter"
 	"spanrec/media/mix"
@@ -48,6 +49,13 @@ type Config struct {
 	Log       *slog.Logger
 	// OnIndexed, if set, is called with every call written to the index.
 	OnIndexed func(c *index.Call)
+	// FeatureCode toggles pause/resume when dialled during a call (RFC 4733,
+	// SIP INFO or in-band). Default "*1"; "off" disables it.
+	FeatureCode string
+	// KeepInbandDTMF keeps in-band DTMF tones in recordings; by default
+	// they are cut out (written as silence), so card digits never reach a
+	// file.
+	KeepInbandDTMF bool
 }
 
 // Stats counts the recorder's work.
@@ -67,6 +75,8 @@ type Recorder struct {
 	ulaw  *g711.Table
 	alaw  *g711.Table
 	pkt   rtp.Packet
+	event rtp.TelephoneEvent
+	tones *dtmf.ToneDetector
 	pcm   []int16
 	stats Stats
 }
@@ -90,16 +100,23 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Software == "" {
 		cfg.Software = "spanrec"
 	}
+	switch cfg.FeatureCode {
+	case "":
+		cfg.FeatureCode = "*1"
+	case "off":
+		cfg.FeatureCode = ""
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Recorder{
-		cfg:  cfg,
-		log:  log,
-		ulaw: g711.NewULaw(),
-		alaw: g711.NewALaw(),
-		pcm:  make([]int16, 4096),
+		cfg:   cfg,
+		log:   log,
+		ulaw:  g711.NewULaw(),
+		alaw:  g711.NewALaw(),
+		pcm:   make([]int16, 4096),
+		tones: dtmf.NewToneDetector(SampleRate),
 	}, nil
 }
 
@@ -134,8 +151,14 @@ type recording struct {
 	source           [2]string
 	codec            [2]codec
 	codecs           []string // names of the codecs heard, in order
-	skip             bool     // already indexed by an earlier run
-	err              error
+	// DTMF per side: the feature-code matcher, the RTP timestamp of the
+	// last telephone-event seen, and whether an in-band tone is sounding.
+	code      [2]*dtmf.CodeMatcher
+	eventTS   [2]uint32
+	eventSeen [2]bool
+	toneOn    [2]bool
+	skip      bool // already indexed by an earlier run
+	err       error
 }
 
 // Answered opens the call's recording.
@@ -192,6 +215,9 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 func (r *Recorder) open(rec *recording) {
 	rec.codec = [2]codec{{pt: -1}, {pt: -1}}
 	rec.codecs = nil
+	if r.cfg.FeatureCode != "" && rec.code[0] == nil {
+		rec.code = [2]*dtmf.CodeMatcher{dtmf.NewCodeMatcher(r.cfg.FeatureCode, 0), dtmf.NewCodeMatcher(r.cfg.FeatureCode, 0)}
+	}
 	rec.source = [2]string{}
 	rec.muteFrom, rec.muteTo = 0, 0
 	day := rec.origin.UTC()
@@ -233,18 +259,25 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, p *capture.Packet) {
 		r.selectCodec(c, rec, from, h.PayloadType)
 	}
 	if cd.table == nil {
-		if cd.name != "CN" && cd.name != "TELEPHONE-EVENT" {
+		switch cd.name {
+		case "TELEPHONE-EVENT":
+			r.telephoneEvent(c, rec, from, p.Time)
+		case "CN":
+		default:
 			r.stats.Undecodable++
 		}
 		return // comfort noise, events, unknown codecs: the gap stays silent
 	}
 	arrival := position(rec.origin, p.Time)
 	pos, ok := rec.streams[from].Place(h.SequenceNumber, h.Timestamp, h.SSRC, arrival)
-	if !ok || rec.paused {
-		return // paused: the span stays silent
+	if !ok {
+		return
 	}
-	if pos < rec.muteTo && pos+int64(len(r.pkt.Payload)) > rec.muteFrom {
-		return // a late packet from inside a finished pause
+	// Paused, or a late packet from inside a finished pause: the span stays
+	// silent; the audio is still searched for the in-band code to resume.
+	muted := rec.paused || pos < rec.muteTo && pos+int64(len(r.pkt.Payload)) > rec.muteFrom
+	if muted && r.cfg.KeepInbandDTMF {
+		return
 	}
 	if rec.source[from] == "" {
 		rec.source[from] = p.Src.String()
@@ -252,10 +285,13 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, p *capture.Packet) {
 	payload := r.pkt.Payload
 	for len(payload) > 0 {
 		n := cd.table.Decode(r.pcm, payload)
-		if err := rec.tl.Put(int(from), pos, r.pcm[:n]); err != nil {
-			rec.err = fmt.Errorf("write recording: %w", err)
-			r.log.Error("recording write failed", "id", c.ID, "err", err)
-			return
+		tone := !r.cfg.KeepInbandDTMF && r.inbandTone(c, rec, from, r.pcm[:n], pos, p.Time)
+		if !tone && !muted {
+			if err := rec.tl.Put(int(from), pos, r.pcm[:n]); err != nil {
+				rec.err = fmt.Errorf("write recording: %w", err)
+				r.log.Error("recording write failed", "id", c.ID, "err", err)
+				return
+			}
 		}
 		payload = payload[n:]
 		pos += int64(n)
@@ -297,6 +333,80 @@ func (r *Recorder) selectCodec(c *calls.Call, rec *recording, from calls.Side, p
 		}
 	}
 	rec.codecs = append(rec.codecs, name)
+}
+
+// telephoneEvent handles an RFC 4733 packet: a new event (a new RTP
+// timestamp) is a digit.
+func (r *Recorder) telephoneEvent(c *calls.Call, rec *recording, from calls.Side, at time.Time) {
+	if r.event.Unmarshal(r.pkt.Payload) != nil {
+		return
+	}
+	ts := r.pkt.Header.Timestamp
+	if rec.eventSeen[from] && rec.eventTS[from] == ts {
+		return // the same event, continued or its end packets
+	}
+	rec.eventSeen[from], rec.eventTS[from] = true, ts
+	if d := eventDigit(r.event.Event); d != 0 {
+		r.digit(c, rec, from, d, at)
+	}
+}
+
+func eventDigit(e uint8) byte {
+	switch {
+	case e <= 9:
+		return '0' + e
+	case e == 10:
+		return '*'
+	case e == 11:
+		return '#'
+	case e >= 12 && e <= 15:
+		return 'A' + e - 12
+	}
+	return 0
+}
+
+// inbandTone reports whether frame (at pos) is a DTMF tone; the tone's
+// onset counts as a digit, and the frame before it is silenced too (it may
+// hold the tone's first milliseconds).
+func (r *Recorder) inbandTone(c *calls.Call, rec *recording, from calls.Side, frame []int16, pos int64, at time.Time) bool {
+	d := r.tones.Detect(frame)
+	if d == 0 {
+		rec.toneOn[from] = false
+		return false
+	}
+	if !rec.toneOn[from] {
+		rec.toneOn[from] = true
+		rec.tl.SilenceChannel(int(from), pos-int64(len(frame)), pos)
+		r.digit(c, rec, from, d, at)
+	}
+	return true
+}
+
+// DTMF implements calls.Handler: a digit signalled by SIP INFO.
+func (r *Recorder) DTMF(c *calls.Call, from calls.Side, d byte, at time.Time) {
+	rec, _ := c.Rec.(*recording)
+	if rec == nil || rec.w == nil {
+		return
+	}
+	r.digit(c, rec, from, d, at)
+}
+
+// digit feeds the feature-code matcher: a complete code toggles the pause,
+// which starts where the code's first digit began.
+func (r *Recorder) digit(c *calls.Call, rec *recording, from calls.Side, d byte, at time.Time) {
+	m := rec.code[from]
+	if m == nil {
+		return
+	}
+	done, start := m.Digit(d, at)
+	if !done {
+		return
+	}
+	if rec.paused {
+		_ = r.Resume(c, "dtmf", at)
+	} else {
+		_ = r.Pause(c, "dtmf", start)
+	}
 }
 
 // position is the timeline position (samples) of t in a file starting at origin.

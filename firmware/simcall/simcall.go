@@ -3,6 +3,7 @@ package simcall
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand"
 	"net/netip"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
+	"spanrec/media/g711"
 )
 
 // Call describes one call to generate. Zero fields take defaults.
@@ -38,6 +40,34 @@ type Call struct {
 	HoldAt, HoldFor time.Duration // after the answer: caller puts the call on hold (no RTP) for HoldFor
 	OnlyCallerMedia bool          // the mirror misses the callee's RTP
 	SSRC            uint32        // default 0xCA110000 for both directions, as sipp does
+	DTMF            []Press       // digits the caller dials during the call
+}
+
+// DTMFMode is how a dialled digit travels.
+type DTMFMode int
+
+// DTMF transports.
+const (
+	RFC4733 DTMFMode = iota // telephone-event packets in the caller's RTP stream (same SSRC)
+	SIPInfo                 // SIP INFO with application/dtmf-relay
+	Inband                  // tones in the audio
+)
+
+// Press is a sequence of digits dialled At after the answer, each lasting
+// 100 ms with 60 ms between digits.
+type Press struct {
+	At     time.Duration
+	Digits string
+	Mode   DTMFMode
+}
+
+// DigitTimes returns when each digit of the press starts.
+func (p Press) DigitTimes(answer time.Time) []time.Time {
+	var out []time.Time
+	for i := range p.Digits {
+		out = append(out, answer.Add(p.At+time.Duration(i)*160*time.Millisecond))
+	}
+	return out
 }
 
 // Impairments apply to RTP packets only (SIP stays intact).
@@ -153,6 +183,10 @@ func (c *Call) transport() string {
 }
 
 func (c *Call) request(method string, cseq int, cseqMethod string, toTag bool, body string, fromCaller bool) string {
+	return c.requestTyped(method, cseq, cseqMethod, toTag, body, "application/sdp", fromCaller)
+}
+
+func (c *Call) requestTyped(method string, cseq int, cseqMethod string, toTag bool, body, contentType string, fromCaller bool) string {
 	src, dst := c.CallerSIP, c.CalleeSIP
 	fromUser, toUser := c.CallerNum, c.CalleeNum
 	fromTag, toTagV := "caller-tag-1", "callee-tag-1"
@@ -172,7 +206,7 @@ func (c *Call) request(method string, cseq int, cseqMethod string, toTag bool, b
 	b.WriteString(to + "\r\n")
 	fmt.Fprintf(&b, "Call-ID: %s\r\nCSeq: %d %s\r\n", c.CallID, cseq, cseqMethod)
 	fmt.Fprintf(&b, "Contact: <sip:%s@%s:%d;transport=%s>\r\nMax-Forwards: 70\r\n", fromUser, hostOf(src), src.Port(), strings.ToLower(c.transport()))
-	return finish(&b, body)
+	return finishTyped(&b, body, contentType)
 }
 
 func (c *Call) response(code int, reason string, req string, body string) string {
@@ -197,8 +231,12 @@ func (c *Call) response(code int, reason string, req string, body string) string
 }
 
 func finish(b *strings.Builder, body string) string {
+	return finishTyped(b, body, "application/sdp")
+}
+
+func finishTyped(b *strings.Builder, body, contentType string) string {
 	if body != "" {
-		b.WriteString("Content-Type: application/sdp\r\n")
+		b.WriteString("Content-Type: " + contentType + "\r\n")
 	}
 	fmt.Fprintf(b, "Content-Length: %d\r\n\r\n%s", len(body), body)
 	return b.String()
@@ -282,6 +320,18 @@ func Generate(c Call, o Options) *Result {
 				}
 			}
 		}
+		callerPkts = c.dtmf(callerPkts, answerAt)
+		for i, p := range c.DTMF {
+			if p.Mode != SIPInfo {
+				continue
+			}
+			for j, at := range p.DigitTimes(answerAt) {
+				cseq := 100 + 10*i + j
+				info := c.requestTyped("INFO", cseq, "INFO", true, fmt.Sprintf("Signal=%c\r\nDuration=100\r\n", p.Digits[j]), "application/dtmf-relay", true)
+				msgs = append(msgs, sipMsg{at, true, info})
+				msgs = append(msgs, sipMsg{at.Add(5 * time.Millisecond), false, c.response(200, "OK", info, "")})
+			}
+		}
 		r.CallerFrames, r.CalleeFrames = len(callerPkts), len(calleePkts)
 		if len(callerPkts) > 0 {
 			r.CallerFirst = callerPkts[0].Time
@@ -312,6 +362,90 @@ func Generate(c Call, o Options) *Result {
 	r.Packets = append(r.Packets, rtp...)
 	sort.SliceStable(r.Packets, func(i, j int) bool { return r.Packets[i].Time.Before(r.Packets[j].Time) })
 	return r
+}
+
+// dtmf puts RFC 4733 events or in-band tones for the caller's presses into
+// its RTP stream.
+func (c *Call) dtmf(pkts []Packet, answer time.Time) []Packet {
+	for _, press := range c.DTMF {
+		for j, start := range press.DigitTimes(answer) {
+			end := start.Add(100 * time.Millisecond)
+			digit := press.Digits[j]
+			var evTS uint32
+			first := true
+			var last = -1
+			for i := range pkts {
+				p := &pkts[i]
+				if p.Time.Before(start) || !p.Time.Before(end) {
+					continue
+				}
+				switch press.Mode {
+				case RFC4733:
+					hdr := append([]byte(nil), p.Payload[:12]...)
+					if first {
+						evTS = binary.BigEndian.Uint32(hdr[4:])
+						hdr[1] = 101 | 0x80 // marker on the first packet of the event
+						first = false
+					} else {
+						hdr[1] = 101
+					}
+					binary.BigEndian.PutUint32(hdr[4:], evTS)
+					dur := uint16(p.Time.Sub(start)/time.Millisecond*8 + 160)
+					ev := []byte{eventCode(digit), 10, byte(dur >> 8), byte(dur)}
+					p.Payload = append(hdr, ev...)
+					last = i
+				case Inband:
+					pcm := toneSamples(digit, len(p.Payload)-12, int(p.Time.Sub(start)/time.Millisecond*8))
+					enc := make([]byte, len(pcm))
+					if c.PT == 8 {
+						g711.EncodeALaw(enc, pcm)
+					} else {
+						g711.EncodeULaw(enc, pcm)
+					}
+					p.Payload = append(append([]byte(nil), p.Payload[:12]...), enc...)
+				}
+			}
+			if last >= 0 {
+				pkts[last].Payload[13] |= 0x80 // E bit
+				// The end packet is sent three times.
+				for k := 1; k <= 2; k++ {
+					d := pkts[last]
+					d.Payload = append([]byte(nil), d.Payload...)
+					d.Time = d.Time.Add(time.Duration(k) * time.Millisecond)
+					pkts = append(pkts, d)
+				}
+			}
+		}
+	}
+	sort.SliceStable(pkts, func(i, j int) bool { return pkts[i].Time.Before(pkts[j].Time) })
+	return pkts
+}
+
+func eventCode(d byte) byte {
+	switch {
+	case d >= '0' && d <= '9':
+		return d - '0'
+	case d == '*':
+		return 10
+	case d == '#':
+		return 11
+	}
+	return 12 + d - 'A'
+}
+
+// toneSamples synthesises a DTMF digit's two tones (-6 dBFS each).
+func toneSamples(d byte, n, phase int) []int16 {
+	rows := [4]float64{697, 770, 852, 941}
+	cols := [4]float64{1209, 1336, 1477, 1633}
+	keys := "123A456B789C*0#D"
+	k := strings.IndexByte(keys, d)
+	lo, hi := rows[k/4], cols[k%4]
+	out := make([]int16, n)
+	for i := range out {
+		t := float64(i+phase) / 8000
+		out[i] = int16(8000 * (math.Sin(2*math.Pi*lo*t) + math.Sin(2*math.Pi*hi*t)))
+	}
+	return out
 }
 
 type move struct {

@@ -125,6 +125,16 @@ func (t *Timeline) Silence(from, to int64) int64 {
 	return missed
 }
 
+// SilenceChannel clears one channel over [from, to) where still in the
+// ring (an in-band tone cut out of one side).
+func (t *Timeline) SilenceChannel(ch int, from, to int64) {
+	from = max(from, t.committed)
+	to = min(to, t.committed+t.window)
+	for p := from; p < to; p++ {
+		t.ring[2*(p%t.window)+int64(ch)] = 0
+	}
+}
+
 // Committed returns the position up to which frames were handed on.
 func (t *Timeline) Committed() int64 { return t.committed }
 
