@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -169,6 +170,26 @@ func TestGeneratedCalls(t *testing.T) {
 					t.Errorf("codec %q", c.Codec)
 				}
 				checkAudio(t, data, c, res[0], alawCaller, alawCallee, true, 0.99)
+			}},
+		{name: "undecodable-codec-kept-as-raw-rtp", calls: with(func(c *simcall.Call) { c.PT = 18 }),
+			check: func(t *testing.T, data string, got []*index.Call, res []*simcall.Result) {
+				c := one(t, got)
+				if !c.Recorded || c.Codec != "G729" || c.RawRTP == "" || !slices.Contains(c.Flags, "undecodable-codec:G729") {
+					t.Fatalf("G.729 call: %+v", c)
+				}
+				src, err := capture.OpenFile(filepath.Join(data, c.RawRTP))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer src.Close()
+				var f capture.Frame
+				n := 0
+				for src.ReadFrame(&f) == nil {
+					n++
+				}
+				if want := res[0].CallerFrames + res[0].CalleeFrames; n != want {
+					t.Errorf("raw RTP capture holds %d packets, the call had %d", n, want)
+				}
 			}},
 		{name: "loss-reorder-duplicates", calls: []simcall.Call{base},
 			opts: simcall.Options{Impair: simcall.Impairments{Loss: 0.05, Duplicate: 0.05, Reorder: 0.05, Seed: 7}},

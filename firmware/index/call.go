@@ -109,6 +109,9 @@ type Call struct {
 	CalleeAddr string `json:"callee_media,omitempty"`
 	// Streams are the per-stream RTP counters.
 	Streams []StreamStats `json:"streams,omitempty"`
+	// RawRTP is the pcap (relative path) holding the RTP of a codec that
+	// could not be decoded, next to the recording.
+	RawRTP string `json:"raw_rtp,omitempty"`
 	// Flags are free-form markers, e.g. "srtp" or "reinvite".
 	Flags []string `json:"flags,omitempty"`
 }

@@ -15,6 +15,7 @@ import (
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/index"
+	"spanrec/firmware/rawrtp"
 	"spanrec/media/dtmf"
 	"spanrec/media/g711"
 	"spanrec/media/jitter"
@@ -157,6 +158,9 @@ type recording struct {
 	eventTS   [2]uint32
 	eventSeen [2]bool
 	toneOn    [2]bool
+	// raw keeps the RTP of undecodable codecs (created on first need).
+	raw       *rawrtp.Writer
+	rawFailed bool
 	skip      bool // already indexed by an earlier run
 	err       error
 }
@@ -265,6 +269,7 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, p *capture.Packet) {
 		case "CN":
 		default:
 			r.stats.Undecodable++
+			r.keepRaw(c, rec, p)
 		}
 		return // comfort noise, events, unknown codecs: the gap stays silent
 	}
@@ -333,6 +338,27 @@ func (r *Recorder) selectCodec(c *calls.Call, rec *recording, from calls.Side, p
 		}
 	}
 	rec.codecs = append(rec.codecs, name)
+}
+
+// keepRaw writes an RTP packet of a codec that cannot be decoded to the
+// call's raw RTP capture.
+func (r *Recorder) keepRaw(c *calls.Call, rec *recording, p *capture.Packet) {
+	if rec.raw == nil {
+		if rec.rawFailed {
+			return
+		}
+		w, err := rawrtp.Create(strings.TrimSuffix(rec.abs, ".wav") + ".rtp.pcap")
+		if err != nil {
+			rec.rawFailed = true
+			r.log.Error("cannot keep raw RTP", "id", rec.id, "err", err)
+			return
+		}
+		rec.raw = w
+	}
+	if err := rec.raw.Write(p.Time, p.Src, p.Dst, p.Payload); err != nil && !rec.rawFailed {
+		rec.rawFailed = true
+		r.log.Error("cannot keep raw RTP", "id", rec.id, "err", err)
+	}
 }
 
 // telephoneEvent handles an RFC 4733 packet: a new event (a new RTP
@@ -531,6 +557,13 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 	entry.EndReason = endReason
 	entry.Pauses = rec.pauses
 	r.fillMedia(entry, c, rec)
+	if rec.raw != nil {
+		if err := rec.raw.Close(); err != nil {
+			r.log.Error("cannot keep raw RTP", "id", rec.id, "err", err)
+		}
+		entry.RawRTP = strings.TrimSuffix(rec.rel, ".wav") + ".rtp.pcap"
+		rec.raw, rec.rawFailed = nil, false
+	}
 	if rec.err == nil {
 		rec.err = r.finish(rec, entry)
 	}

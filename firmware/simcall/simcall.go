@@ -146,8 +146,13 @@ func (c *Call) defaults() {
 }
 
 func (c *Call) encoding() string {
-	if c.PT == 8 {
+	switch c.PT {
+	case 8:
 		return "PCMA"
+	case 9:
+		return "G722"
+	case 18:
+		return "G729"
 	}
 	return "PCMU"
 }
