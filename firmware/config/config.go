@@ -1,0 +1,313 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The default data directory is DefaultDataDir when that is an existing
+// directory (the appliance's data partition), FallbackDataDir otherwise (a
+// developer's checkout).
+const (
+	// DefaultDataDir is the appliance's data partition.
+	DefaultDataDir = "/data"
+	// FallbackDataDir is used when DefaultDataDir does not exist.
+	FallbackDataDir = "./var"
+	// SocketName is the control socket's file name in the data directory
+	// when control.socket is not set.
+	SocketName = "spanrec.sock"
+)
+
+// Config is the daemon's configuration file. Every field has a default
+// (see Default); a file only needs the keys it changes.
+type Config struct {
+	// DataDir holds the index, the keys, the recordings and (by default)
+	// the control socket.
+	DataDir string `yaml:"data_dir"`
+	// Interfaces to capture on. Empty: the first non-loopback interface
+	// that is up (the daemon decides).
+	Interfaces []string `yaml:"interfaces"`
+	// Capture configures the packet capture.
+	Capture Capture `yaml:"capture"`
+	// Calls bounds the call table.
+	Calls Calls `yaml:"calls"`
+	// NATAliases are fixed address translations: media advertised in SDP
+	// at SDP is also seen at Seen (and the other way round).
+	NATAliases []NATAlias `yaml:"nat_aliases"`
+	// Log configures the daemon's log.
+	Log Log `yaml:"log"`
+	// Control configures the local control API.
+	Control Control `yaml:"control"`
+	// Storage configures how recordings are written.
+	Storage Storage `yaml:"storage"`
+}
+
+// Capture configures the packet capture.
+type Capture struct {
+	// Promiscuous puts the interfaces in promiscuous mode (needed on a
+	// SPAN port, where the traffic is not addressed to the appliance).
+	Promiscuous bool `yaml:"promiscuous"`
+	// RingMB is the kernel ring buffer per interface, in MiB.
+	RingMB int `yaml:"ring_mb"`
+	// SnapLen is the most bytes kept of each frame.
+	SnapLen int `yaml:"snaplen"`
+	// ExcludeHosts are IP addresses whose traffic (to or from them) the
+	// kernel filter drops, e.g. a backup server on the same VLAN.
+	ExcludeHosts []string `yaml:"exclude_hosts"`
+}
+
+// Calls bounds the call table (the fields of calls.Config).
+type Calls struct {
+	// MediaTimeout ends an answered call that is not on hold after this
+	// long without RTP (its BYE was missed).
+	MediaTimeout Duration `yaml:"media_timeout"`
+	// HoldTimeout ends a call on hold after this long without RTP or SIP.
+	HoldTimeout Duration `yaml:"hold_timeout"`
+	// SetupTimeout ends a call that got no final answer.
+	SetupTimeout Duration `yaml:"setup_timeout"`
+	// MaxDuration splits longer calls into parts; 0 never splits.
+	MaxDuration Duration `yaml:"max_duration"`
+	// MaxCalls bounds the call table; the oldest unanswered call is
+	// evicted first.
+	MaxCalls int `yaml:"max_calls"`
+}
+
+// NATAlias is one fixed NAT address translation.
+type NATAlias struct {
+	// SDP is the address that appears in SDP (e.g. private, behind NAT).
+	SDP string `yaml:"sdp"`
+	// Seen is the address the media is seen from/to on the wire.
+	Seen string `yaml:"seen"`
+}
+
+// Log configures the daemon's log.
+type Log struct {
+	// Format is "text" or "json".
+	Format string `yaml:"format"`
+	// Level is "debug", "info", "warn" or "error".
+	Level string `yaml:"level"`
+}
+
+// Control configures the local control API (package control).
+type Control struct {
+	// Socket is the unix socket path. Empty: DATA_DIR/spanrec.sock (see
+	// Config.SocketPath).
+	Socket string `yaml:"socket"`
+}
+
+// Storage configures how recordings are written.
+type Storage struct {
+	// FlushInterval is how often recordings in progress are flushed to
+	// storage.
+	FlushInterval Duration `yaml:"flush_interval"`
+	// BlockKB is the write block size of recordings, in KiB.
+	BlockKB int `yaml:"block_kb"`
+}
+
+// Default returns the default configuration, with DataDir "/data" when
+// that directory exists and "./var" otherwise.
+func Default() Config { return DefaultFor(dirExists) }
+
+// DefaultFor is Default with the probe that decides whether "/data" is an
+// existing directory given (for tests).
+func DefaultFor(isDir func(path string) bool) Config {
+	dataDir := FallbackDataDir
+	if isDir != nil && isDir(DefaultDataDir) {
+		dataDir = DefaultDataDir
+	}
+	return Config{
+		DataDir: dataDir,
+		Capture: Capture{
+			Promiscuous: true,
+			RingMB:      8,
+			SnapLen:     65535,
+		},
+		Calls: Calls{
+			MediaTimeout: Duration(30 * time.Second),
+			HoldTimeout:  Duration(4 * time.Hour),
+			SetupTimeout: Duration(5 * time.Minute),
+			MaxDuration:  Duration(4 * time.Hour),
+			MaxCalls:     20000,
+		},
+		Log:     Log{Format: "text", Level: "info"},
+		Storage: Storage{FlushInterval: Duration(time.Second), BlockKB: 64},
+	}
+}
+
+func dirExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// SocketPath returns the control socket's path: Control.Socket, or
+// DATA_DIR/spanrec.sock when that is empty.
+func (c Config) SocketPath() string {
+	if c.Control.Socket != "" {
+		return c.Control.Socket
+	}
+	return filepath.Join(c.DataDir, SocketName)
+}
+
+// Overrides are the command-line flags that override the file. Zero
+// fields (empty string, nil slice, nil pointer, 0) are not set; a set
+// slice replaces the file's list.
+type Overrides struct {
+	DataDir      string        // data_dir (--data)
+	Interfaces   []string      // interfaces (--interface, repeatable)
+	LogFormat    string        // log.format
+	LogLevel     string        // log.level
+	Socket       string        // control.socket
+	Promiscuous  *bool         // capture.promiscuous
+	ExcludeHosts []string      // capture.exclude_hosts
+	NATAliases   []NATAlias    // nat_aliases (--alias SDP-IP=SEEN-IP)
+	MediaTimeout time.Duration // calls.media_timeout
+}
+
+// Apply sets what o sets: flags override the file.
+func (c *Config) Apply(o Overrides) {
+	if o.DataDir != "" {
+		c.DataDir = o.DataDir
+	}
+	if o.Interfaces != nil {
+		c.Interfaces = nilIfEmpty(o.Interfaces)
+	}
+	if o.LogFormat != "" {
+		c.Log.Format = o.LogFormat
+	}
+	if o.LogLevel != "" {
+		c.Log.Level = o.LogLevel
+	}
+	if o.Socket != "" {
+		c.Control.Socket = o.Socket
+	}
+	if o.Promiscuous != nil {
+		c.Capture.Promiscuous = *o.Promiscuous
+	}
+	if o.ExcludeHosts != nil {
+		c.Capture.ExcludeHosts = nilIfEmpty(o.ExcludeHosts)
+	}
+	if o.NATAliases != nil {
+		c.NATAliases = nilIfEmpty(o.NATAliases)
+	}
+	if o.MediaTimeout != 0 {
+		c.Calls.MediaTimeout = Duration(o.MediaTimeout)
+	}
+}
+
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]T(nil), s...)
+}
+
+// normalize makes empty lists nil, so that a Config survives YAML and
+// back unchanged.
+func (c *Config) normalize() {
+	c.Interfaces = nilIfEmpty(c.Interfaces)
+	c.Capture.ExcludeHosts = nilIfEmpty(c.Capture.ExcludeHosts)
+	c.NATAliases = nilIfEmpty(c.NATAliases)
+}
+
+// RingBytes is Capture.RingMB in bytes.
+func (c Capture) RingBytes() int { return c.RingMB << 20 }
+
+// ExcludeAddrs returns the parsed ExcludeHosts, skipping invalid ones
+// (Validate reports them).
+func (c Capture) ExcludeAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, h := range c.ExcludeHosts {
+		if a, err := netip.ParseAddr(h); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
+}
+
+// AliasMap returns the NAT aliases in the form of calls.Config.Aliases:
+// each address maps to the addresses it is also seen as, both ways.
+// Invalid entries are skipped (Validate reports them).
+func (c Config) AliasMap() map[netip.Addr][]netip.Addr {
+	if len(c.NATAliases) == 0 {
+		return nil
+	}
+	m := make(map[netip.Addr][]netip.Addr)
+	for _, a := range c.NATAliases {
+		s, err1 := netip.ParseAddr(a.SDP)
+		w, err2 := netip.ParseAddr(a.Seen)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		s, w = s.Unmap(), w.Unmap()
+		m[s] = append(m[s], w)
+		m[w] = append(m[w], s)
+	}
+	return m
+}
+
+// SlogLevel returns Level as a slog.Level (info when it is not valid).
+func (l Log) SlogLevel() slog.Level {
+	switch strings.ToLower(l.Level) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Logger returns a logger writing to w in Format at Level.
+func (l Log) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: l.SlogLevel()}
+	if strings.ToLower(l.Format) == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Duration is a time.Duration written in YAML as a Go duration string
+// ("30s", "5m", "4h", "1h30m").
+type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// String formats d like time.Duration without the trailing zero units
+// ("4h" rather than "4h0m0s").
+func (d Duration) String() string {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// UnmarshalYAML parses a Go duration string. A number without a unit is
+// an error (30 would be ambiguous), except 0.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration such as 30s, 5m or 4h", n.Line)}}
+	}
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid duration %q: want e.g. 30s, 5m or 4h", n.Line, n.Value)}}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes d as a duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }

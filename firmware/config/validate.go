@@ -1,0 +1,136 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Limits of the values Validate accepts.
+const (
+	// MaxInterfaceName is the longest Linux interface name (IFNAMSIZ-1).
+	MaxInterfaceName = 15
+	// MaxSocketPath is the longest unix socket path (sun_path less its NUL).
+	MaxSocketPath = 107
+	// MaxRingMB bounds capture.ring_mb.
+	MaxRingMB = 1024
+	// MinSnapLen and MaxSnapLen bound capture.snaplen.
+	MinSnapLen, MaxSnapLen = 256, 262144
+	// MaxCalls bounds calls.max_calls.
+	MaxCalls = 1_000_000
+	// MaxBlockKB bounds storage.block_kb.
+	MaxBlockKB = 16384
+)
+
+// Validate checks every value and returns all the problems, joined with
+// errors.Join; each is an *Error wrapping ErrInvalid and naming its key.
+func (c *Config) Validate() error {
+	var v validator
+	if strings.TrimSpace(c.DataDir) == "" {
+		v.bad("data_dir", "must not be empty")
+	}
+	seen := make(map[string]bool)
+	for i, name := range c.Interfaces {
+		key := "interfaces[" + strconv.Itoa(i) + "]"
+		switch {
+		case name == "":
+			v.bad(key, "empty interface name")
+		case len(name) > MaxInterfaceName:
+			v.bad(key, "interface name %q is longer than %d bytes", name, MaxInterfaceName)
+		case name == "." || name == ".." || strings.ContainsFunc(name, badIfaceRune):
+			v.bad(key, "%q is not a valid interface name", name)
+		case seen[name]:
+			v.bad(key, "interface %q is listed twice", name)
+		}
+		seen[name] = true
+	}
+
+	cp := c.Capture
+	if cp.RingMB < 1 || cp.RingMB > MaxRingMB {
+		v.bad("capture.ring_mb", "must be 1 to %d (MiB), got %d", MaxRingMB, cp.RingMB)
+	}
+	if cp.SnapLen < MinSnapLen || cp.SnapLen > MaxSnapLen {
+		v.bad("capture.snaplen", "must be %d to %d (bytes), got %d", MinSnapLen, MaxSnapLen, cp.SnapLen)
+	}
+	for i, h := range cp.ExcludeHosts {
+		v.addr("capture.exclude_hosts["+strconv.Itoa(i)+"]", h)
+	}
+
+	cl := c.Calls
+	v.positive("calls.media_timeout", cl.MediaTimeout)
+	v.positive("calls.hold_timeout", cl.HoldTimeout)
+	v.positive("calls.setup_timeout", cl.SetupTimeout)
+	if cl.MaxDuration < 0 {
+		v.bad("calls.max_duration", "must not be negative (0 never splits), got %s", cl.MaxDuration)
+	} else if cl.MaxDuration > 0 && cl.MaxDuration.Std() < time.Minute {
+		v.bad("calls.max_duration", "must be at least 1m (or 0: never split), got %s", cl.MaxDuration)
+	}
+	if cl.MaxCalls < 1 || cl.MaxCalls > MaxCalls {
+		v.bad("calls.max_calls", "must be 1 to %d, got %d", MaxCalls, cl.MaxCalls)
+	}
+
+	for i, a := range c.NATAliases {
+		key := "nat_aliases[" + strconv.Itoa(i) + "]"
+		s, okS := v.addr(key+".sdp", a.SDP)
+		w, okW := v.addr(key+".seen", a.Seen)
+		if okS && okW && s == w {
+			v.bad(key, "sdp and seen are the same address %s", s)
+		}
+	}
+
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		v.bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+
+	if p := c.SocketPath(); len(p) > MaxSocketPath {
+		v.bad("control.socket", "path %q is longer than %d bytes (a unix socket limit); set control.socket to a shorter path", p, MaxSocketPath)
+	} else if strings.HasSuffix(p, "/") {
+		v.bad("control.socket", "%q is a directory, want a file path", p)
+	}
+
+	v.positive("storage.flush_interval", c.Storage.FlushInterval)
+	if b := c.Storage.BlockKB; b < 4 || b > MaxBlockKB || b%4 != 0 {
+		v.bad("storage.block_kb", "must be a multiple of 4 from 4 to %d (KiB), got %d", MaxBlockKB, b)
+	}
+	return errors.Join(v.errs...)
+}
+
+func badIfaceRune(r rune) bool {
+	return r == '/' || r == ':' || unicode.IsSpace(r) || !unicode.IsPrint(r)
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) bad(key, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...), Kind: ErrInvalid})
+}
+
+func (v *validator) positive(key string, d Duration) {
+	if d <= 0 {
+		v.bad(key, "must be a positive duration such as 30s, got %s", d)
+	}
+}
+
+func (v *validator) addr(key, s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		v.bad(key, "%q is not an IP address", s)
+		return netip.Addr{}, false
+	}
+	if a.IsUnspecified() {
+		v.bad(key, "%s is the unspecified address", a)
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}

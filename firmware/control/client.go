@@ -1,0 +1,162 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Client limits.
+const (
+	// DefaultTimeout bounds a request whose ctx has no deadline.
+	DefaultTimeout = 30 * time.Second
+	maxResponse    = 64 << 20 // 20000 calls are a few MB of JSON
+	maxErrorBody   = 64 << 10
+)
+
+// Client talks to a daemon's control socket. It is safe for concurrent
+// use; it connects on each request's need (a daemon that is not running
+// is reported by the request: ErrNotRunning).
+type Client struct {
+	path string
+	tr   *http.Transport
+	hc   *http.Client
+}
+
+// Dial returns a Client of the control socket at path. It does not
+// connect yet.
+func Dial(path string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+		MaxIdleConns:       2,
+		IdleConnTimeout:    30 * time.Second,
+		DisableCompression: true,
+	}
+	return &Client{path: path, tr: tr, hc: &http.Client{Transport: tr, Timeout: DefaultTimeout}}
+}
+
+// Path returns the control socket's path.
+func (c *Client) Path() string { return c.path }
+
+// Close closes the Client's idle connections.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
+
+// APIError is an error response of the daemon. It matches ErrNoSuchCall
+// (404) and ErrBadRequest (400) with errors.Is.
+type APIError struct {
+	StatusCode int    // HTTP status
+	Message    string // the daemon's message
+}
+
+// Error returns the daemon's message.
+func (e *APIError) Error() string { return e.Message }
+
+// Is matches ErrNoSuchCall for 404 and ErrBadRequest for 400.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNoSuchCall:
+		return e.StatusCode == http.StatusNotFound
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
+	}
+	return false
+}
+
+// Status returns the daemon's state and counters.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var s Status
+	err := c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+	return s, err
+}
+
+// Calls returns the active calls.
+func (c *Client) Calls(ctx context.Context) ([]Call, error) {
+	var calls []Call
+	err := c.do(ctx, http.MethodGet, "/v1/calls", nil, &calls)
+	return calls, err
+}
+
+// Pause stops recording the call id (AllCalls: every active call); source
+// says who asked ("console:alice"; "" lets the daemon say "control").
+func (c *Client) Pause(ctx context.Context, id, source string) error {
+	return c.action(ctx, id, "pause", source)
+}
+
+// Resume resumes recording the call id (AllCalls: every active call).
+func (c *Client) Resume(ctx context.Context, id, source string) error {
+	return c.action(ctx, id, "resume", source)
+}
+
+func (c *Client) action(ctx context.Context, id, verb, source string) error {
+	if id == "" {
+		id = AllCalls
+	}
+	q := url.Values{}
+	if source != "" {
+		q.Set("source", source)
+	}
+	var out actionBody
+	return c.do(ctx, http.MethodPost, "/v1/calls/"+url.PathEscape(id)+"/"+verb, q, &out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, out any) error {
+	u := "http://spanrec" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return fmt.Errorf("control: %w", err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.dialError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		var eb errorBody
+		msg := strings.TrimSpace(string(b))
+		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
+			msg = eb.Error
+		}
+		if msg == "" {
+			msg = resp.Status
+		}
+		return &APIError{StatusCode: resp.StatusCode, Message: msg}
+	}
+	dec := json.NewDecoder(io.LimitReader(resp.Body, maxResponse))
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("control: %s %s: bad response: %w", method, path, err)
+	}
+	return nil
+}
+
+// dialError explains a failed request: most often, no daemon.
+func (c *Client) dialError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w (no control socket at %s)", ErrNotRunning, c.path)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("%w (nothing answers on the control socket %s)", ErrNotRunning, c.path)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("control socket %s: permission denied (is this user in the socket's group?): %w", c.path, err)
+	}
+	return fmt.Errorf("control socket %s: %w", c.path, err)
+}

@@ -1,0 +1,96 @@
+package control
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors of the control API.
+var (
+	// ErrNoSuchCall: the call is not active (HTTP 404). A Daemon returns
+	// it (wrapped) for an unknown call ID; the Client's errors match it.
+	ErrNoSuchCall = errors.New("no such call")
+	// ErrBadRequest: the request is malformed (HTTP 400). A Daemon may
+	// return it (wrapped) too, e.g. for a call that cannot be paused.
+	ErrBadRequest = errors.New("bad request")
+	// ErrInUse: another daemon answers on the control socket.
+	ErrInUse = errors.New("control socket in use by another spanrec")
+	// ErrNotSocket: the control socket's path exists and is not a socket
+	// (it is left alone).
+	ErrNotSocket = errors.New("not a unix socket")
+	// ErrPathTooLong: the socket path does not fit in a sockaddr_un.
+	ErrPathTooLong = errors.New("unix socket path too long")
+	// ErrNotRunning: no daemon answers on the control socket.
+	ErrNotRunning = errors.New("spanrec is not running")
+)
+
+// MaxPathLen is the longest unix socket path (sun_path less its NUL).
+const MaxPathLen = 107
+
+// AllCalls is the call ID that pauses or resumes every active call.
+const AllCalls = "all"
+
+// Daemon is what the control server asks. Its methods are called from the
+// server's goroutines, concurrently: they must be safe for that.
+type Daemon interface {
+	// Status returns the daemon's counters.
+	Status() Status
+	// Calls returns the active calls.
+	Calls() []Call
+	// Pause stops recording a call's audio (silence is written instead)
+	// until Resume; callID "" or "all" means every active call. source
+	// says who asked, for the log ("console:alice"). An unknown call is
+	// ErrNoSuchCall (wrapped).
+	Pause(callID string, source string) error
+	// Resume undoes Pause; the arguments and errors are Pause's.
+	Resume(callID string, source string) error
+}
+
+// Status is the daemon's state and counters (GET /v1/status).
+type Status struct {
+	Version           string      `json:"version"`
+	Started           time.Time   `json:"started"`
+	UptimeS           float64     `json:"uptime_s"`
+	Interfaces        []Interface `json:"interfaces"`
+	Frames            uint64      `json:"frames"`
+	SIPMessages       uint64      `json:"sip_messages"`
+	RTPPackets        uint64      `json:"rtp_packets"`
+	ActiveCalls       int         `json:"active_calls"`
+	RecordingsWritten uint64      `json:"recordings_written"`
+	CallsSeen         uint64      `json:"calls_seen"`
+	Storage           Storage     `json:"storage"`
+	Evicted           uint64      `json:"evicted"`   // calls dropped because the call table was full
+	Malformed         uint64      `json:"malformed"` // frames and SIP messages that could not be parsed
+}
+
+// Interface is one capture interface's state and counters.
+type Interface struct {
+	Name        string `json:"name"`
+	LinkUp      bool   `json:"link_up"`
+	Packets     uint64 `json:"packets"`
+	Bytes       uint64 `json:"bytes"`
+	KernelDrops uint64 `json:"kernel_drops"` // dropped by the kernel (ring full)
+	UserDrops   uint64 `json:"user_drops"`   // dropped by spanrec (queue full)
+}
+
+// Storage is the recordings' file system.
+type Storage struct {
+	Path       string `json:"path"`
+	FreeBytes  uint64 `json:"free_bytes"`
+	TotalBytes uint64 `json:"total_bytes"`
+}
+
+// Call is one active call (GET /v1/calls).
+type Call struct {
+	ID        string    `json:"id"`      // the recording's ID
+	CallID    string    `json:"call_id"` // the SIP Call-ID
+	Caller    string    `json:"caller"`
+	Callee    string    `json:"callee"`
+	State     string    `json:"state"`
+	Start     time.Time `json:"start"`
+	Answer    time.Time `json:"answer,omitzero"` // zero until answered
+	DurationS float64   `json:"duration_s"`
+	Codec     string    `json:"codec"`
+	Paused    bool      `json:"paused"`
+	OnHold    bool      `json:"on_hold"`
+}

@@ -1,0 +1,220 @@
+package control
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxField is the most runes of a caller or callee WriteCalls prints.
+const maxField = 32
+
+// WriteStatus writes s for a person (`spanrec status`): version and
+// uptime, each interface with its link state, packets and drops, the
+// counters, and the storage's free space in human units.
+func WriteStatus(w io.Writer, s Status) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "spanrec %s, up %s", clean(s.Version), Uptime(s.UptimeS))
+	if !s.Started.IsZero() {
+		fmt.Fprintf(ew, " (since %s)", s.Started.Format("2006-01-02 15:04:05 MST"))
+	}
+	fmt.Fprintln(ew)
+	fmt.Fprintln(ew)
+
+	if len(s.Interfaces) == 0 {
+		fmt.Fprintln(ew, "interfaces: none")
+	} else {
+		nw := len("interface")
+		for _, i := range s.Interfaces {
+			nw = max(nw, utf8.RuneCountInString(clean(i.Name)))
+		}
+		const row = "%-*s  %-4s  %12v  %10v  %12v  %10v\n"
+		fmt.Fprintf(ew, row, nw, "interface", "link", "packets", "bytes", "kernel drops", "user drops")
+		for _, i := range s.Interfaces {
+			link := "up"
+			if !i.LinkUp {
+				link = "DOWN"
+			}
+			fmt.Fprintf(ew, row, nw, clean(i.Name), link, i.Packets, Bytes(i.Bytes), i.KernelDrops, i.UserDrops)
+		}
+	}
+	fmt.Fprintln(ew)
+
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "frames\t%d\n", s.Frames)
+	fmt.Fprintf(tw, "SIP messages\t%d\n", s.SIPMessages)
+	fmt.Fprintf(tw, "RTP packets\t%d\n", s.RTPPackets)
+	fmt.Fprintf(tw, "active calls\t%d\n", s.ActiveCalls)
+	fmt.Fprintf(tw, "calls seen\t%d\n", s.CallsSeen)
+	fmt.Fprintf(tw, "recordings written\t%d\n", s.RecordingsWritten)
+	fmt.Fprintf(tw, "evicted calls\t%d\n", s.Evicted)
+	fmt.Fprintf(tw, "malformed input\t%d\n", s.Malformed)
+	st := s.Storage
+	switch {
+	case st.TotalBytes == 0:
+		fmt.Fprintf(tw, "storage\tunknown (%s)\n", clean(st.Path))
+	default:
+		pct := float64(st.FreeBytes) / float64(st.TotalBytes) * 100
+		fmt.Fprintf(tw, "storage\t%s free of %s (%.0f%%) on %s\n", Bytes(st.FreeBytes), Bytes(st.TotalBytes), pct, clean(st.Path))
+	}
+	tw.Flush()
+	return ew.err
+}
+
+// WriteCalls writes calls as a table for a person, oldest first; "no
+// active calls" when there are none. SIP-supplied text (caller, callee)
+// is stripped of control characters and shortened.
+func WriteCalls(w io.Writer, calls []Call) error {
+	ew := &errWriter{w: w}
+	if len(calls) == 0 {
+		fmt.Fprintln(ew, "no active calls")
+		return ew.err
+	}
+	sorted := slices.Clone(calls)
+	slices.SortStableFunc(sorted, func(a, b Call) int { return a.Start.Compare(b.Start) })
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tSTART\tDURATION\tCALLER\tCALLEE\tCODEC\tFLAGS")
+	for _, c := range sorted {
+		start := "-"
+		if !c.Start.IsZero() {
+			start = c.Start.Format("2006-01-02 15:04:05")
+		}
+		var flags []string
+		if c.Paused {
+			flags = append(flags, "paused")
+		}
+		if c.OnHold {
+			flags = append(flags, "on-hold")
+		}
+		if len(flags) == 0 {
+			flags = []string{"-"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			dash(clean(c.ID)), dash(clean(c.State)), start, Clock(c.DurationS),
+			dash(short(clean(c.Caller))), dash(short(clean(c.Callee))), dash(clean(c.Codec)), strings.Join(flags, ","))
+	}
+	tw.Flush()
+	if len(calls) == 1 {
+		fmt.Fprintln(ew, "1 active call")
+	} else {
+		fmt.Fprintf(ew, "%d active calls\n", len(calls))
+	}
+	return ew.err
+}
+
+// Bytes formats n in IEC units: "512 B", "1.5 KiB", "12.3 GiB".
+func Bytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	v := float64(n) / unit
+	i := 0
+	for v >= unit && i < len(units)-1 {
+		v /= unit
+		i++
+	}
+	if v >= 1023.95 && i < len(units)-1 { // would print as 1024.0
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// Uptime formats seconds as "42s", "12m 5s", "4h 12m" or "3d 4h 12m".
+func Uptime(seconds float64) string {
+	if math.IsNaN(seconds) || seconds < 0 {
+		seconds = 0
+	}
+	if seconds > float64(math.MaxInt64/int64(time.Second)) {
+		seconds = float64(math.MaxInt64 / int64(time.Second))
+	}
+	s := int64(seconds)
+	d, h, m := s/86400, s/3600%24, s/60%60
+	s %= 60
+	switch {
+	case d > 0:
+		return fmt.Sprintf("%dd %dh %dm", d, h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("%dm %ds", m, s)
+	}
+	return fmt.Sprintf("%ds", s)
+}
+
+// Clock formats seconds as "m:ss" or "h:mm:ss".
+func Clock(seconds float64) string {
+	if math.IsNaN(seconds) || seconds < 0 {
+		seconds = 0
+	}
+	if seconds > 1e12 {
+		seconds = 1e12
+	}
+	s := int64(seconds)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// clean replaces control characters and invalid UTF-8 (which could drive
+// a terminal) with '?'; tabs too, which would break the tables.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, badRune) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if badRune(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func badRune(r rune) bool {
+	return r == utf8.RuneError || (!unicode.IsPrint(r) && r != ' ')
+}
+
+// short cuts s to maxField runes.
+func short(s string) string {
+	if utf8.RuneCountInString(s) <= maxField {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxField-1]) + "…"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// errWriter remembers the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
