@@ -96,6 +96,7 @@ type Tracker struct {
 	calls   map[string]*Call
 	media   map[netip.AddrPort]mediaRef
 	setupQ  []*Call // calls in the order they started, for eviction
+	ringQ   []*Call // calls found ringing while evicting, oldest first
 	now     time.Time
 	nextRun time.Time
 	stats   Stats
@@ -498,30 +499,57 @@ func (t *Tracker) endUnanswered(c *Call, at time.Time) {
 	t.end(c, at, reason)
 }
 
-// makeRoom evicts the oldest calls that are not answered when the table is
-// full; answered calls are never evicted.
+// makeRoom evicts unanswered calls when the table is full: first the
+// oldest that never got a provisional answer from a callee (what an INVITE
+// flood or a scan leaves), then, only if none is left, the oldest ringing
+// ones. Answered calls are never evicted.
 func (t *Tracker) makeRoom() {
-	for len(t.calls) >= t.cfg.MaxCalls && len(t.setupQ) > 0 {
-		c := t.setupQ[0]
-		t.setupQ[0] = nil
-		t.setupQ = t.setupQ[1:]
-		if c.State == Ended || c.State == Answered {
-			continue
+	for len(t.calls) >= t.cfg.MaxCalls {
+		var c *Call
+		for len(t.setupQ) > 0 && c == nil {
+			c = t.setupQ[0]
+			t.setupQ[0] = nil
+			t.setupQ = t.setupQ[1:]
+			switch c.State {
+			case Ringing:
+				t.ringQ = append(t.ringQ, c)
+				c = nil
+			case Ended, Answered:
+				c = nil
+			}
+		}
+		for len(t.ringQ) > 0 && c == nil {
+			c = t.ringQ[0]
+			t.ringQ[0] = nil
+			t.ringQ = t.ringQ[1:]
+			if c.State != Ringing && c.State != Setup {
+				c = nil
+			}
+		}
+		if c == nil {
+			return // only answered calls: the table may grow past the limit
 		}
 		t.stats.Evicted++
 		t.end(c, t.now, "evicted-table-full")
 	}
-	if len(t.setupQ) > 2*t.cfg.MaxCalls {
-		// Compact: drop calls that are answered or over.
-		q := t.setupQ[:0]
-		for _, c := range t.setupQ {
-			if c.State != Ended && c.State != Answered {
-				q = append(q, c)
-			}
-		}
-		clear(t.setupQ[len(q):])
-		t.setupQ = q
+	t.setupQ = compact(t.setupQ, t.cfg.MaxCalls)
+	t.ringQ = compact(t.ringQ, t.cfg.MaxCalls)
+}
+
+// compact drops answered and ended calls from an eviction queue that has
+// grown past twice the table size.
+func compact(q []*Call, limit int) []*Call {
+	if len(q) <= 2*limit {
+		return q
 	}
+	out := q[:0]
+	for _, c := range q {
+		if c.State == Setup || c.State == Ringing {
+			out = append(out, c)
+		}
+	}
+	clear(q[len(out):])
+	return out
 }
 
 func (t *Tracker) end(c *Call, at time.Time, reason string) {
@@ -565,7 +593,7 @@ func (t *Tracker) Close(now time.Time, reason string) {
 			t.end(c, now, reason)
 		}
 	}
-	t.setupQ = nil
+	t.setupQ, t.ringQ = nil, nil
 }
 
 // Now returns the latest capture time seen.

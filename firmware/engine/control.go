@@ -77,6 +77,7 @@ func (e *Engine) Resume(id, source string, at time.Time) (int, error) {
 // Recordings are also flushed to disk every FlushInterval.
 func (e *Engine) Tick(now time.Time, maxDuration time.Duration) {
 	e.tracker.Expire(now)
+	e.recorder.FlushIndex()
 	for _, c := range e.tracker.Calls() {
 		if c.State != calls.Answered {
 			continue

@@ -147,5 +147,6 @@ func (e *Engine) Close(reason string) error {
 	}
 	e.closed = true
 	e.tracker.Close(time.Time{}, reason)
+	e.recorder.FlushIndex()
 	return e.Index.Close()
 }

@@ -105,31 +105,43 @@ func bucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
 // recording is already in the chain, its File and SHA256 must match the
 // chain entry (else ErrSealed).
 func (ix *Index) Put(c *Call) error {
-	if c == nil || c.ID == "" {
-		return fmt.Errorf("index: put: %w: call without ID", ErrInvalid)
-	}
-	v, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("index: put %s: %w", c.ID, err)
-	}
-	err = ix.db.Update(func(tx *bolt.Tx) error {
-		e, err := chainedEntry(tx, c.ID)
+	return ix.PutBatch([]*Call{c})
+}
+
+// PutBatch inserts or updates calls in one transaction (one flash write
+// for many unanswered calls during a flood). Nothing is stored if any call
+// is refused.
+func (ix *Index) PutBatch(cs []*Call) error {
+	vals := make([][]byte, len(cs))
+	for i, c := range cs {
+		if c == nil || c.ID == "" {
+			return fmt.Errorf("index: put: %w: call without ID", ErrInvalid)
+		}
+		v, err := json.Marshal(c)
 		if err != nil {
-			return err
+			return fmt.Errorf("index: put %s: %w", c.ID, err)
 		}
-		if e != nil && (e.File != c.File || e.SHA256 != c.SHA256) {
-			return fmt.Errorf("%w: chain seq %d has file %q sha256 %s", ErrSealed, e.Seq, e.File, e.SHA256)
-		}
+		vals[i] = v
+	}
+	return ix.db.Update(func(tx *bolt.Tx) error {
 		calls, err := bucket(tx, bucketCalls)
 		if err != nil {
 			return err
 		}
-		return calls.Put([]byte(c.ID), v)
+		for i, c := range cs {
+			e, err := chainedEntry(tx, c.ID)
+			if err != nil {
+				return fmt.Errorf("index: put %s: %w", c.ID, err)
+			}
+			if e != nil && (e.File != c.File || e.SHA256 != c.SHA256) {
+				return fmt.Errorf("index: put %s: %w: chain seq %d has file %q sha256 %s", c.ID, ErrSealed, e.Seq, e.File, e.SHA256)
+			}
+			if err := calls.Put([]byte(c.ID), vals[i]); err != nil {
+				return fmt.Errorf("index: put %s: %w", c.ID, err)
+			}
+		}
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("index: put %s: %w", c.ID, err)
-	}
-	return nil
 }
 
 // Get returns the call stored under id, or ErrNotFound.

@@ -35,6 +35,7 @@ const DefaultBlockSize = 64 << 10
 // Index is what the recorder needs of the call index.
 type Index interface {
 	Put(c *index.Call) error
+	PutBatch(cs []*index.Call) error
 	AddRecording(c *index.Call) error
 	Get(id string) (*index.Call, error)
 }
@@ -80,6 +81,28 @@ type Recorder struct {
 	tones *dtmf.ToneDetector
 	pcm   []int16
 	stats Stats
+	// pending are index entries of unanswered calls not yet written.
+	pending []*index.Call
+}
+
+// batchSize is how many unanswered calls are indexed in one transaction.
+const batchSize = 256
+
+// FlushIndex writes the index entries still pending (the daemon calls it
+// every second, and before closing the index).
+func (r *Recorder) FlushIndex() {
+	if len(r.pending) == 0 {
+		return
+	}
+	batch := r.pending
+	r.pending = nil
+	if err := r.cfg.Index.PutBatch(batch); err != nil {
+		r.log.Error("index write failed", "calls", len(batch), "err", err)
+		return
+	}
+	for _, e := range batch {
+		r.indexed(e)
+	}
 }
 
 // New returns a Recorder.
@@ -531,8 +554,13 @@ func (r *Recorder) Ended(c *calls.Call) {
 	switch {
 	case c.Answer.IsZero():
 		entry.Reason = notAnsweredReason(c)
-		r.put(entry)
 		r.stats.NotRecorded++
+		// Batched: a flood of unanswered INVITEs costs one index write per
+		// batch, not one per call.
+		r.pending = append(r.pending, entry)
+		if len(r.pending) >= batchSize {
+			r.FlushIndex()
+		}
 		return
 	case rec == nil:
 		entry.Reason = "internal error: no recording state"
