@@ -26,6 +26,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "the appliance: record calls live from the SPAN interfaces", runRun},
+		{"status", "show the running daemon's status (and --calls)", runStatus},
+		{"pause", "pause the recording of a call (or all)", runPauseResume(true)},
+		{"resume", "resume the recording of a call (or all)", runPauseResume(false)},
+		{"config", "config check FILE: validate and print the effective configuration", runConfig},
 		{"import", "record the calls in pcap/pcapng capture files", runImport},
 		{"list", "list the calls in the index", runList},
 		{"verify", "check recordings' signatures and the index's hash chain", runVerify},

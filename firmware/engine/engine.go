@@ -116,6 +116,10 @@ func (e *Engine) ImportFile(ctx context.Context, path string) error {
 // SetCallsConfig applies new call-tracking limits (config reload).
 func (e *Engine) SetCallsConfig(cfg calls.Config) { e.tracker.SetConfig(cfg) }
 
+// Drain waits until the storage work queued so far (fsyncs, finishing and
+// signing files, index writes) is done.
+func (e *Engine) Drain() { e.recorder.Drain() }
+
 // Pipeline returns the frame pipeline (for live capture sources).
 func (e *Engine) Pipeline() *pipeline.Pipeline { return e.pipe }
 
@@ -147,6 +151,6 @@ func (e *Engine) Close(reason string) error {
 	}
 	e.closed = true
 	e.tracker.Close(time.Time{}, reason)
-	e.recorder.FlushIndex()
+	e.recorder.Close()
 	return e.Index.Close()
 }

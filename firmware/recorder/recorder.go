@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"spanrec/firmware/calls"
@@ -81,9 +82,20 @@ type Recorder struct {
 	tones *dtmf.ToneDetector
 	pcm   []int16
 	stats Stats
+	// recordings and failed are counted by the storage worker.
+	recordings, failed atomic.Uint64
 	// pending are index entries of unanswered calls not yet written.
 	pending []*index.Call
+	// syncReq asks the syncer goroutine for a filesystem sync.
+	syncReq chan struct{}
+	// jobs feed the storage worker goroutine.
+	jobs       chan func()
+	workerDone chan struct{}
 }
+
+// queueLength bounds the storage work waiting; when it is full the capture
+// loop waits (the kernel's capture ring absorbs the delay).
+const queueLength = 4096
 
 // batchSize is how many unanswered calls are indexed in one transaction.
 const batchSize = 256
@@ -96,13 +108,45 @@ func (r *Recorder) FlushIndex() {
 	}
 	batch := r.pending
 	r.pending = nil
-	if err := r.cfg.Index.PutBatch(batch); err != nil {
-		r.log.Error("index write failed", "calls", len(batch), "err", err)
-		return
+	r.async(func() {
+		if err := r.cfg.Index.PutBatch(batch); err != nil {
+			r.log.Error("index write failed", "calls", len(batch), "err", err)
+			return
+		}
+		for _, e := range batch {
+			r.indexed(e)
+		}
+	})
+}
+
+// async hands slow storage work (fsync, finishing and signing files,
+// index transactions) to the storage worker, so the capture loop never
+// waits for the disk. Jobs run one at a time in the order given.
+func (r *Recorder) async(job func()) {
+	r.jobs <- job
+}
+
+func (r *Recorder) worker() {
+	defer close(r.workerDone)
+	for job := range r.jobs {
+		job()
 	}
-	for _, e := range batch {
-		r.indexed(e)
-	}
+}
+
+// Drain waits until the storage work queued so far is done.
+func (r *Recorder) Drain() {
+	r.FlushIndex()
+	done := make(chan struct{})
+	r.async(func() { close(done) })
+	<-done
+}
+
+// Close waits for the storage work queued so far and stops the worker.
+func (r *Recorder) Close() {
+	r.FlushIndex()
+	close(r.jobs)
+	<-r.workerDone
+	close(r.syncReq)
 }
 
 // New returns a Recorder.
@@ -134,18 +178,29 @@ func New(cfg Config) (*Recorder, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Recorder{
-		cfg:   cfg,
-		log:   log,
-		ulaw:  g711.NewULaw(),
-		alaw:  g711.NewALaw(),
-		pcm:   make([]int16, 4096),
-		tones: dtmf.NewToneDetector(SampleRate),
-	}, nil
+	r := &Recorder{
+		cfg:        cfg,
+		log:        log,
+		ulaw:       g711.NewULaw(),
+		alaw:       g711.NewALaw(),
+		pcm:        make([]int16, 4096),
+		tones:      dtmf.NewToneDetector(SampleRate),
+		jobs:       make(chan func(), queueLength),
+		workerDone: make(chan struct{}),
+		syncReq:    make(chan struct{}, 1),
+	}
+	go r.worker()
+	go r.syncer()
+	return r, nil
 }
 
 // Stats returns the counters.
-func (r *Recorder) Stats() Stats { return r.stats }
+func (r *Recorder) Stats() Stats {
+	s := r.stats
+	s.Recordings = r.recordings.Load()
+	s.Failed = r.failed.Load()
+	return s
+}
 
 // codec is how one side's current payload type is decoded.
 type codec struct {
@@ -214,9 +269,11 @@ func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
 	e.ID, e.Part, e.File = rec.id, rec.part, rec.rel
 	e.Answer, e.End = rec.origin.UTC(), time.Time{}
 	e.EndReason, e.Reason = InProgress, "recording in progress"
-	if err := r.cfg.Index.Put(e); err != nil {
-		r.log.Error("index write failed", "id", e.ID, "err", err)
-	}
+	r.async(func() {
+		if err := r.cfg.Index.Put(e); err != nil {
+			r.log.Error("index write failed", "id", e.ID, "err", err)
+		}
+	})
 }
 
 // Flush writes what c's recording holds up to shortly before now to its
@@ -233,8 +290,25 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 		rec.err = fmt.Errorf("write recording: %w", err)
 		return
 	}
-	if err := rec.w.Flush(); err != nil {
+	if err := rec.w.WriteOut(); err != nil {
 		rec.err = fmt.Errorf("flush recording: %w", err)
+		return
+	}
+	// One filesystem sync covers every recording flushed this round.
+	select {
+	case r.syncReq <- struct{}{}:
+	default: // a sync is already pending
+	}
+}
+
+// syncer makes flushed recordings durable: one syncfs(2) of the data
+// directory's filesystem per request, however many files were flushed,
+// so a thousand calls cost one sync a second, not a thousand fsyncs.
+func (r *Recorder) syncer() {
+	for range r.syncReq {
+		if err := syncDir(r.cfg.DataDir); err != nil {
+			r.log.Error("sync of recordings failed", "dir", r.cfg.DataDir, "err", err)
+		}
 	}
 }
 
@@ -564,7 +638,7 @@ func (r *Recorder) Ended(c *calls.Call) {
 		return
 	case rec == nil:
 		entry.Reason = "internal error: no recording state"
-		r.put(entry)
+		r.async(func() { r.put(entry) })
 	default: // already in the index from an earlier run
 		r.stats.Skipped++
 		r.log.Info("call already in the index", "id", c.ID)
@@ -593,42 +667,50 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 		rec.raw, rec.rawFailed = nil, false
 	}
 	if rec.err == nil {
-		rec.err = r.finish(rec, entry)
+		end := max(position(rec.origin, entry.End), 0)
+		if err := rec.tl.Close(end); err != nil {
+			rec.err = fmt.Errorf("write recording: %w", err)
+		}
 	}
-	if rec.err != nil {
-		r.stats.Failed++
+	w, rel, cues, err := rec.w, rec.rel, rec.cues, rec.err
+	r.async(func() { r.finishAsync(w, rel, cues, entry, err) })
+}
+
+// finishAsync (on the storage worker) finishes, signs and indexes one file.
+func (r *Recorder) finishAsync(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call, err error) {
+	if err == nil {
+		err = r.finish(w, rel, cues, entry)
+	}
+	if err != nil {
+		r.failed.Add(1)
 		entry.Recorded = false
-		entry.Reason = "recording failed: " + rec.err.Error()
-		if rec.w != nil {
-			_ = rec.w.Close()
-			entry.File = rec.rel
+		entry.Reason = "recording failed: " + err.Error()
+		if w != nil {
+			_ = w.Close()
+			entry.File = rel
 			entry.Incomplete = true
 		}
-		r.log.Error("recording failed", "id", rec.id, "err", rec.err)
+		r.log.Error("recording failed", "id", entry.ID, "err", err)
 		r.put(entry)
 		return
 	}
-	r.stats.Recordings++
-	r.log.Info("recording finished", "id", rec.id, "file", entry.File, "duration_s", entry.DurationS, "codec", entry.Codec)
+	r.recordings.Add(1)
+	r.log.Info("recording finished", "id", entry.ID, "file", entry.File, "duration_s", entry.DurationS, "codec", entry.Codec)
 }
 
-func (r *Recorder) finish(rec *recording, entry *index.Call) error {
-	end := max(position(rec.origin, entry.End), 0)
-	if err := rec.tl.Close(end); err != nil {
-		return fmt.Errorf("write recording: %w", err)
-	}
-	if err := rec.w.Finish(infoTags(entry, r.cfg.Software), rec.cues); err != nil {
+func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call) error {
+	if err := w.Finish(infoTags(entry, r.cfg.Software), cues); err != nil {
 		return fmt.Errorf("finish recording: %w", err)
 	}
-	sum, size, err := sign.Append(rec.w.File(), r.cfg.Key)
+	sum, size, err := sign.Append(w.File(), r.cfg.Key)
 	if err != nil {
 		return fmt.Errorf("sign recording: %w", err)
 	}
-	if err := rec.w.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		return fmt.Errorf("close recording: %w", err)
 	}
 	entry.Recorded = true
-	entry.File = rec.rel
+	entry.File = rel
 	entry.SHA256 = hex.EncodeToString(sum[:])
 	entry.Size = size
 	if err := r.cfg.Index.AddRecording(entry); err != nil {

@@ -220,15 +220,28 @@ func (w *Writer) patchSizes(riff, data uint32) error {
 // Flush writes buffered samples, patches the header so the file on disk is a
 // valid WAV holding everything written so far, and fsyncs it.
 func (w *Writer) Flush() error {
+	if err := w.WriteOut(); err != nil {
+		return err
+	}
+	return w.Sync()
+}
+
+// WriteOut is Flush without the fsync: the data and header reach the
+// operating system (fast), Sync makes them durable (slow; it may run on
+// another goroutine while writing goes on).
+func (w *Writer) WriteOut() error {
 	if w.finished || w.closed {
 		return ErrFinished
 	}
 	if err := w.writePending(); err != nil {
 		return err
 	}
-	if err := w.patchSizes(uint32(36+w.data), uint32(w.data)); err != nil {
-		return err
-	}
+	return w.patchSizes(uint32(36+w.data), uint32(w.data))
+}
+
+// Sync fsyncs the file. It touches no other state of the Writer, so it is
+// safe to call from another goroutine than the one writing.
+func (w *Writer) Sync() error {
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("wav: fsync: %w", err)
 	}

@@ -1,0 +1,265 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"spanrec/firmware/capture"
+	"spanrec/firmware/control"
+	"spanrec/firmware/engine"
+)
+
+// Options configure the daemon. Reload, if set, is called on SIGHUP to
+// read the configuration again.
+type Options struct {
+	Engine      engine.Options
+	Live        capture.LiveConfig
+	MaxDuration time.Duration // split calls into files of at most this long
+	SocketPath  string        // control socket ("" = none)
+	Version     string
+	Log         *slog.Logger
+	Reload      func() (Options, error)
+}
+
+// Daemon is a running `spanrec run`.
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	e       *engine.Engine
+	src     *capture.LiveSource
+	started time.Time
+	cmds    chan func()
+	done    chan struct{}
+	frame   capture.Frame
+}
+
+// ErrStopped is returned by control requests after shutdown began.
+var ErrStopped = errors.New("spanrec is shutting down")
+
+// Run records until ctx is cancelled (SIGTERM/SIGINT), then finalises every
+// open recording. A value on hup reloads the configuration.
+func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts.Engine.Log = log
+	d := &Daemon{opts: opts, log: log, started: time.Now(), cmds: make(chan func()), done: make(chan struct{})}
+	defer close(d.done)
+	if len(opts.Live.Interfaces) == 0 {
+		name, err := capture.DefaultInterface()
+		if err != nil {
+			return fmt.Errorf("no capture interface configured and none found: %w", err)
+		}
+		d.opts.Live.Interfaces = []string{name}
+	}
+	e, err := engine.Open(opts.Engine)
+	if err != nil {
+		return err
+	}
+	d.e = e
+	if _, err := e.Recover(); err != nil {
+		log.Error("recovery of interrupted recordings failed", "err", err)
+	}
+	src, err := capture.OpenLive(d.opts.Live)
+	if err != nil {
+		e.Close("startup-failed")
+		return err
+	}
+	d.src = src
+	log.Info("spanrec running", "version", opts.Version, "interfaces", d.opts.Live.Interfaces, "data", opts.Engine.DataDir)
+
+	var wg sync.WaitGroup
+	ctlCtx, stopCtl := context.WithCancel(context.Background())
+	if opts.SocketPath != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := control.Serve(ctlCtx, opts.SocketPath, d, log); err != nil {
+				log.Error("control socket", "err", err)
+			}
+		}()
+	}
+	runErr := d.loop(ctx, hup)
+	stopCtl()
+	wg.Wait()
+	d.src.Close()
+	log.Info("finalising open recordings", "calls", len(d.e.Calls()))
+	closeErr := d.e.Close("shutdown")
+	s := d.e.Summary()
+	log.Info("spanrec stopped", "recordings", s.Recorder.Recordings, "calls", s.Calls.Calls, "frames", s.Pipeline.Frames)
+	return errors.Join(runErr, closeErr)
+}
+
+// loop is the capture loop: the only goroutine that touches call state.
+func (d *Daemon) loop(ctx context.Context, hup <-chan os.Signal) error {
+	pipe := d.e.Pipeline()
+	nextTick := time.Now().Add(time.Second)
+	for n := 0; ; n++ {
+		err := d.src.ReadFrame(&d.frame)
+		switch {
+		case err == nil:
+			pipe.HandleFrame(&d.frame)
+			if n&63 != 0 {
+				continue // the checks below run every 64 frames or when idle
+			}
+		case errors.Is(err, capture.ErrTimeout):
+		default:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("capture: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case fn := <-d.cmds:
+			fn()
+		case <-hup:
+			d.reload()
+		default:
+		}
+		if now := time.Now(); !now.Before(nextTick) {
+			nextTick = now.Add(time.Second)
+			d.e.Tick(now, d.opts.MaxDuration)
+		}
+	}
+}
+
+// do runs fn in the capture loop and waits for it.
+func (d *Daemon) do(fn func()) error {
+	ran := make(chan struct{})
+	select {
+	case d.cmds <- func() { fn(); close(ran) }:
+	case <-d.done:
+		return ErrStopped
+	}
+	select {
+	case <-ran:
+		return nil
+	case <-d.done:
+		return ErrStopped
+	}
+}
+
+func (d *Daemon) reload() {
+	if d.opts.Reload == nil {
+		return
+	}
+	next, err := d.opts.Reload()
+	if err != nil {
+		d.log.Error("configuration reload failed; keeping the running configuration", "err", err)
+		return
+	}
+	d.e.SetCallsConfig(next.Engine.Calls)
+	d.opts.MaxDuration = next.MaxDuration
+	if len(next.Live.Interfaces) > 0 && !slices.Equal(next.Live.Interfaces, d.opts.Live.Interfaces) {
+		src, err := capture.OpenLive(next.Live)
+		if err != nil {
+			d.log.Error("reload: cannot capture on the new interfaces; keeping the old ones", "interfaces", next.Live.Interfaces, "err", err)
+		} else {
+			d.src.Close()
+			d.src = src
+			d.opts.Live = next.Live
+		}
+	}
+	d.log.Info("configuration reloaded", "interfaces", d.opts.Live.Interfaces, "max_duration", d.opts.MaxDuration)
+}
+
+// Status implements control.Daemon.
+func (d *Daemon) Status() control.Status {
+	var st control.Status
+	err := d.do(func() {
+		s := d.e.Summary()
+		st = control.Status{
+			Version:           d.opts.Version,
+			Started:           d.started.UTC(),
+			UptimeS:           time.Since(d.started).Seconds(),
+			Frames:            s.Pipeline.Frames,
+			SIPMessages:       s.Pipeline.SIP,
+			RTPPackets:        s.Pipeline.RTP,
+			ActiveCalls:       s.Calls.Active,
+			CallsSeen:         s.Calls.Calls,
+			RecordingsWritten: s.Recorder.Recordings,
+			Evicted:           s.Calls.Evicted,
+			Malformed:         s.Decoder.Malformed + s.Pipeline.SIPErrors,
+		}
+		for _, is := range d.src.Stats() {
+			st.Interfaces = append(st.Interfaces, control.Interface{
+				Name: is.Name, LinkUp: is.LinkUp, Packets: is.Packets, Bytes: is.Bytes,
+				KernelDrops: is.KernelDrops, UserDrops: is.UserDrops,
+			})
+		}
+	})
+	if err != nil {
+		return st
+	}
+	st.Storage.Path = d.opts.Engine.DataDir
+	var fs unix.Statfs_t
+	if unix.Statfs(d.opts.Engine.DataDir, &fs) == nil {
+		st.Storage.FreeBytes = fs.Bavail * uint64(fs.Bsize)
+		st.Storage.TotalBytes = fs.Blocks * uint64(fs.Bsize)
+	}
+	return st
+}
+
+// Calls implements control.Daemon.
+func (d *Daemon) Calls() []control.Call {
+	var out []control.Call
+	_ = d.do(func() {
+		now := time.Now()
+		for _, c := range d.e.Calls() {
+			cc := control.Call{
+				ID: c.ID, CallID: c.CallID, Caller: c.Caller.User, Callee: c.Callee.User,
+				State: c.State.String(), Start: c.Start.UTC(), Answer: c.Answer.UTC(),
+				Paused: d.e.Paused(c), OnHold: c.OnHold(),
+			}
+			if !c.Answer.IsZero() {
+				cc.DurationS = now.Sub(c.Answer).Seconds()
+			} else {
+				cc.Answer = time.Time{}
+			}
+			if len(c.Formats[0]) > 0 {
+				cc.Codec = c.Formats[0][0].Encoding
+			}
+			out = append(out, cc)
+		}
+	})
+	return out
+}
+
+// Pause implements control.Daemon.
+func (d *Daemon) Pause(callID, source string) error {
+	return d.pauseResume(callID, source, true)
+}
+
+// Resume implements control.Daemon.
+func (d *Daemon) Resume(callID, source string) error {
+	return d.pauseResume(callID, source, false)
+}
+
+func (d *Daemon) pauseResume(callID, source string, pause bool) error {
+	var opErr error
+	err := d.do(func() {
+		f := d.e.Resume
+		if pause {
+			f = d.e.Pause
+		}
+		_, opErr = f(callID, source, time.Now())
+	})
+	if err != nil {
+		return err
+	}
+	if errors.Is(opErr, engine.ErrNoSuchCall) {
+		return fmt.Errorf("%w: %s", control.ErrNoSuchCall, callID)
+	}
+	return opErr
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Capacity of `spanrec run` on a software SPAN port: a generated capture of
+# many concurrent G.711 calls is replayed with tcpreplay onto the mirror at
+# increasing packet rates; for each rate it prints the kernel drops seen by
+# spanrec and the daemon's CPU time per 1,000 packets/s.
+#   sudo scripts/capacity.sh [CALLS] [RATES...]     (default 1000 calls; 25000 50000 100000 pps)
+# Needs root, iproute2, tcpreplay. Traffic stays inside the lab's namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+calls=${1:-1000}; shift || true
+rates=${*:-25000 50000 100000}
+prefix=cap$$
+work=$(mktemp -d)
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; scripts/span-lab.sh down $prefix; rm -rf "$work"' EXIT
+CGO_ENABLED=0 go build -o "$work/spanrec" ./cmd/spanrec
+go run ./scripts/gencalls -calls "$calls" -talk ${TALK:-10s} -o "$work/load.pcap"
+scripts/span-lab.sh up $prefix >/dev/null
+ip netns exec $prefix-rec "$work/spanrec" run --data "$work/data" --iface span0 --log-level warn &
+daemon=$!
+for _ in $(seq 100); do "$work/spanrec" status --data "$work/data" >/dev/null 2>&1 && break; sleep 0.1; done
+clk=$(getconf CLK_TCK)
+printf '%10s %10s %12s %12s %10s %12s %22s\n' target_pps sent_pps frames kernel_drops cpu_s core_pct core_pct_per_1000pps
+for pps in $rates; do
+	before=$("$work/spanrec" status --data "$work/data" --json)
+	read -r u0 s0 < <(awk '{print $14, $15}' /proc/$daemon/stat)
+	out=$(ip netns exec $prefix-a tcpreplay -q -i $prefix-va --pps="$pps" "$work/load.pcap" 2>&1)
+	sleep 2 # let the daemon drain its ring
+	read -r u1 s1 < <(awk '{print $14, $15}' /proc/$daemon/stat)
+	after=$("$work/spanrec" status --data "$work/data" --json)
+	sent=$(grep -oE 'Rated: [0-9.]+ Bps, [0-9.]+ Mbps, [0-9.]+ pps' <<<"$out" | awk '{print $6}' || true)
+	secs=$(grep -oE 'sent in [0-9.]+ seconds' <<<"$out" | awk '{print $3}' || true)
+	python3 - "$before" "$after" "$pps" "${sent:-0}" "${secs:-0}" "$((u1 + s1 - u0 - s0))" "$clk" <<'PY'
+import json, sys
+b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+pps, sent, secs, ticks, clk = int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+frames = a["frames"] - b["frames"]
+drops = sum(i["kernel_drops"] for i in a["interfaces"]) - sum(i["kernel_drops"] for i in b["interfaces"])
+cpu = ticks / clk
+util = 100 * cpu / secs if secs else 0
+per = util / (sent / 1000) if sent else 0
+print(f"{pps:10d} {sent:10.0f} {frames:12d} {drops:12d} {cpu:10.2f} {util:11.1f}% {per:21.3f}%")
+PY
+done
+"$work/spanrec" status --data "$work/data"
