@@ -10,6 +10,7 @@ require (
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/pkg/sftp v1.13.10
 	github.com/zaf/g711 v1.4.0
+	go.bug.st/serial v1.8.0
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.51.0
 	golang.org/x/net v0.55.0

@@ -1,0 +1,342 @@
+package offload
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Target kinds accepted in Config.Kind.
+const (
+	// KindDir is a mounted directory (NFS, CIFS, USB disk...).
+	KindDir = "dir"
+	// KindSFTP is an SSH server's SFTP subsystem.
+	KindSFTP = "sftp"
+	// KindSMB is an SMB 2/3 share (Windows, Samba, NAS).
+	KindSMB = "smb"
+)
+
+// Defaults applied by Config.WithDefaults.
+const (
+	// DefaultInterval is the time between two scheduled runs.
+	DefaultInterval = 15 * time.Minute
+	// DefaultRetryMin is the first delay after a failed run.
+	DefaultRetryMin = 30 * time.Second
+	// DefaultRetryMax caps the delay between failed runs.
+	DefaultRetryMax = 30 * time.Minute
+	// DefaultTimeout is the dial timeout and the longest a connection may
+	// stay silent before it is given up.
+	DefaultTimeout = 60 * time.Second
+)
+
+// Errors returned by configuration handling.
+var (
+	// ErrConfig marks an invalid Config; the wrapped text says which field.
+	ErrConfig = errors.New("offload: invalid configuration")
+	// ErrWindow marks a malformed Window.
+	ErrWindow = errors.New("offload: invalid window")
+)
+
+// Retry bounds the exponential backoff between failed runs: the first
+// retry waits Min, each further failure doubles the wait up to Max.
+type Retry struct {
+	// Min is the first delay after a failure.
+	Min time.Duration `yaml:"min" json:"min"`
+	// Max is the longest delay.
+	Max time.Duration `yaml:"max" json:"max"`
+}
+
+// Config says where and when recordings are offloaded. It holds no secret:
+// passwords and keys live in CredentialsFile, read only when connecting.
+type Config struct {
+	// Kind is KindDir, KindSFTP or KindSMB.
+	Kind string `yaml:"kind" json:"kind"`
+	// Host is the server's name or address (sftp, smb).
+	Host string `yaml:"host" json:"host"`
+	// Port is the server's TCP port; 0 means 22 (sftp) or 445 (smb).
+	Port int `yaml:"port" json:"port"`
+	// Share is the SMB share name (smb only).
+	Share string `yaml:"share" json:"share"`
+	// Path is, for dir, the absolute path of the mounted directory; for
+	// sftp the base directory on the server (relative to the login
+	// directory unless absolute); for smb a directory inside the share.
+	// Empty means the login directory or the share's root.
+	Path string `yaml:"path" json:"path"`
+	// RequireMount makes a dir target refuse a Path that is not a mount
+	// point, so that an unmounted share never fills the local card.
+	RequireMount bool `yaml:"require_mount" json:"require_mount"`
+	// User is the login name (sftp, smb).
+	User string `yaml:"user" json:"user"`
+	// Domain is the SMB/NTLM domain or workgroup; usually empty.
+	Domain string `yaml:"domain" json:"domain"`
+	// CredentialsFile names a file, readable by its owner only (mode 0600
+	// or stricter), holding the password or the SSH key; see
+	// LoadCredentials for its format. Required for sftp and smb.
+	CredentialsFile string `yaml:"credentials_file" json:"credentials_file"`
+	// KnownHostsFile is an OpenSSH known_hosts file the SFTP server's host
+	// key must be listed in.
+	KnownHostsFile string `yaml:"known_hosts_file" json:"known_hosts_file"`
+	// HostKeyFingerprint pins the SFTP server's host key by its
+	// "SHA256:..." fingerprint (as printed by ssh-keygen -l).
+	HostKeyFingerprint string `yaml:"host_key_fingerprint" json:"host_key_fingerprint"`
+	// InsecureHostKey accepts any SFTP host key. Only for tests and labs.
+	InsecureHostKey bool `yaml:"insecure_host_key" json:"insecure_host_key"`
+	// Interval is the time between scheduled runs; 0 means DefaultInterval.
+	Interval time.Duration `yaml:"interval" json:"interval"`
+	// Window limits scheduled runs to a daily local-time window such as
+	// "01:00-05:00" (it may wrap midnight: "22:00-06:00"); empty means any
+	// time. Trigger ignores it.
+	Window string `yaml:"window" json:"window"`
+	// BandwidthBytesPerSec caps the upload rate; 0 means unlimited.
+	BandwidthBytesPerSec int64 `yaml:"bandwidth_bytes_per_sec" json:"bandwidth_bytes_per_sec"`
+	// DeleteAfterOffload deletes the local recording once its copy has
+	// been verified and marked offloaded.
+	DeleteAfterOffload bool `yaml:"delete_after_offload" json:"delete_after_offload"`
+	// Retry bounds the backoff after failed runs; zero values take
+	// DefaultRetryMin and DefaultRetryMax.
+	Retry Retry `yaml:"retry" json:"retry"`
+	// Timeout bounds dialing and how long a connection may stay silent;
+	// 0 means DefaultTimeout.
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+}
+
+// WithDefaults returns c with zero durations replaced by the defaults and
+// Port set to the kind's standard port.
+func (c Config) WithDefaults() Config {
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Retry.Min == 0 {
+		c.Retry.Min = DefaultRetryMin
+	}
+	if c.Retry.Max == 0 {
+		c.Retry.Max = DefaultRetryMax
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Port == 0 {
+		switch c.Kind {
+		case KindSFTP:
+			c.Port = 22
+		case KindSMB:
+			c.Port = 445
+		}
+	}
+	return c
+}
+
+// Validate reports the first problem of c (after WithDefaults) as an error
+// wrapping ErrConfig or ErrWindow. It checks the credentials file's
+// existence and mode but does not read the secret.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+	}
+	switch c.Kind {
+	case KindDir:
+		if c.Path == "" || !path.IsAbs(strings.ReplaceAll(c.Path, "\\", "/")) {
+			return bad("dir: path must be an absolute directory, got %q", c.Path)
+		}
+	case KindSFTP, KindSMB:
+		if c.Host == "" {
+			return bad("%s: host is required", c.Kind)
+		}
+		if strings.ContainsAny(c.Host, " /\\@") {
+			return bad("%s: host %q is not a host name or address", c.Kind, c.Host)
+		}
+		if c.Port < 1 || c.Port > 65535 {
+			return bad("%s: port %d out of range", c.Kind, c.Port)
+		}
+		if c.User == "" {
+			return bad("%s: user is required", c.Kind)
+		}
+		if c.CredentialsFile == "" {
+			return bad("%s: credentials_file is required", c.Kind)
+		}
+		if err := checkSecretFile(c.CredentialsFile); err != nil {
+			return err
+		}
+		if c.Path != "" {
+			if _, err := cleanRemote(c.Path, true); err != nil {
+				return bad("%s: path: %w", c.Kind, err)
+			}
+		}
+		if c.Kind == KindSMB {
+			if c.Share == "" || strings.ContainsAny(c.Share, "/\\") {
+				return bad("smb: share must be a share name, got %q", c.Share)
+			}
+			if c.InsecureHostKey || c.KnownHostsFile != "" || c.HostKeyFingerprint != "" {
+				return bad("smb: host key settings apply to sftp only")
+			}
+		} else {
+			n := 0
+			for _, set := range []bool{c.InsecureHostKey, c.KnownHostsFile != "", c.HostKeyFingerprint != ""} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return bad("sftp: exactly one of known_hosts_file, host_key_fingerprint or insecure_host_key must be set")
+			}
+			if c.HostKeyFingerprint != "" && !strings.HasPrefix(c.HostKeyFingerprint, "SHA256:") {
+				return bad("sftp: host_key_fingerprint must look like \"SHA256:...\"")
+			}
+		}
+	case "":
+		return bad("kind is required (dir, sftp or smb)")
+	default:
+		return bad("unknown kind %q (want dir, sftp or smb)", c.Kind)
+	}
+	if c.Interval < 0 || c.Timeout < 0 || c.BandwidthBytesPerSec < 0 {
+		return bad("interval, timeout and bandwidth must not be negative")
+	}
+	if c.Retry.Min < 0 || c.Retry.Max < c.Retry.Min {
+		return bad("retry: need 0 <= min <= max, got %v..%v", c.Retry.Min, c.Retry.Max)
+	}
+	if _, err := ParseWindow(c.Window); err != nil {
+		return err
+	}
+	return nil
+}
+
+// String describes c without secrets (the credentials file is named, never
+// read).
+func (c Config) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "offload{kind=%s", c.Kind)
+	switch c.Kind {
+	case KindDir:
+		fmt.Fprintf(&b, " path=%q", c.Path)
+	default:
+		fmt.Fprintf(&b, " user=%q host=%q port=%d", c.User, c.Host, c.Port)
+		if c.Share != "" {
+			fmt.Fprintf(&b, " share=%q", c.Share)
+		}
+		if c.Path != "" {
+			fmt.Fprintf(&b, " path=%q", c.Path)
+		}
+		b.WriteString(" credentials=<redacted>")
+	}
+	if c.Window != "" {
+		fmt.Fprintf(&b, " window=%s", c.Window)
+	}
+	if c.BandwidthBytesPerSec > 0 {
+		fmt.Fprintf(&b, " bandwidth=%dB/s", c.BandwidthBytesPerSec)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String, so %#v redacts too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer without secrets.
+func (c Config) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("kind", c.Kind)}
+	if c.Host != "" {
+		attrs = append(attrs, slog.String("host", c.Host), slog.Int("port", c.Port), slog.String("user", c.User))
+	}
+	if c.Share != "" {
+		attrs = append(attrs, slog.String("share", c.Share))
+	}
+	if c.Path != "" {
+		attrs = append(attrs, slog.String("path", c.Path))
+	}
+	if c.Window != "" {
+		attrs = append(attrs, slog.String("window", c.Window))
+	}
+	if c.BandwidthBytesPerSec > 0 {
+		attrs = append(attrs, slog.Int64("bandwidth_bytes_per_sec", c.BandwidthBytesPerSec))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// Window is a daily local-time interval [Start, End) in minutes after
+// midnight. Start > End wraps midnight; the zero Window (Start == End)
+// means any time.
+type Window struct {
+	// Start is the first minute of the day inside the window.
+	Start int
+	// End is the first minute of the day after the window.
+	End int
+}
+
+// ParseWindow reads "HH:MM-HH:MM" (24-hour, local time). The empty string
+// is the always-open zero Window. A window may not be empty ("02:00-02:00").
+func ParseWindow(s string) (Window, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Window{}, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return Window{}, fmt.Errorf("%w: %q: want HH:MM-HH:MM", ErrWindow, s)
+	}
+	start, err := parseClock(strings.TrimSpace(a))
+	if err != nil {
+		return Window{}, fmt.Errorf("%w: %q: %w", ErrWindow, s, err)
+	}
+	end, err := parseClock(strings.TrimSpace(b))
+	if err != nil {
+		return Window{}, fmt.Errorf("%w: %q: %w", ErrWindow, s, err)
+	}
+	if start == end {
+		return Window{}, fmt.Errorf("%w: %q: start equals end", ErrWindow, s)
+	}
+	return Window{Start: start, End: end}, nil
+}
+
+var errClock = errors.New("want HH:MM between 00:00 and 24:00")
+
+func parseClock(s string) (int, error) {
+	h, m, ok := strings.Cut(s, ":")
+	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 {
+		return 0, errClock
+	}
+	hh, err1 := strconv.ParseUint(h, 10, 8)
+	mm, err2 := strconv.ParseUint(m, 10, 8)
+	if err1 != nil || err2 != nil || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
+		return 0, errClock
+	}
+	return int(hh)*60 + int(mm), nil
+}
+
+// Contains reports whether t (in its own location) falls inside w.
+func (w Window) Contains(t time.Time) bool {
+	if w.Start == w.End {
+		return true
+	}
+	m := t.Hour()*60 + t.Minute()
+	if w.Start < w.End {
+		return m >= w.Start && m < w.End
+	}
+	return m >= w.Start || m < w.End
+}
+
+// Next returns the first minute at or after t at which w is open (t
+// itself when it is inside).
+func (w Window) Next(t time.Time) time.Time {
+	if w.Contains(t) {
+		return t
+	}
+	y, mo, d := t.Date()
+	start := time.Date(y, mo, d, w.Start/60, w.Start%60, 0, 0, t.Location())
+	if !start.After(t) {
+		start = time.Date(y, mo, d+1, w.Start/60, w.Start%60, 0, 0, t.Location())
+	}
+	return start
+}
+
+// String formats w as "HH:MM-HH:MM", or "" for the zero Window.
+func (w Window) String() string {
+	if w.Start == w.End {
+		return ""
+	}
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", w.Start/60, w.Start%60, w.End/60, w.End%60)
+}

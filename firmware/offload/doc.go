@@ -1,0 +1,24 @@
+// Package offload copies finished recordings from the appliance to a
+// network share, so that a full or failed SD card never loses a call.
+//
+// It owns the transfer side of storage: the Target abstraction and its
+// three implementations (a mounted directory, SFTP and SMB 2/3, all pure
+// Go), the offload configuration with its credentials file, and the
+// Offloader that schedules, copies, verifies, resumes and retries.
+//
+// Each recording is written to the target under a temporary name
+// (".<name>.partial"), read back and checked against the SHA-256 and size
+// of its index entry, and only then renamed into place
+// (recordings/YYYY/MM/DD/<id>.wav). Its manifest (<id>.json, the JSON of
+// the index entry) and, once per share, the appliance's public key
+// (spanrec.pub) follow the same write, verify, rename sequence. Only then
+// is the recording marked offloaded and, when configured, deleted locally.
+// An interrupted copy leaves its temporary file; the next run appends to
+// it after checking that its prefix matches the local file. A re-run after
+// a completed copy finds the file in place with the right hash and only
+// marks it, so the share never holds partial or duplicate files once a run
+// has finished.
+//
+// The package knows nothing about the index or the daemon: it needs only
+// the small Source interface, which the caller implements.
+package offload
