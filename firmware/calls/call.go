@@ -73,6 +73,9 @@ type Call struct {
 	Packets      [2]uint64 // RTP packets each side sent while answered
 	EarlyPackets uint64    // RTP packets before the answer (not recorded)
 
+	// Invite is the initial INVITE (its headers classify the call).
+	Invite *sipflow.Message
+
 	// Rec belongs to the Handler (its recording state for this call).
 	Rec any
 

@@ -231,6 +231,7 @@ func (t *Tracker) startCall(m *sipflow.Message) {
 		Start:      m.Time,
 		callerTag:  m.From.Tag,
 		inviteCSeq: m.CSeq,
+		Invite:     m,
 	}
 	c.Signal[Caller] = m.Src
 	c.Signal[Callee] = m.Dst
@@ -254,6 +255,7 @@ func (t *Tracker) retryInvite(c *Call, m *sipflow.Message) {
 	c.Dialed = m.RequestUser
 	c.Callee = m.To
 	c.Signal[Callee] = m.Dst
+	c.Invite = m
 	t.applySDP(c, Caller, m)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"spanrec/firmware/policy"
 	"strings"
 	"time"
 
@@ -48,6 +49,25 @@ type Config struct {
 	Control Control `yaml:"control"`
 	// Storage configures how recordings are written.
 	Storage Storage `yaml:"storage"`
+	// PBX describes the phone system the appliance watches: extensions,
+	// trunks, conferences, queues, voicemail, paging.
+	PBX policy.PBX `yaml:"pbx"`
+	// Recording holds the recording rules (SPEC §4); with none, every call
+	// is recorded.
+	Recording policy.Rules `yaml:"recording"`
+	// Consent registers the prompts the PBX plays before recording.
+	Consent Consent `yaml:"consent"`
+}
+
+// Consent registers, per call direction, the consent prompt the PBX plays
+// (a WAV file); recordings of that direction are checked for it.
+type Consent struct {
+	Internal string `yaml:"internal"`
+	Inbound  string `yaml:"inbound"`
+	Outbound string `yaml:"outbound"`
+	// Quarantine withholds recordings whose prompt was not heard: they stay
+	// on disk and in the index, visible only to admins.
+	Quarantine bool `yaml:"quarantine"`
 }
 
 // Capture configures the packet capture.
@@ -215,6 +235,16 @@ func (c *Config) normalize() {
 	c.Interfaces = nilIfEmpty(c.Interfaces)
 	c.Capture.ExcludeHosts = nilIfEmpty(c.Capture.ExcludeHosts)
 	c.NATAliases = nilIfEmpty(c.NATAliases)
+	p := &c.PBX
+	p.Extensions, p.Voicemail = nilIfEmpty(p.Extensions), nilIfEmpty(p.Voicemail)
+	p.Trunks, p.Conferences, p.Queues = nilIfEmpty(p.Trunks), nilIfEmpty(p.Conferences), nilIfEmpty(p.Queues)
+	for i := range p.Trunks {
+		p.Trunks[i].Addresses, p.Trunks[i].Domains = nilIfEmpty(p.Trunks[i].Addresses), nilIfEmpty(p.Trunks[i].Domains)
+	}
+	p.Paging.Numbers, p.Paging.Headers = nilIfEmpty(p.Paging.Numbers), nilIfEmpty(p.Paging.Headers)
+	r := &c.Recording
+	r.Extensions, r.Trunks = nilIfEmpty(r.Extensions), nilIfEmpty(r.Trunks)
+	r.Conferences, r.Queues = nilIfEmpty(r.Conferences), nilIfEmpty(r.Queues)
 }
 
 // RingBytes is Capture.RingMB in bytes.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"spanrec/firmware/policy"
 	"strconv"
 	"strings"
 	"time"
@@ -103,6 +105,19 @@ func (c *Config) Validate() error {
 	if b := c.Storage.BlockKB; b < 4 || b > MaxBlockKB || b%4 != 0 {
 		v.bad("storage.block_kb", "must be a multiple of 4 from 4 to %d (KiB), got %d", MaxBlockKB, b)
 	}
+	if err := policy.Validate(c.PBX, c.Recording); err != nil {
+		for _, e := range unjoin(err) {
+			v.errs = append(v.errs, &Error{Key: "pbx/recording", Msg: e.Error(), Kind: ErrInvalid})
+		}
+	}
+	for key, path := range map[string]string{"consent.internal": c.Consent.Internal, "consent.inbound": c.Consent.Inbound, "consent.outbound": c.Consent.Outbound} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			v.bad(key, "prompt file: %v", err)
+		}
+	}
 	return errors.Join(v.errs...)
 }
 
@@ -111,6 +126,18 @@ func badIfaceRune(r rune) bool {
 }
 
 type validator struct{ errs []error }
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
 
 func (v *validator) bad(key, format string, args ...any) {
 	v.errs = append(v.errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...), Kind: ErrInvalid})

@@ -17,6 +17,7 @@ import (
 	"spanrec/firmware/pipeline"
 	"spanrec/firmware/recorder"
 	"spanrec/firmware/sipflow"
+	"spanrec/media/consent"
 )
 
 // Options configure an Engine.
@@ -32,6 +33,12 @@ type Options struct {
 	FlushInterval time.Duration
 	// BlockSize is the WAV write block (default recorder.DefaultBlockSize).
 	BlockSize int
+	// Policy decides which calls are recorded (nil: every call).
+	Policy recorder.Policy
+	// Consent prompts per direction, and whether recordings without their
+	// prompt are quarantined.
+	Consent                 *consent.Set
+	QuarantineWithoutPrompt bool
 	// OnIndexed, if set, is called with every call written to the index.
 	OnIndexed func(c *index.Call)
 }
@@ -78,13 +85,16 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
 	rec, err := recorder.New(recorder.Config{
-		DataDir:   opts.DataDir,
-		Key:       key,
-		Index:     ix,
-		Software:  opts.Software,
-		Log:       log,
-		OnIndexed: opts.OnIndexed,
-		BlockSize: opts.BlockSize,
+		DataDir:                 opts.DataDir,
+		Key:                     key,
+		Index:                   ix,
+		Software:                opts.Software,
+		Log:                     log,
+		OnIndexed:               opts.OnIndexed,
+		BlockSize:               opts.BlockSize,
+		Policy:                  opts.Policy,
+		Consent:                 opts.Consent,
+		QuarantineWithoutPrompt: opts.QuarantineWithoutPrompt,
 	})
 	if err != nil {
 		ix.Close()

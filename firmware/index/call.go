@@ -109,6 +109,19 @@ type Call struct {
 	CalleeAddr string `json:"callee_media,omitempty"`
 	// Streams are the per-stream RTP counters.
 	Streams []StreamStats `json:"streams,omitempty"`
+	// Trunk, Queue and Conference name what the call went through, when
+	// the PBX configuration knows it.
+	Trunk      string `json:"trunk,omitempty"`
+	Queue      string `json:"queue,omitempty"`
+	Conference string `json:"conference,omitempty"`
+	// PromptHeard tells whether the consent prompt registered for the
+	// call's direction was heard at its start; absent when none is
+	// registered. PromptScore is the detector's score (0..1).
+	PromptHeard *bool   `json:"prompt_heard,omitempty"`
+	PromptScore float64 `json:"prompt_score,omitempty"`
+	// Quarantined recordings (no consent prompt heard, when the admin asked
+	// for it) stay on disk and in the index, visible only to admins.
+	Quarantined bool `json:"quarantined,omitempty"`
 	// RawRTP is the pcap (relative path) holding the RTP of a codec that
 	// could not be decoded, next to the recording.
 	RawRTP string `json:"raw_rtp,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path"
@@ -16,7 +17,9 @@ import (
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/index"
+	"spanrec/firmware/policy"
 	"spanrec/firmware/rawrtp"
+	"spanrec/media/consent"
 	"spanrec/media/dtmf"
 	"spanrec/media/g711"
 	"spanrec/media/jitter"
@@ -59,6 +62,22 @@ type Config struct {
 	// they are cut out (written as silence), so card digits never reach a
 	// file.
 	KeepInbandDTMF bool
+	// Policy decides which answered calls are recorded (nil: all).
+	Policy Policy
+	// Consent holds the prompts the PBX plays per direction; recordings of
+	// a direction with a prompt are checked for it.
+	Consent *consent.Set
+	// QuarantineWithoutPrompt withholds recordings whose prompt was not
+	// heard (they stay on disk and in the index, marked quarantined).
+	QuarantineWithoutPrompt bool
+	// ConsentSearch is how much of a recording's start is searched for the
+	// prompt (default 30 s).
+	ConsentSearch time.Duration
+}
+
+// Policy is what the recorder needs of the recording rules.
+type Policy interface {
+	Decide(c policy.CallInfo) (policy.Class, policy.Decision)
 }
 
 // Stats counts the recorder's work.
@@ -168,6 +187,9 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Software == "" {
 		cfg.Software = "spanrec"
 	}
+	if cfg.ConsentSearch <= 0 {
+		cfg.ConsentSearch = 30 * time.Second
+	}
 	switch cfg.FeatureCode {
 	case "":
 		cfg.FeatureCode = "*1"
@@ -239,7 +261,9 @@ type recording struct {
 	// raw keeps the RTP of undecodable codecs (created on first need).
 	raw       *rawrtp.Writer
 	rawFailed bool
-	skip      bool // already indexed by an earlier run
+	skip      bool            // already indexed by an earlier run
+	class     policy.Class    // classification by the PBX configuration
+	decision  policy.Decision // whether the rules record the call
 	err       error
 }
 
@@ -251,8 +275,36 @@ func (r *Recorder) Answered(c *calls.Call) {
 		rec.skip = true
 		return
 	}
+	rec.class, rec.decision = r.decide(c)
+	if !rec.decision.Record {
+		return // indexed with the reason when the call ends
+	}
 	r.open(rec)
 	r.putInProgress(c, rec)
+}
+
+// decide applies the recording rules to a call.
+func (r *Recorder) decide(c *calls.Call) (policy.Class, policy.Decision) {
+	if r.cfg.Policy == nil {
+		return policy.Class{}, policy.Decision{Record: true, Rule: policy.RuleRecordAll}
+	}
+	info := policy.CallInfo{
+		Caller: c.Caller.User, Callee: c.Callee.User, Dialed: c.Dialed,
+		CallerHost: c.Caller.Host, CalleeHost: c.Callee.Host,
+		From: c.Signal[calls.Caller], To: c.Signal[calls.Callee],
+		Header: func(string) []string { return nil },
+	}
+	if m := c.Invite; m != nil {
+		info.Header = m.Headers
+	}
+	return r.cfg.Policy.Decide(info)
+}
+
+// classify fills the index entry's classification.
+func classify(e *index.Call, cl policy.Class, d policy.Decision) {
+	e.Direction = cl.Direction
+	e.Trunk, e.Queue, e.Conference = cl.Trunk, cl.Queue, cl.Conference
+	e.Rule = d.Rule
 }
 
 // InProgress is the end reason of an index entry whose recording is still
@@ -269,6 +321,7 @@ func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
 	e.ID, e.Part, e.File = rec.id, rec.part, rec.rel
 	e.Answer, e.End = rec.origin.UTC(), time.Time{}
 	e.EndReason, e.Reason = InProgress, "recording in progress"
+	classify(e, rec.class, rec.decision)
 	r.async(func() {
 		if err := r.cfg.Index.Put(e); err != nil {
 			r.log.Error("index write failed", "id", e.ID, "err", err)
@@ -620,7 +673,7 @@ func (r *Recorder) Split(c *calls.Call, at time.Time) {
 // Ended finalises the call's recording, if any, and indexes the call.
 func (r *Recorder) Ended(c *calls.Call) {
 	rec, _ := c.Rec.(*recording)
-	if rec != nil && !c.Answer.IsZero() && !rec.skip {
+	if rec != nil && !c.Answer.IsZero() && !rec.skip && rec.decision.Record {
 		r.finishFile(c, rec, c.End, c.EndReason)
 		return
 	}
@@ -628,6 +681,10 @@ func (r *Recorder) Ended(c *calls.Call) {
 	switch {
 	case c.Answer.IsZero():
 		entry.Reason = notAnsweredReason(c)
+		if r.cfg.Policy != nil {
+			cl, _ := r.decide(c)
+			entry.Direction, entry.Trunk, entry.Queue, entry.Conference = cl.Direction, cl.Trunk, cl.Queue, cl.Conference
+		}
 		r.stats.NotRecorded++
 		// Batched: a flood of unanswered INVITEs costs one index write per
 		// batch, not one per call.
@@ -639,6 +696,13 @@ func (r *Recorder) Ended(c *calls.Call) {
 	case rec == nil:
 		entry.Reason = "internal error: no recording state"
 		r.async(func() { r.put(entry) })
+	case !rec.skip && !rec.decision.Record:
+		classify(entry, rec.class, rec.decision)
+		entry.Reason = "not recorded: " + rec.decision.Reason
+		entry.DurationS = c.End.Sub(c.Answer).Seconds()
+		entry.Codec = offeredCodec(c)
+		r.stats.NotRecorded++
+		r.pending = append(r.pending, entry)
 	default: // already in the index from an earlier run
 		r.stats.Skipped++
 		r.log.Info("call already in the index", "id", c.ID)
@@ -658,6 +722,7 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 	entry.DurationS = end.Sub(rec.origin).Seconds()
 	entry.EndReason = endReason
 	entry.Pauses = rec.pauses
+	classify(entry, rec.class, rec.decision)
 	r.fillMedia(entry, c, rec)
 	if rec.raw != nil {
 		if err := rec.raw.Close(); err != nil {
@@ -713,6 +778,7 @@ func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *inde
 	entry.File = rel
 	entry.SHA256 = hex.EncodeToString(sum[:])
 	entry.Size = size
+	r.checkConsent(filepath.Join(r.cfg.DataDir, filepath.FromSlash(rel)), entry)
 	if err := r.cfg.Index.AddRecording(entry); err != nil {
 		return fmt.Errorf("index recording: %w", err)
 	}
@@ -876,6 +942,49 @@ var (
 	ErrNoKey   = errors.New("recorder: no signing key")
 	ErrNoIndex = errors.New("recorder: no index")
 )
+
+// checkConsent searches the start of a finished recording for the consent
+// prompt of its direction, and quarantines it when asked to and the prompt
+// was not heard.
+func (r *Recorder) checkConsent(path string, e *index.Call) {
+	if r.cfg.Consent.For(e.Direction) == nil {
+		return
+	}
+	pcm, err := readStart(path, r.cfg.ConsentSearch)
+	if err != nil {
+		r.log.Error("consent check: cannot read recording", "id", e.ID, "err", err)
+		return
+	}
+	res, ok := r.cfg.Consent.Check(e.Direction, pcm, 2, r.cfg.ConsentSearch.Seconds())
+	if !ok {
+		return
+	}
+	heard := res.Heard
+	e.PromptHeard, e.PromptScore = &heard, res.Score
+	if !heard && r.cfg.QuarantineWithoutPrompt {
+		e.Quarantined = true
+		e.Flags = append(e.Flags, "quarantined:no-consent-prompt")
+	}
+}
+
+// readStart reads the first d of a finished stereo recording's samples.
+func readStart(path string, d time.Duration) ([]int16, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	p, err := wav.Read(io.NewSectionReader(f, 0, st.Size()), st.Size())
+	if err != nil {
+		return nil, err
+	}
+	n := min(len(p.Samples), int(d.Seconds()*SampleRate)*p.Channels)
+	return p.Samples[:n], nil
+}
 
 // PartStart returns when the call's current file began (zero if none).
 func (r *Recorder) PartStart(c *calls.Call) time.Time {
