@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"spanrec/firmware/config"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
+	"spanrec/firmware/policy"
 )
 
 // aliasFlag collects --alias PRIVATE=PUBLIC NAT address pairs.
@@ -42,6 +44,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	mediaTimeout := fs.Duration("media-timeout", 30*time.Second, "end a call after this long without RTP when its BYE is missed")
 	verbose := fs.Bool("v", false, "log every call")
 	jsonOut := fs.Bool("json", false, "print the indexed calls as JSON lines")
+	configFile := fs.String("config", "", "configuration file: its pbx, recording and consent sections (recording rules, consent prompts) and NAT aliases apply")
 	aliases := aliasFlag{}
 	fs.Var(aliases, "alias", "NAT alias `SDP-IP=SEEN-IP`: media advertised at one is also seen at the other (repeatable)")
 	if err := parse(fs, args); err != nil {
@@ -65,6 +68,27 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	opts.Calls.MediaTimeout = *mediaTimeout
 	opts.Calls.Aliases = aliases
+	if *configFile != "" {
+		cfg, err := config.Load(*configFile)
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err != nil {
+			return err
+		}
+		pol, err := policy.NewEngine(cfg.PBX, cfg.Recording)
+		if err != nil {
+			return err
+		}
+		prompts, err := loadConsent(cfg.Consent)
+		if err != nil {
+			return err
+		}
+		opts.Policy, opts.Consent, opts.QuarantineWithoutPrompt = pol, prompts, cfg.Consent.Quarantine
+		for from, tos := range cfg.AliasMap() {
+			aliases[from] = append(aliases[from], tos...)
+		}
+	}
 	e, err := engine.Open(opts)
 	if err != nil {
 		return err

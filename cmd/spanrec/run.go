@@ -15,6 +15,7 @@ import (
 	"spanrec/firmware/config"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
+	"spanrec/media/consent"
 )
 
 // listFlag collects a repeatable string flag.
@@ -56,8 +57,31 @@ func (c *configFlags) load() (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// loadConsent loads the consent prompts the configuration registers.
+func loadConsent(c config.Consent) (*consent.Set, error) {
+	set := &consent.Set{}
+	for _, p := range []struct {
+		path string
+		dst  **consent.Prompt
+	}{{c.Internal, &set.Internal}, {c.Inbound, &set.Inbound}, {c.Outbound, &set.Outbound}} {
+		if p.path == "" {
+			continue
+		}
+		prompt, err := consent.LoadPromptWAV(p.path)
+		if err != nil {
+			return nil, fmt.Errorf("consent prompt %s: %w", p.path, err)
+		}
+		*p.dst = prompt
+	}
+	return set, nil
+}
+
 // daemonOptions turns a configuration into the daemon's options.
-func daemonOptions(cfg config.Config, stderr io.Writer) daemon.Options {
+func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) {
+	prompts, err := loadConsent(cfg.Consent)
+	if err != nil {
+		return daemon.Options{}, err
+	}
 	return daemon.Options{
 		Engine: engine.Options{
 			DataDir:  cfg.DataDir,
@@ -69,9 +93,13 @@ func daemonOptions(cfg config.Config, stderr io.Writer) daemon.Options {
 				MaxCalls:     cfg.Calls.MaxCalls,
 				Aliases:      cfg.AliasMap(),
 			},
-			FlushInterval: cfg.Storage.FlushInterval.Std(),
-			BlockSize:     cfg.Storage.BlockKB << 10,
+			FlushInterval:           cfg.Storage.FlushInterval.Std(),
+			BlockSize:               cfg.Storage.BlockKB << 10,
+			Consent:                 prompts,
+			QuarantineWithoutPrompt: cfg.Consent.Quarantine,
 		},
+		PBX:   cfg.PBX,
+		Rules: cfg.Recording,
 		Live: capture.LiveConfig{
 			Interfaces: cfg.Interfaces,
 			NoPromisc:  !cfg.Capture.Promiscuous,
@@ -83,7 +111,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) daemon.Options {
 		SocketPath:  cfg.SocketPath(),
 		Version:     version,
 		Log:         cfg.Log.Logger(stderr),
-	}
+	}, nil
 }
 
 func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -101,13 +129,16 @@ func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := daemonOptions(cfg, stderr)
+	opts, err := daemonOptions(cfg, stderr)
+	if err != nil {
+		return err
+	}
 	opts.Reload = func() (daemon.Options, error) {
 		cfg, err := cf.load()
 		if err != nil {
 			return daemon.Options{}, err
 		}
-		return daemonOptions(cfg, stderr), nil
+		return daemonOptions(cfg, stderr)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

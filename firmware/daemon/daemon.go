@@ -15,6 +15,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/policy"
 )
 
 // Options configure the daemon. Reload, if set, is called on SIGHUP to
@@ -27,6 +28,10 @@ type Options struct {
 	Version     string
 	Log         *slog.Logger
 	Reload      func() (Options, error)
+	// PBX and Rules are the recording rules; a reload applies them to new
+	// calls.
+	PBX   policy.PBX
+	Rules policy.Rules
 }
 
 // Daemon is a running `spanrec run`.
@@ -52,6 +57,11 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts.Engine.Log = log
+	pol, err := policy.NewEngine(opts.PBX, opts.Rules)
+	if err != nil {
+		return fmt.Errorf("recording rules: %w", err)
+	}
+	opts.Engine.Policy = pol
 	d := &Daemon{opts: opts, log: log, started: time.Now(), cmds: make(chan func()), done: make(chan struct{})}
 	defer close(d.done)
 	if len(opts.Live.Interfaces) == 0 {
@@ -160,6 +170,11 @@ func (d *Daemon) reload() {
 		return
 	}
 	d.e.SetCallsConfig(next.Engine.Calls)
+	if pol, ok := d.opts.Engine.Policy.(*policy.Engine); ok {
+		if err := pol.Set(next.PBX, next.Rules); err != nil {
+			d.log.Error("reload: recording rules not valid; keeping the old ones", "err", err)
+		}
+	}
 	d.opts.MaxDuration = next.MaxDuration
 	if len(next.Live.Interfaces) > 0 && !slices.Equal(next.Live.Interfaces, d.opts.Live.Interfaces) {
 		src, err := capture.OpenLive(next.Live)

@@ -187,6 +187,9 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Software == "" {
 		cfg.Software = "spanrec"
 	}
+	if cfg.Policy == nil {
+		cfg.Policy = &policy.Engine{} // records every call, still classifies
+	}
 	if cfg.ConsentSearch <= 0 {
 		cfg.ConsentSearch = 30 * time.Second
 	}
@@ -285,9 +288,6 @@ func (r *Recorder) Answered(c *calls.Call) {
 
 // decide applies the recording rules to a call.
 func (r *Recorder) decide(c *calls.Call) (policy.Class, policy.Decision) {
-	if r.cfg.Policy == nil {
-		return policy.Class{}, policy.Decision{Record: true, Rule: policy.RuleRecordAll}
-	}
 	info := policy.CallInfo{
 		Caller: c.Caller.User, Callee: c.Callee.User, Dialed: c.Dialed,
 		CallerHost: c.Caller.Host, CalleeHost: c.Callee.Host,
@@ -681,10 +681,8 @@ func (r *Recorder) Ended(c *calls.Call) {
 	switch {
 	case c.Answer.IsZero():
 		entry.Reason = notAnsweredReason(c)
-		if r.cfg.Policy != nil {
-			cl, _ := r.decide(c)
-			entry.Direction, entry.Trunk, entry.Queue, entry.Conference = cl.Direction, cl.Trunk, cl.Queue, cl.Conference
-		}
+		cl, _ := r.decide(c)
+		entry.Direction, entry.Trunk, entry.Queue, entry.Conference = cl.Direction, cl.Trunk, cl.Queue, cl.Conference
 		r.stats.NotRecorded++
 		// Batched: a flood of unanswered INVITEs costs one index write per
 		// batch, not one per call.
