@@ -122,6 +122,14 @@ type Call struct {
 	// Quarantined recordings (no consent prompt heard, when the admin asked
 	// for it) stay on disk and in the index, visible only to admins.
 	Quarantined bool `json:"quarantined,omitempty"`
+	// Offloaded is when the recording was copied, verified, to Remote.
+	Offloaded time.Time `json:"-"`
+	Remote    string    `json:"remote,omitempty"`
+	// Deleted is when the recording file was deleted from local storage,
+	// and DeleteReason why (retention, quota, offloaded, admin). The entry
+	// and its chain record stay.
+	Deleted      time.Time `json:"-"`
+	DeleteReason string    `json:"delete_reason,omitempty"`
 	// RawRTP is the pcap (relative path) holding the RTP of a codec that
 	// could not be decoded, next to the recording.
 	RawRTP string `json:"raw_rtp,omitempty"`
@@ -211,6 +219,17 @@ type callWire struct {
 	Answer nullTime `json:"answer"`
 	End    nullTime `json:"end"`
 	Pauses []Pause  `json:"pauses"`
+	// Offloaded and Deleted are left out while zero.
+	Offloaded *nullTime `json:"offloaded,omitempty"`
+	Deleted   *nullTime `json:"deleted,omitempty"`
+}
+
+func optTime(t time.Time) *nullTime {
+	if t.IsZero() {
+		return nil
+	}
+	n := nullTime(t)
+	return &n
 }
 
 // MarshalJSON writes the call with zero times as null, other times as
@@ -223,6 +242,8 @@ func (c Call) MarshalJSON() ([]byte, error) {
 		Answer:    nullTime(c.Answer),
 		End:       nullTime(c.End),
 		Pauses:    c.Pauses,
+		Offloaded: optTime(c.Offloaded),
+		Deleted:   optTime(c.Deleted),
 	}
 	if w.Pauses == nil {
 		w.Pauses = []Pause{}
@@ -256,6 +277,13 @@ func (c *Call) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	c.Start, c.Answer, c.End = time.Time(w.Start), time.Time(w.Answer), time.Time(w.End)
+	c.Offloaded, c.Deleted = time.Time{}, time.Time{}
+	if w.Offloaded != nil {
+		c.Offloaded = time.Time(*w.Offloaded)
+	}
+	if w.Deleted != nil {
+		c.Deleted = time.Time(*w.Deleted)
+	}
 	c.Pauses = w.Pauses
 	// Empty lists come back nil, as omitempty writes them.
 	if len(c.Pauses) == 0 {

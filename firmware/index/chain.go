@@ -186,58 +186,65 @@ func (ix *Index) AddRecording(c *Call) error {
 			}
 			return calls.Put([]byte(c.ID), v)
 		}
-		seq, prev, err := chainHead(tx)
-		if err != nil {
+		if err := ix.appendEntry(tx, c.ID, c.File, c.SHA256); err != nil {
 			return err
 		}
-		seq++
-		e := ChainEntry{
-			Seq:    seq,
-			ID:     c.ID,
-			File:   c.File,
-			SHA256: c.SHA256,
-			Prev:   prev,
-			Hash:   EntryHash(prev, c.ID, c.File, c.SHA256),
-			Time:   ix.now().UTC(),
-		}
-		ev, err := json.Marshal(&e)
-		if err != nil {
-			return err
-		}
-		chain, err := bucket(tx, bucketChain)
-		if err != nil {
-			return err
-		}
-		key := seqKey(seq)
-		if chain.Get(key) != nil {
-			return fmt.Errorf("%w: chain entry %d exists beyond the head", ErrCorrupt, seq)
-		}
-		ids, err := bucket(tx, bucketChainIDs)
-		if err != nil {
-			return err
-		}
-		meta, err := bucket(tx, bucketMeta)
-		if err != nil {
-			return err
-		}
-		head := append(seqKey(seq), e.Hash...)
-		for _, put := range []struct {
-			b    *bolt.Bucket
-			k, v []byte
-		}{
-			{chain, key, ev},
-			{ids, []byte(c.ID), key},
-			{meta, keyChainHead, head},
-			{calls, []byte(c.ID), v},
-		} {
-			if err := put.b.Put(put.k, put.v); err != nil {
-				return err
-			}
-		}
-		return nil
+		return calls.Put([]byte(c.ID), v)
 	})
 	if err != nil {
 		return fmt.Errorf("index: add recording %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// appendEntry appends a chain entry for (id, file, sha) after the head.
+func (ix *Index) appendEntry(tx *bolt.Tx, id, file, sha string) error {
+	seq, prev, err := chainHead(tx)
+	if err != nil {
+		return err
+	}
+	seq++
+	e := ChainEntry{
+		Seq:    seq,
+		ID:     id,
+		File:   file,
+		SHA256: sha,
+		Prev:   prev,
+		Hash:   EntryHash(prev, id, file, sha),
+		Time:   ix.now().UTC(),
+	}
+	ev, err := json.Marshal(&e)
+	if err != nil {
+		return err
+	}
+	chain, err := bucket(tx, bucketChain)
+	if err != nil {
+		return err
+	}
+	key := seqKey(seq)
+	if chain.Get(key) != nil {
+		return fmt.Errorf("%w: chain entry %d exists beyond the head", ErrCorrupt, seq)
+	}
+	ids, err := bucket(tx, bucketChainIDs)
+	if err != nil {
+		return err
+	}
+	meta, err := bucket(tx, bucketMeta)
+	if err != nil {
+		return err
+	}
+	head := append(seqKey(seq), e.Hash...)
+	for _, put := range []struct {
+		b    *bolt.Bucket
+		k, v []byte
+	}{
+		{chain, key, ev},
+		{ids, []byte(id), key},
+		{meta, keyChainHead, head},
+	} {
+		if err := put.b.Put(put.k, put.v); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -356,7 +363,13 @@ func (ix *Index) VerifyChainContext(ctx context.Context, dataDir string, checkFi
 		prevHash  string
 		prevKnown = true
 		seen      = make(map[string]*ChainEntry, len(entries))
+		deleted   = make(map[string]bool)
 	)
+	for i := range entries {
+		if id, ok := isDeletion(&entries[i].e); ok && entries[i].err == nil {
+			deleted[id] = true
+		}
+	}
 	for i := range entries {
 		if err := ctx.Err(); err != nil {
 			return problems, fmt.Errorf("index: verify chain: %w", err)
@@ -399,6 +412,9 @@ func (ix *Index) VerifyChainContext(ctx context.Context, dataDir string, checkFi
 			pr("duplicate: call already chained at seq %d", first.Seq)
 		} else {
 			seen[e.ID] = e
+		}
+		if _, del := isDeletion(e); del || deleted[e.ID] {
+			continue // the file was deleted, and the deletion is chained
 		}
 		if what := checkRecording(dataDir, e, checkFile); what != "" {
 			pr("%s", what)

@@ -1,0 +1,297 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"spanrec/firmware/index"
+	"spanrec/firmware/offload"
+)
+
+// Config are the storage limits. Zero fields mean no limit, except
+// MinFreeBytes, which defaults to 256 MiB.
+type Config struct {
+	DataDir           string
+	MaxBytes          int64         // recordings may use at most this much
+	MaxAge            time.Duration // recordings older than this go
+	MinFreeBytes      int64         // keep this much free on the filesystem (negative: no floor)
+	DeleteUnoffloaded bool          // when full, also delete recordings not yet offloaded
+	Interval          time.Duration // how often Run checks; default 1 min
+}
+
+// Index is what storage needs of the index.
+type Index interface {
+	List(fn func(*index.Call) error) error
+	Get(id string) (*index.Call, error)
+	MarkDeleted(id, reason string, at time.Time) error
+	MarkOffloaded(id, remote string, at time.Time) error
+}
+
+// Status is the storage state for the status display and the fault LED.
+type Status struct {
+	UsedBytes  int64 // by recordings still on disk
+	Recordings int
+	FreeBytes  uint64
+	TotalBytes uint64
+	// NearFull: free space or quota within 10% of the limit, or a limit
+	// reached with nothing left that may be deleted.
+	NearFull bool
+	// Full: a limit is exceeded and no recording may be deleted (none is
+	// offloaded and DeleteUnoffloaded is off).
+	Full      bool
+	Deleted   uint64 // recordings deleted since start
+	LastError string
+}
+
+// Manager enforces the limits. Its methods are safe for concurrent use.
+type Manager struct {
+	cfg Config
+	ix  Index
+	log *slog.Logger
+
+	mu     sync.Mutex
+	status Status
+}
+
+// New returns a Manager.
+func New(cfg Config, ix Index, log *slog.Logger) *Manager {
+	if cfg.MinFreeBytes == 0 {
+		cfg.MinFreeBytes = 256 << 20
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Minute
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{cfg: cfg, ix: ix, log: log}
+}
+
+// Status returns the state found by the last check.
+func (m *Manager) Status() Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.status
+}
+
+// Run checks the limits every Interval until ctx is done.
+func (m *Manager) Run(ctx context.Context) {
+	t := time.NewTicker(m.cfg.Interval)
+	defer t.Stop()
+	for {
+		if _, err := m.RunOnce(time.Now()); err != nil {
+			m.log.Error("storage check failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+type recording struct {
+	c    *index.Call
+	size int64
+}
+
+// Report says what one check deleted.
+type Report struct {
+	Deleted []string // IDs
+	Freed   int64
+}
+
+// RunOnce applies retention and the space limits at now.
+func (m *Manager) RunOnce(now time.Time) (Report, error) {
+	var rep Report
+	var recs []recording
+	var used int64
+	err := m.ix.List(func(c *index.Call) error {
+		if !c.Recorded || c.File == "" || !c.Deleted.IsZero() || c.EndReason == "in-progress" {
+			return nil
+		}
+		size := c.Size
+		if size == 0 {
+			if st, err := os.Stat(filepath.Join(m.cfg.DataDir, filepath.FromSlash(c.File))); err == nil {
+				size = st.Size()
+			}
+		}
+		recs = append(recs, recording{c: c, size: size})
+		used += size
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	// Oldest first (IDs start with the start time).
+	sort.Slice(recs, func(i, j int) bool { return recs[i].c.ID < recs[j].c.ID })
+	may := func(r recording) bool { return !r.c.Offloaded.IsZero() || m.cfg.DeleteUnoffloaded }
+	gone := make(map[string]bool)
+	remove := func(r recording, reason string) {
+		if err := m.delete(r.c, reason, now); err != nil {
+			m.log.Error("cannot delete recording", "id", r.c.ID, "err", err)
+			m.setError(err)
+			return
+		}
+		gone[r.c.ID] = true
+		used -= r.size
+		rep.Deleted = append(rep.Deleted, r.c.ID)
+		rep.Freed += r.size
+	}
+	if m.cfg.MaxAge > 0 {
+		for _, r := range recs {
+			end := r.c.End
+			if end.IsZero() {
+				end = r.c.Start
+			}
+			if now.Sub(end) > m.cfg.MaxAge && may(r) {
+				remove(r, fmt.Sprintf("retention: older than %s", days(m.cfg.MaxAge)))
+			}
+		}
+	}
+	free, total := m.space()
+	for _, r := range recs {
+		overQuota := m.cfg.MaxBytes > 0 && used > m.cfg.MaxBytes
+		lowSpace := m.lowSpace(free, total)
+		if !overQuota && !lowSpace {
+			break
+		}
+		if gone[r.c.ID] || !may(r) {
+			continue
+		}
+		reason := "quota: storage limit reached, oldest offloaded recording deleted"
+		if lowSpace {
+			reason = "disk full: free space below the minimum, oldest offloaded recording deleted"
+		}
+		if r.c.Offloaded.IsZero() {
+			reason += " (not offloaded: delete_unoffloaded_when_full is set)"
+		}
+		remove(r, reason)
+		free, total = m.space()
+	}
+	overQuota := m.cfg.MaxBytes > 0 && used > m.cfg.MaxBytes
+	full := overQuota || m.lowSpace(free, total)
+	near := full || (m.cfg.MaxBytes > 0 && used > m.cfg.MaxBytes/10*9) ||
+		(m.cfg.MinFreeBytes > 0 && total > 0 && free < uint64(m.cfg.MinFreeBytes)+total/10)
+	m.mu.Lock()
+	m.status.UsedBytes, m.status.Recordings = used, len(recs)-len(gone)
+	m.status.FreeBytes, m.status.TotalBytes = free, total
+	m.status.NearFull, m.status.Full = near, full
+	m.status.Deleted += uint64(len(rep.Deleted))
+	m.mu.Unlock()
+	if full {
+		m.log.Warn("storage full and nothing may be deleted: recordings not yet offloaded are kept",
+			"used", used, "free", free, "max_bytes", m.cfg.MaxBytes, "min_free", m.cfg.MinFreeBytes)
+	}
+	return rep, nil
+}
+
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+func (m *Manager) setError(err error) {
+	m.mu.Lock()
+	m.status.LastError = err.Error()
+	m.mu.Unlock()
+}
+
+// lowSpace reports whether free space is below the floor (a negative
+// MinFreeBytes disables the floor).
+func (m *Manager) lowSpace(free, total uint64) bool {
+	return m.cfg.MinFreeBytes > 0 && total > 0 && free < uint64(m.cfg.MinFreeBytes)
+}
+
+// space returns the free and total bytes of the data directory's
+// filesystem (0, 0 when unknown).
+func (m *Manager) space() (free, total uint64) {
+	var st unix.Statfs_t
+	if unix.Statfs(m.cfg.DataDir, &st) != nil {
+		return 0, 0
+	}
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize)
+}
+
+// delete removes a recording's files and chains the deletion.
+func (m *Manager) delete(c *index.Call, reason string, now time.Time) error {
+	for _, rel := range []string{c.File, c.RawRTP} {
+		if rel == "" {
+			continue
+		}
+		err := os.Remove(filepath.Join(m.cfg.DataDir, filepath.FromSlash(rel)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if err := m.ix.MarkDeleted(c.ID, reason, now); err != nil {
+		return err
+	}
+	m.log.Info("recording deleted", "id", c.ID, "file", c.File, "reason", reason)
+	return nil
+}
+
+// OffloadSource is the offloader's view of the data directory and index.
+type OffloadSource struct {
+	offload.DataDir
+	ix Index
+	m  *Manager
+}
+
+// NewOffloadSource returns the Source for offload.New over dataDir; m (may
+// be nil) records deletions after a verified offload.
+func NewOffloadSource(dataDir string, ix Index, m *Manager) *OffloadSource {
+	if m == nil {
+		m = New(Config{DataDir: dataDir}, ix, nil)
+	}
+	return &OffloadSource{DataDir: offload.DataDir(dataDir), ix: ix, m: m}
+}
+
+// Pending lists finished recordings not yet offloaded, oldest first.
+func (s *OffloadSource) Pending(ctx context.Context) ([]offload.Item, error) {
+	var out []offload.Item
+	err := s.ix.List(func(c *index.Call) error {
+		if c.Recorded && c.File != "" && c.SHA256 != "" && c.Offloaded.IsZero() && c.Deleted.IsZero() {
+			out = append(out, offload.Item{ID: c.ID, File: c.File, SHA256: c.SHA256, Size: c.Size})
+		}
+		return ctx.Err()
+	})
+	return out, err
+}
+
+// Manifest is the JSON of the recording's index entry.
+func (s *OffloadSource) Manifest(_ context.Context, it offload.Item) ([]byte, error) {
+	c, err := s.ix.Get(it.ID)
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(c, "", "  ")
+}
+
+// MarkOffloaded records the verified copy in the index.
+func (s *OffloadSource) MarkOffloaded(_ context.Context, id, remote string, at time.Time) error {
+	return s.ix.MarkOffloaded(id, remote, at)
+}
+
+// DeleteLocal deletes the local copy after a verified offload, chaining
+// the deletion.
+func (s *OffloadSource) DeleteLocal(_ context.Context, it offload.Item) error {
+	c, err := s.ix.Get(it.ID)
+	if err != nil {
+		return err
+	}
+	return s.m.delete(c, "offloaded: deleted locally after a verified copy", time.Now())
+}
