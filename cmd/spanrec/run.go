@@ -9,12 +9,15 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/config"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/offload"
+	"spanrec/firmware/storage"
 	"spanrec/media/consent"
 )
 
@@ -76,6 +79,21 @@ func loadConsent(c config.Consent) (*consent.Set, error) {
 	return set, nil
 }
 
+// offloadConfig maps the config file's offload section (nil when off).
+func offloadConfig(o config.Offload) *offload.Config {
+	if o.Kind == "" {
+		return nil
+	}
+	return &offload.Config{
+		Kind: o.Kind, Host: o.Host, Port: o.Port, Share: o.Share, Path: o.Path, RequireMount: o.RequireMount,
+		User: o.User, Domain: o.Domain, CredentialsFile: o.CredentialsFile, KnownHostsFile: o.KnownHostsFile,
+		HostKeyFingerprint: o.HostKeyFingerprint, InsecureHostKey: o.InsecureHostKey,
+		Interval: o.Interval.Std(), Window: o.Window, BandwidthBytesPerSec: o.BandwidthBytesPerSec,
+		DeleteAfterOffload: o.DeleteAfterOffload, Retry: offload.Retry{Min: o.RetryMin.Std(), Max: o.RetryMax.Std()},
+		Timeout: o.Timeout.Std(),
+	}
+}
+
 // daemonOptions turns a configuration into the daemon's options.
 func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) {
 	prompts, err := loadConsent(cfg.Consent)
@@ -100,6 +118,19 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 		},
 		PBX:   cfg.PBX,
 		Rules: cfg.Recording,
+		Storage: storage.Config{
+			MaxBytes:          cfg.Storage.MaxMB << 20,
+			MaxAge:            time.Duration(cfg.Storage.MaxDays) * 24 * time.Hour,
+			MinFreeBytes:      cfg.Storage.MinFreeMB << 20,
+			DeleteUnoffloaded: cfg.Storage.DeleteUnoffloadedWhenFull,
+		},
+		Offload: offloadConfig(cfg.Offload),
+		Hardware: daemon.Hardware{
+			LEDSysfs: cfg.Hardware.LEDSysfs, StatusLED: cfg.Hardware.StatusLED, FaultLED: cfg.Hardware.FaultLED,
+			ButtonDevice: cfg.Hardware.ButtonDevice, ButtonCode: cfg.Hardware.ButtonCode,
+			Watchdog: cfg.Hardware.Watchdog, WatchdogTimeout: cfg.Hardware.WatchdogTimeout.Std(),
+			NoSIPAlarm: cfg.Hardware.NoSIPAlarm.Std(),
+		},
 		Live: capture.LiveConfig{
 			Interfaces: cfg.Interfaces,
 			NoPromisc:  !cfg.Capture.Promiscuous,

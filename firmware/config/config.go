@@ -57,6 +57,48 @@ type Config struct {
 	Recording policy.Rules `yaml:"recording"`
 	// Consent registers the prompts the PBX plays before recording.
 	Consent Consent `yaml:"consent"`
+	// Offload copies recordings to a network share; empty kind: off.
+	Offload Offload `yaml:"offload"`
+	// Hardware names the board's LEDs, button and watchdog.
+	Hardware Hardware `yaml:"hardware"`
+}
+
+// Hardware names the board's LEDs (Linux LED class), front button (an
+// evdev input device) and hardware watchdog; empty means absent.
+type Hardware struct {
+	LEDSysfs        string   `yaml:"leds_sysfs"` // default /sys/class/leds
+	StatusLED       string   `yaml:"status_led"`
+	FaultLED        string   `yaml:"fault_led"`
+	ButtonDevice    string   `yaml:"button_device"`
+	ButtonCode      uint16   `yaml:"button_code"` // default 148 (KEY_PROG1)
+	Watchdog        string   `yaml:"watchdog"`
+	WatchdogTimeout Duration `yaml:"watchdog_timeout"`
+	// NoSIPAlarm lights the fault LED when no SIP was seen this long.
+	NoSIPAlarm Duration `yaml:"no_sip_alarm"`
+}
+
+// Offload configures copying recordings to a network share (see
+// firmware/offload.Config, whose keys these are).
+type Offload struct {
+	Kind                 string   `yaml:"kind"` // "", dir, sftp, smb
+	Host                 string   `yaml:"host"`
+	Port                 int      `yaml:"port"`
+	Share                string   `yaml:"share"`
+	Path                 string   `yaml:"path"`
+	RequireMount         bool     `yaml:"require_mount"`
+	User                 string   `yaml:"user"`
+	Domain               string   `yaml:"domain"`
+	CredentialsFile      string   `yaml:"credentials_file"`
+	KnownHostsFile       string   `yaml:"known_hosts_file"`
+	HostKeyFingerprint   string   `yaml:"host_key_fingerprint"`
+	InsecureHostKey      bool     `yaml:"insecure_host_key"`
+	Interval             Duration `yaml:"interval"`
+	Window               string   `yaml:"window"`
+	BandwidthBytesPerSec int64    `yaml:"bandwidth_bytes_per_sec"`
+	DeleteAfterOffload   bool     `yaml:"delete_after_offload"`
+	RetryMin             Duration `yaml:"retry_min"`
+	RetryMax             Duration `yaml:"retry_max"`
+	Timeout              Duration `yaml:"timeout"`
 }
 
 // Consent registers, per call direction, the consent prompt the PBX plays
@@ -125,6 +167,15 @@ type Control struct {
 
 // Storage configures how recordings are written.
 type Storage struct {
+	// MaxMB is the most the recordings may use, in MiB (0: no quota).
+	MaxMB int64 `yaml:"max_mb"`
+	// MaxDays deletes recordings older than this many days (0: keep).
+	MaxDays int `yaml:"max_days"`
+	// MinFreeMB is the free space kept on the data filesystem, in MiB.
+	MinFreeMB int64 `yaml:"min_free_mb"`
+	// DeleteUnoffloadedWhenFull allows deleting recordings not yet
+	// offloaded when storage is full (by default they are never deleted).
+	DeleteUnoffloadedWhenFull bool `yaml:"delete_unoffloaded_when_full"`
 	// FlushInterval is how often recordings in progress are flushed to
 	// storage.
 	FlushInterval Duration `yaml:"flush_interval"`
@@ -157,8 +208,9 @@ func DefaultFor(isDir func(path string) bool) Config {
 			MaxDuration:  Duration(4 * time.Hour),
 			MaxCalls:     20000,
 		},
-		Log:     Log{Format: "text", Level: "info"},
-		Storage: Storage{FlushInterval: Duration(time.Second), BlockKB: 64},
+		Log:      Log{Format: "text", Level: "info"},
+		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
+		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
 }
 

@@ -50,8 +50,9 @@ func TestDefaults(t *testing.T) {
 			MaxDuration:  Duration(4 * time.Hour),
 			MaxCalls:     20000,
 		},
-		Log:     Log{Format: "text", Level: "info"},
-		Storage: Storage{FlushInterval: Duration(time.Second), BlockKB: 64},
+		Log:      Log{Format: "text", Level: "info"},
+		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
+		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("DefaultFor(noData) =\n%+v\nwant\n%+v", c, want)
@@ -133,7 +134,8 @@ func TestFullFile(t *testing.T) {
 		NATAliases: []NATAlias{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
 		Log:        Log{Format: "json", Level: "debug"},
 		Control:    Control{Socket: "/run/spanrec.sock"},
-		Storage:    Storage{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64},
+		Storage:    Storage{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
+		Hardware:   Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Parse =\n%+v\nwant\n%+v", c, want)

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,15 +64,17 @@ type APIError struct {
 // Error returns the daemon's message.
 func (e *APIError) Error() string { return e.Message }
 
-// Is matches ErrNoSuchCall for 404 and ErrBadRequest for 400.
+// Is matches ErrNoSuchCall and ErrNotFound for 404, ErrBadRequest for
+// 400, users.ErrBadCredentials for 401, users.ErrLocked for 423,
+// ErrConflict for 409 and ErrNotConfigured for 501.
 func (e *APIError) Is(target error) bool {
 	switch target {
-	case ErrNoSuchCall:
+	case ErrNoSuchCall, ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrBadRequest:
 		return e.StatusCode == http.StatusBadRequest
 	}
-	return false
+	return apiErrorIs(e.StatusCode, target)
 }
 
 // Status returns the daemon's state and counters.
@@ -112,15 +115,32 @@ func (c *Client) action(ctx context.Context, id, verb, source string) error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, out any) error {
+	return c.doBody(ctx, c.hc, method, path, q, nil, out)
+}
+
+// doBody sends a request with body (JSON of in, when not nil) over hc and
+// decodes the answer into out.
+func (c *Client) doBody(ctx context.Context, hc *http.Client, method, path string, q url.Values, in, out any) error {
 	u := "http://spanrec" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("control: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return fmt.Errorf("control: %w", err)
 	}
-	resp, err := c.hc.Do(req)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return c.dialError(err)
 	}

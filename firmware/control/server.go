@@ -159,11 +159,16 @@ func NewHandler(d Daemon, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /v1/calls", h.calls)
 	mux.HandleFunc("POST /v1/calls/{id}/pause", func(w http.ResponseWriter, r *http.Request) { h.action(w, r, true) })
 	mux.HandleFunc("POST /v1/calls/{id}/resume", func(w http.ResponseWriter, r *http.Request) { h.action(w, r, false) })
+	if cd, ok := d.(ConsoleDaemon); ok {
+		h.cd = cd
+		registerConsole(mux, h, cd)
+	}
 	return mux
 }
 
 type handler struct {
 	d   Daemon
+	cd  ConsoleDaemon // d, when it is one (then changes are audited)
 	log *slog.Logger
 }
 
@@ -244,6 +249,9 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request, pause bool) {
 		err = h.d.Pause(id, source)
 	} else {
 		err = h.d.Resume(id, source)
+	}
+	if h.cd != nil {
+		(&consoleHandler{handler: h, cd: h.cd}).audit(source, verb+" "+id, err)
 	}
 	if err != nil {
 		code := http.StatusInternalServerError

@@ -61,6 +61,9 @@ type Status struct {
 	Storage           Storage     `json:"storage"`
 	Evicted           uint64      `json:"evicted"`   // calls dropped because the call table was full
 	Malformed         uint64      `json:"malformed"` // frames and SIP messages that could not be parsed
+	// Faults lists what is wrong (what the fault LED shows): capture link
+	// down, no SIP seen, storage near full or full, offload failing.
+	Faults []string `json:"faults"`
 }
 
 // Interface is one capture interface's state and counters.

@@ -64,6 +64,12 @@ func WriteStatus(w io.Writer, s Status) error {
 		pct := float64(st.FreeBytes) / float64(st.TotalBytes) * 100
 		fmt.Fprintf(tw, "storage\t%s free of %s (%.0f%%) on %s\n", Bytes(st.FreeBytes), Bytes(st.TotalBytes), pct, clean(st.Path))
 	}
+	if len(s.Faults) == 0 {
+		fmt.Fprintf(tw, "faults\tnone\n")
+	}
+	for _, f := range s.Faults {
+		fmt.Fprintf(tw, "FAULT\t%s\n", clean(f))
+	}
 	tw.Flush()
 	return ew.err
 }

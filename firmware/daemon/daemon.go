@@ -15,7 +15,9 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/storage"
 )
 
 // Options configure the daemon. Reload, if set, is called on SIGHUP to
@@ -32,6 +34,11 @@ type Options struct {
 	// calls.
 	PBX   policy.PBX
 	Rules policy.Rules
+	// Storage limits (DataDir is filled in), Offload (nil: off) and the
+	// board's hardware.
+	Storage  storage.Config
+	Offload  *offload.Config
+	Hardware Hardware
 }
 
 // Daemon is a running `spanrec run`.
@@ -44,6 +51,7 @@ type Daemon struct {
 	cmds    chan func()
 	done    chan struct{}
 	frame   capture.Frame
+	app     *appliance
 }
 
 // ErrStopped is returned by control requests after shutdown began.
@@ -89,6 +97,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 
 	var wg sync.WaitGroup
 	ctlCtx, stopCtl := context.WithCancel(context.Background())
+	d.app = d.startAppliance(ctlCtx)
 	if opts.SocketPath != "" {
 		wg.Add(1)
 		go func() {
@@ -101,6 +110,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 	runErr := d.loop(ctx, hup)
 	stopCtl()
 	wg.Wait()
+	d.app.wg.Wait()
 	d.src.Close()
 	log.Info("finalising open recordings", "calls", len(d.e.Calls()))
 	closeErr := d.e.Close("shutdown")
@@ -135,11 +145,14 @@ func (d *Daemon) loop(ctx context.Context, hup <-chan os.Signal) error {
 			fn()
 		case <-hup:
 			d.reload()
+		case p := <-d.app.presses:
+			d.buttonPressed(p)
 		default:
 		}
 		if now := time.Now(); !now.Before(nextTick) {
 			nextTick = now.Add(time.Second)
 			d.e.Tick(now, d.opts.MaxDuration)
+			d.applianceTick(now)
 		}
 	}
 }
@@ -207,6 +220,7 @@ func (d *Daemon) Status() control.Status {
 			Evicted:           s.Calls.Evicted,
 			Malformed:         s.Decoder.Malformed + s.Pipeline.SIPErrors,
 		}
+		st.Faults = faults(d.ledState(time.Now()), d.app.storage.Status())
 		for _, is := range d.src.Stats() {
 			st.Interfaces = append(st.Interfaces, control.Interface{
 				Name: is.Name, LinkUp: is.LinkUp, Packets: is.Packets, Bytes: is.Bytes,

@@ -18,6 +18,10 @@ func (e *Engine) Calls() []*calls.Call {
 	return cs
 }
 
+// PartStart returns when c's current recording file began (zero when the
+// call is not being recorded).
+func (e *Engine) PartStart(c *calls.Call) time.Time { return e.recorder.PartStart(c) }
+
 // Paused reports whether c's recording is paused.
 func (e *Engine) Paused(c *calls.Call) bool { return e.recorder.Paused(c) }
 

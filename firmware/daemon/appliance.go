@@ -1,0 +1,224 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"spanrec/firmware/offload"
+	"spanrec/firmware/storage"
+	"spanrec/hal/button"
+	"spanrec/hal/led"
+	"spanrec/hal/ledstate"
+	"spanrec/hal/watchdog"
+)
+
+// Hardware names the appliance's LEDs, button and watchdog; empty names
+// mean the board has none (a developer's machine).
+type Hardware struct {
+	LEDSysfs        string // default /sys/class/leds
+	StatusLED       string
+	FaultLED        string
+	ButtonDevice    string // /dev/input/eventN
+	ButtonCode      uint16 // default KEY_PROG1
+	Watchdog        string // /dev/watchdog
+	WatchdogTimeout time.Duration
+	// NoSIPAlarm raises the fault LED when no SIP was seen this long.
+	NoSIPAlarm time.Duration
+}
+
+// appliance is the daemon's hardware and background services.
+type appliance struct {
+	leds     map[string]led.LED
+	presses  <-chan button.Press
+	heart    *watchdog.Heartbeat
+	storage  *storage.Manager
+	offload  *offload.Offloader
+	selfTest bool
+	lastSIP  time.Time
+	sipSeen  uint64
+	wg       sync.WaitGroup
+}
+
+// startAppliance opens the hardware and starts storage management, offload
+// and the watchdog; they stop when ctx is done (wait with a.wg).
+func (d *Daemon) startAppliance(ctx context.Context) *appliance {
+	a := &appliance{leds: map[string]led.LED{}, heart: watchdog.NewHeartbeat(time.Now), lastSIP: time.Now()}
+	hw := d.opts.Hardware
+	root := hw.LEDSysfs
+	if root == "" {
+		root = led.DefaultSysfsRoot
+	}
+	for role, name := range map[string]string{ledstate.StatusLED: hw.StatusLED, ledstate.FaultLED: hw.FaultLED} {
+		if name == "" {
+			continue
+		}
+		l, err := led.Open(root, name)
+		if err != nil {
+			d.log.Error("LED not available", "role", role, "err", err)
+			continue
+		}
+		a.leds[role] = l
+	}
+	if hw.ButtonDevice != "" {
+		b, err := button.Open(hw.ButtonDevice, button.Config{Code: hw.ButtonCode})
+		if err != nil {
+			d.log.Error("button not available", "device", hw.ButtonDevice, "err", err)
+		} else {
+			a.presses = b.Presses(ctx)
+		}
+	}
+	if hw.Watchdog != "" {
+		wd, err := watchdog.Open(hw.Watchdog, hw.WatchdogTimeout)
+		if err != nil {
+			d.log.Error("watchdog not available", "device", hw.Watchdog, "err", err)
+		} else {
+			a.heart.Beat()
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				// Kicked while the capture loop is alive; a stuck loop lets
+				// the hardware reboot the box.
+				if err := watchdog.Run(ctx, wd, wd.Timeout()/3, a.heart.Within(wd.Timeout()/2)); err != nil {
+					d.log.Error("watchdog", "err", err)
+				}
+			}()
+		}
+	}
+	scfg := d.opts.Storage
+	scfg.DataDir = d.opts.Engine.DataDir
+	a.storage = storage.New(scfg, d.e.Index, d.log)
+	a.wg.Add(1)
+	go func() { defer a.wg.Done(); a.storage.Run(ctx) }()
+	if d.opts.Offload != nil {
+		off, err := offload.New(*d.opts.Offload, storage.NewOffloadSource(d.opts.Engine.DataDir, d.e.Index, a.storage), d.log)
+		if err != nil {
+			d.log.Error("offload not started", "err", err)
+		} else {
+			a.offload = off
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				if err := off.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					d.log.Error("offload stopped", "err", err)
+				}
+			}()
+		}
+	}
+	return a
+}
+
+// tick runs each second in the capture loop: the heartbeat and the LEDs.
+func (d *Daemon) applianceTick(now time.Time) {
+	a := d.app
+	a.heart.Beat()
+	if sip := d.e.Summary().Pipeline.SIP; sip != a.sipSeen {
+		a.sipSeen, a.lastSIP = sip, now
+	}
+	if len(a.leds) == 0 || a.selfTest {
+		return
+	}
+	if err := ledstate.Apply(a.leds, d.ledState(now)); err != nil {
+		d.log.Debug("LED update failed", "err", err)
+	}
+}
+
+// ledState sums up the appliance for the LEDs (and the status faults).
+func (d *Daemon) ledState(now time.Time) ledstate.State {
+	a := d.app
+	var s ledstate.State
+	for _, c := range d.e.Calls() {
+		if d.e.PartStart(c).IsZero() {
+			continue
+		}
+		s.Recording++
+		if d.e.Paused(c) {
+			s.Paused = true
+		}
+	}
+	for _, is := range d.src.Stats() {
+		if !is.LinkUp {
+			s.LinkDown = true
+		}
+	}
+	alarm := d.opts.Hardware.NoSIPAlarm
+	s.NoSIP = alarm > 0 && now.Sub(a.lastSIP) > alarm
+	st := a.storage.Status()
+	s.StorageNearFull = st.NearFull || st.Full
+	if a.offload != nil {
+		s.OffloadFailing = a.offload.Status().ConsecutiveFailures > 0
+	}
+	return s
+}
+
+// buttonPressed pauses every recording, or resumes them all when any is
+// paused.
+func (d *Daemon) buttonPressed(p button.Press) {
+	now := time.Now()
+	paused := false
+	for _, c := range d.e.Calls() {
+		paused = paused || d.e.Paused(c)
+	}
+	var n int
+	var err error
+	if paused {
+		n, err = d.e.Resume("all", "button", now)
+	} else {
+		n, err = d.e.Pause("all", "button", now)
+	}
+	d.log.Info("button pressed", "resumed", paused, "calls", n, "err", err)
+	d.applianceTick(now)
+}
+
+// faults lists what is wrong, for status.
+func faults(s ledstate.State, st storage.Status) []string {
+	var out []string
+	for _, f := range s.Faults() {
+		out = append(out, f.String())
+	}
+	if st.Full {
+		out = append(out, "storage full: nothing may be deleted (recordings not yet offloaded are kept)")
+	}
+	return out
+}
+
+// LEDTest cycles every LED (console `led test`).
+func (d *Daemon) LEDTest(ctx context.Context) error {
+	var leds map[string]led.LED
+	if err := d.do(func() { d.app.selfTest = true; leds = d.app.leds }); err != nil {
+		return err
+	}
+	defer d.do(func() { d.app.selfTest = false })
+	if len(leds) == 0 {
+		return fmt.Errorf("this board has no LEDs configured")
+	}
+	return ledstate.SelfTest(ctx, leds)
+}
+
+// OffloadNow starts an offload run at once (console `offload now`).
+func (d *Daemon) OffloadNow() error {
+	if d.app == nil || d.app.offload == nil {
+		return errors.New("offload not configured")
+	}
+	d.app.offload.Trigger()
+	return nil
+}
+
+// OffloadStatus reports the offloader's state; ok is false when offload
+// is not configured.
+func (d *Daemon) OffloadStatus() (offload.Status, bool) {
+	if d.app == nil || d.app.offload == nil {
+		return offload.Status{}, false
+	}
+	return d.app.offload.Status(), true
+}
+
+// StorageStatus reports the storage manager's state.
+func (d *Daemon) StorageStatus() storage.Status {
+	if d.app == nil {
+		return storage.Status{}
+	}
+	return d.app.storage.Status()
+}
