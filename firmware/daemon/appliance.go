@@ -27,6 +27,10 @@ type Hardware struct {
 	WatchdogTimeout time.Duration
 	// NoSIPAlarm raises the fault LED when no SIP was seen this long.
 	NoSIPAlarm time.Duration
+	// LEDs and Button, when set, are used instead of opening the named
+	// devices (fakes in tests, or another implementation).
+	LEDs   map[string]led.LED
+	Button button.Button
 }
 
 // appliance is the daemon's hardware and background services.
@@ -51,8 +55,11 @@ func (d *Daemon) startAppliance(ctx context.Context) *appliance {
 	if root == "" {
 		root = led.DefaultSysfsRoot
 	}
+	for role, l := range hw.LEDs {
+		a.leds[role] = l
+	}
 	for role, name := range map[string]string{ledstate.StatusLED: hw.StatusLED, ledstate.FaultLED: hw.FaultLED} {
-		if name == "" {
+		if name == "" || a.leds[role] != nil {
 			continue
 		}
 		l, err := led.Open(root, name)
@@ -62,7 +69,9 @@ func (d *Daemon) startAppliance(ctx context.Context) *appliance {
 		}
 		a.leds[role] = l
 	}
-	if hw.ButtonDevice != "" {
+	if hw.Button != nil {
+		a.presses = hw.Button.Presses(ctx)
+	} else if hw.ButtonDevice != "" {
 		b, err := button.Open(hw.ButtonDevice, button.Config{Code: hw.ButtonCode})
 		if err != nil {
 			d.log.Error("button not available", "device", hw.ButtonDevice, "err", err)
