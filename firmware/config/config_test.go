@@ -472,6 +472,7 @@ func TestBoardExample(t *testing.T) {
 	want.Interfaces = c.Interfaces
 	want.Capture.ExcludeHosts = c.Capture.ExcludeHosts
 	want.NATAliases = c.NATAliases
+	want.PBX, want.Recording = c.PBX, c.Recording
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("example differs from the defaults:\n%+v\n%+v", c, want)
 	}
