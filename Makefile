@@ -54,3 +54,40 @@ arm64:
 
 clean:
 	rm -rf bin
+
+# --- Firmware: ARM tests, Buildroot tree, qemu boot, SD card images ----------
+.PHONY: test-arm check-buildroot qemu test-boot image
+
+# go test of ./media/... and ./firmware/... for linux/arm (GOARM=7) and
+# linux/arm64 under qemu-user (installs qemu-user-static when missing).
+test-arm:
+	scripts/test-arm.sh
+
+# Static checks of buildroot/ and board/ (offline, seconds).
+check-buildroot:
+	scripts/check-buildroot.sh
+
+# Boot the arm64 root file system under qemu-system-aarch64, serial console
+# on this terminal (installs qemu and cpio, fetches Debian's arm64 kernel and
+# busybox into ~/.cache/spanrec/qemu the first time).
+qemu:
+	scripts/qemu-boot.sh
+
+# Boot it and check `spanrec status` over the emulated UART (firmware/boottest).
+test-boot:
+	scripts/qemu-boot.sh --prepare
+	SPANREC_BOOT_TEST=1 $(GO) test -count=1 -v ./firmware/boottest
+
+# SD card image of a board with Buildroot (needs a Buildroot source tree and
+# its source downloads): make image BOARD=nanopi-r2s|beaglebone-black BUILDROOT=DIR
+BOARD     ?= nanopi-r2s
+BUILDROOT ?=
+IMAGE_OUT ?= output/$(BOARD)
+image:
+	@test -n "$(BUILDROOT)" && test -f "$(BUILDROOT)/Makefile" || \
+		{ echo "make image: set BUILDROOT=/path/to/buildroot (a Buildroot source tree)"; exit 2; }
+	@test -f buildroot/configs/spanrec_$(subst -,_,$(BOARD))_defconfig || \
+		{ echo "make image: unknown BOARD=$(BOARD) (nanopi-r2s or beaglebone-black)"; exit 2; }
+	$(MAKE) -C "$(BUILDROOT)" O="$(CURDIR)/$(IMAGE_OUT)" BR2_EXTERNAL="$(CURDIR)/buildroot" spanrec_$(subst -,_,$(BOARD))_defconfig
+	$(MAKE) -C "$(BUILDROOT)" O="$(CURDIR)/$(IMAGE_OUT)"
+	@echo "SD card image: $(IMAGE_OUT)/images/sdcard.img"

@@ -240,8 +240,34 @@ for cfg in "${defconfigs[@]}"; do
 			awk '/files[[:space:]]*=[[:space:]]*\{/ {inlist=1; next} inlist && /\}/ {inlist=0} inlist' "$g" |
 				sed -n -E 's/^[[:space:]]*"([^"]+)",?.*/\1/p'
 		} | sort -u)
-		grep -q 'mountpoint[[:space:]]*=[[:space:]]*"/data"' "$g" || fail "$(rel "$g"): no data partition (mountpoint = \"/data\")"
+		grep -q 'mountpoint[[:space:]]*=' "$g" &&
+			fail "$(rel "$g"): uses 'mountpoint', but Buildroot's genimage.sh gives genimage an empty root path"
+		# Partition numbers (pN) of the entries in the partition table.
+		parts=$(awk '
+			/^[[:space:]]*partition[[:space:]]+[^[:space:]]+[[:space:]]*\{/ { name=$2; intable=1; next }
+			name != "" && /in-partition-table[[:space:]]*=[[:space:]]*"?(no|false)"?/ { intable=0 }
+			name != "" && /^[[:space:]]*\}/ { if (intable) print name; name="" }
+		' "$g" | awk '{ print NR, $1 }')
+		data_n=$(awk '$2 == "data" { print $1 }' <<<"$parts")
+		root_n=$(awk '$2 == "rootfs" { print $1 }' <<<"$parts")
+		[ -n "$data_n" ] || fail "$(rel "$g"): no partition named data (mounted at /data)"
+		[ -n "$root_n" ] || fail "$(rel "$g"): no partition named rootfs"
 		grep -q 'rootfs\.\(ext4\|squashfs\)' "$g" || fail "$(rel "$g"): no root partition image"
+		for p2 in $postbuild; do
+			f=$(expand "$p2")
+			[ -f "$f" ] || continue
+			dev=$(sed -n -E 's/^DATA_DEV=([^[:space:]]+).*/\1/p' "$f")
+			if [ -z "$dev" ]; then
+				fail "$(rel "$f"): no DATA_DEV=... (the data partition's device for fstab)"
+			elif [ -n "$data_n" ] && [[ $dev != *p$data_n ]]; then
+				fail "$(rel "$f"): DATA_DEV=$dev, but data is partition $data_n in $(rel "$g")"
+			else ok; fi
+			x=$(dirname "$f")/extlinux.conf
+			if [ -f "$x" ] && [ -n "$root_n" ]; then
+				grep -qE "root=[^[:space:]]*p$root_n([[:space:]]|$)" "$x" ||
+					fail "$(rel "$x"): root= is not partition $root_n (rootfs in $(rel "$g"))"
+			fi
+		done
 	done
 	# extlinux.conf: device tree and console match the defconfig.
 	for p in $postbuild; do
@@ -271,7 +297,7 @@ for cfg in "${defconfigs[@]}"; do
 		fail "$c: no overlay has etc/spanrec/spanrec.yaml"
 	else
 		grep -qE '^data_dir:[[:space:]]*/data[[:space:]]*$' "$found_cfg" || fail "$(rel "$found_cfg"): data_dir is not /data"
-		grep -qE "^[[:space:]]*-[[:space:]]*$dhcp[[:space:]]*$" "$found_cfg" &&
+		grep -qE "^[[:space:]]*-[[:space:]]*${dhcp}[[:space:]]*$" "$found_cfg" &&
 			fail "$(rel "$found_cfg"): captures on the management port $dhcp"
 	fi
 	[ -n "$found_board" ] || fail "$c: no overlay has etc/spanrec/board.yaml (LEDs, button, ports)"

@@ -659,3 +659,18 @@ func (p *ringPlaceholder) unmap() {
 		p.addr = nil
 	}
 }
+
+// LiveSupported reports whether this system can capture live: an
+// AF_PACKET socket with a TPACKET_V3 ring (root, and a kernel — not an
+// emulator such as qemu-user — that implements it).
+func LiveSupported() error {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("capture: AF_PACKET socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
+		return fmt.Errorf("capture: TPACKET_V3: %w", err)
+	}
+	return nil
+}

@@ -17,3 +17,6 @@ func (s *LiveSource) Stats() []InterfaceStats { return nil }
 
 // Close does nothing.
 func (s *LiveSource) Close() error { return nil }
+
+// LiveSupported reports ErrLiveUnsupported: only Linux captures live.
+func LiveSupported() error { return ErrLiveUnsupported }

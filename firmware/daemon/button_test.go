@@ -80,6 +80,9 @@ func TestButtonPausesAllCalls(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for a veth pair and AF_PACKET")
 	}
+	if err := capture.LiveSupported(); err != nil {
+		t.Skipf("live capture not available here: %v", err)
+	}
 	send, capIf := veth(t)
 	data := t.TempDir()
 	status, fault := ledtest.New("status"), ledtest.New("fault")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/capture"
 	"spanrec/firmware/index"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
@@ -33,6 +34,9 @@ func newLab(t *testing.T) *lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("the SPAN lab needs root (network namespaces, tc, AF_PACKET)")
+	}
+	if err := capture.LiveSupported(); err != nil {
+		t.Skipf("live capture not available here: %v", err)
 	}
 	for _, tool := range []string{"ip", "tc", "sipp"} {
 		if _, err := exec.LookPath(tool); err != nil {
