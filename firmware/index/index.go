@@ -146,25 +146,45 @@ func (ix *Index) PutBatch(cs []*Call) error {
 
 // Get returns the call stored under id, or ErrNotFound.
 func (ix *Index) Get(id string) (*Call, error) {
-	var c Call
-	err := ix.db.View(func(tx *bolt.Tx) error {
-		calls, err := bucket(tx, bucketCalls)
-		if err != nil {
-			return err
-		}
-		v := calls.Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("%w: stored call: %w", ErrCorrupt, err)
-		}
-		return nil
+	var c *Call
+	err := ix.db.View(func(tx *bolt.Tx) (err error) {
+		c, err = getCall(tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("index: get %s: %w", id, err)
 	}
+	return c, nil
+}
+
+// getCall reads the call stored under id in tx.
+func getCall(tx *bolt.Tx, id string) (*Call, error) {
+	calls, err := bucket(tx, bucketCalls)
+	if err != nil {
+		return nil, err
+	}
+	v := calls.Get([]byte(id))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	var c Call
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, fmt.Errorf("%w: stored call: %w", ErrCorrupt, err)
+	}
 	return &c, nil
+}
+
+// putCall stores c in tx.
+func putCall(tx *bolt.Tx, c *Call) error {
+	calls, err := bucket(tx, bucketCalls)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return calls.Put([]byte(c.ID), v)
 }
 
 // List calls fn for every call in ID (that is, chronological) order. An

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -20,33 +19,18 @@ const DeletedSuffix = "/deleted"
 // one transaction: the call is updated and a deletion entry is chained.
 func (ix *Index) MarkDeleted(id, reason string, at time.Time) error {
 	err := ix.db.Update(func(tx *bolt.Tx) error {
-		calls, err := bucket(tx, bucketCalls)
-		if err != nil {
+		c, err := getCall(tx, id)
+		if err != nil || !c.Deleted.IsZero() {
 			return err
-		}
-		v := calls.Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		var c Call
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-		if !c.Deleted.IsZero() {
-			return nil
 		}
 		if e, err := chainedEntry(tx, id); err != nil || e == nil {
 			return fmt.Errorf("%w: recording is not in the chain", ErrInvalid)
 		}
 		c.Deleted, c.DeleteReason = at.UTC(), reason
-		nv, err := json.Marshal(&c)
-		if err != nil {
-			return err
-		}
 		if err := ix.appendEntry(tx, id+DeletedSuffix, c.File, c.SHA256); err != nil {
 			return err
 		}
-		return calls.Put([]byte(id), nv)
+		return putCall(tx, c)
 	})
 	if err != nil {
 		return fmt.Errorf("index: mark %s deleted: %w", id, err)
@@ -58,24 +42,12 @@ func (ix *Index) MarkDeleted(id, reason string, at time.Time) error {
 // remote at at.
 func (ix *Index) MarkOffloaded(id, remote string, at time.Time) error {
 	err := ix.db.Update(func(tx *bolt.Tx) error {
-		calls, err := bucket(tx, bucketCalls)
+		c, err := getCall(tx, id)
 		if err != nil {
 			return err
-		}
-		v := calls.Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
-		}
-		var c Call
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		c.Offloaded, c.Remote = at.UTC(), remote
-		nv, err := json.Marshal(&c)
-		if err != nil {
-			return err
-		}
-		return calls.Put([]byte(id), nv)
+		return putCall(tx, c)
 	})
 	if err != nil {
 		return fmt.Errorf("index: mark %s offloaded: %w", id, err)
