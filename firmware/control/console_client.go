@@ -1,0 +1,187 @@
+package control
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"spanrec/firmware/index"
+	"spanrec/firmware/users"
+)
+
+// apiErrorIs matches the console endpoints' statuses to their errors.
+func apiErrorIs(status int, target error) bool {
+	switch target {
+	case users.ErrBadCredentials:
+		return status == http.StatusUnauthorized
+	case users.ErrLocked:
+		return status == http.StatusLocked
+	case users.ErrNotFound:
+		return status == http.StatusNotFound
+	case ErrConflict:
+		return status == http.StatusConflict
+	case ErrNotConfigured:
+		return status == http.StatusNotImplemented
+	}
+	return false
+}
+
+func sourceQuery(source string) url.Values {
+	if source == "" {
+		return nil
+	}
+	return url.Values{"source": {source}}
+}
+
+// Recordings returns the index entries matching q, newest first.
+func (c *Client) Recordings(ctx context.Context, q RecordingQuery) ([]index.Call, error) {
+	v := url.Values{}
+	if q.Text != "" {
+		v.Set("q", q.Text)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.All {
+		v.Set("all", "1")
+	}
+	var out []index.Call
+	err := c.do(ctx, http.MethodGet, "/v1/recordings", v, &out)
+	return out, err
+}
+
+// Recording returns one index entry (errors match ErrNotFound).
+func (c *Client) Recording(ctx context.Context, id string) (index.Call, error) {
+	var out index.Call
+	err := c.do(ctx, http.MethodGet, "/v1/recordings/"+url.PathEscape(id), nil, &out)
+	return out, err
+}
+
+// Verify checks one recording, or with id "all" every recording and the
+// hash chain. It is bounded by ctx only (checking everything takes long).
+func (c *Client) Verify(ctx context.Context, id string) (Verification, error) {
+	var out Verification
+	err := c.doBody(ctx, &http.Client{Transport: c.tr}, http.MethodGet, "/v1/recordings/"+url.PathEscape(id)+"/verify", nil, nil, &out)
+	return out, err
+}
+
+// Config returns the effective configuration.
+func (c *Client) Config(ctx context.Context) (ConfigInfo, error) {
+	var out ConfigInfo
+	err := c.do(ctx, http.MethodGet, "/v1/config", nil, &out)
+	return out, err
+}
+
+// SetConfig sets one key of the configuration file and applies it.
+func (c *Client) SetConfig(ctx context.Context, key, value, source string) (ConfigChange, error) {
+	var out ConfigChange
+	err := c.doBody(ctx, c.hc, http.MethodPost, "/v1/config", sourceQuery(source), configSetBody{Key: key, Value: value}, &out)
+	return out, err
+}
+
+// Storage returns the data partition's state.
+func (c *Client) Storage(ctx context.Context) (StorageInfo, error) {
+	var out StorageInfo
+	err := c.do(ctx, http.MethodGet, "/v1/storage", nil, &out)
+	return out, err
+}
+
+// LogTail returns the daemon's last n log lines (0: DefaultLogLines).
+func (c *Client) LogTail(ctx context.Context, n int) ([]string, error) {
+	var v url.Values
+	if n > 0 {
+		v = url.Values{"n": {strconv.Itoa(n)}}
+	}
+	var out logBody
+	err := c.do(ctx, http.MethodGet, "/v1/log", v, &out)
+	return out.Lines, err
+}
+
+// LEDTest runs the LED self-test and returns when it is over.
+func (c *Client) LEDTest(ctx context.Context, source string) error {
+	return c.do(ctx, http.MethodPost, "/v1/led/test", sourceQuery(source), &okBody{})
+}
+
+// Time returns the appliance's clock.
+func (c *Client) Time(ctx context.Context) (TimeInfo, error) {
+	var out TimeInfo
+	err := c.do(ctx, http.MethodGet, "/v1/time", nil, &out)
+	return out, err
+}
+
+// Reboot reboots the appliance.
+func (c *Client) Reboot(ctx context.Context, source string) error {
+	return c.do(ctx, http.MethodPost, "/v1/reboot", sourceQuery(source), &okBody{})
+}
+
+// OffloadNow starts an offload run (errors match ErrNotConfigured without
+// an offload target).
+func (c *Client) OffloadNow(ctx context.Context, source string) error {
+	return c.do(ctx, http.MethodPost, "/v1/offload/now", sourceQuery(source), &okBody{})
+}
+
+// OffloadStatus returns the offload state.
+func (c *Client) OffloadStatus(ctx context.Context) (OffloadStatus, error) {
+	var out OffloadStatus
+	err := c.do(ctx, http.MethodGet, "/v1/offload", nil, &out)
+	return out, err
+}
+
+// LoginRequired reports whether the console must ask for a login.
+func (c *Client) LoginRequired(ctx context.Context) (bool, error) {
+	var out loginRequiredBody
+	err := c.do(ctx, http.MethodGet, "/v1/login", nil, &out)
+	return out.Required, err
+}
+
+// Login checks name's password; errors match users.ErrBadCredentials and
+// users.ErrLocked.
+func (c *Client) Login(ctx context.Context, name, password, source string) (users.User, error) {
+	var out users.User
+	err := c.doBody(ctx, c.hc, http.MethodPost, "/v1/login", sourceQuery(source), loginBody{Name: name, Password: password}, &out)
+	return out, err
+}
+
+// Users lists the accounts.
+func (c *Client) Users(ctx context.Context) ([]users.User, error) {
+	var out []users.User
+	err := c.do(ctx, http.MethodGet, "/v1/users", nil, &out)
+	return out, err
+}
+
+// AddUser creates an account.
+func (c *Client) AddUser(ctx context.Context, name string, role users.Role, password, source string) error {
+	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users", sourceQuery(source), userBody{Name: name, Role: role, Password: password}, &okBody{})
+}
+
+// RemoveUser deletes an account.
+func (c *Client) RemoveUser(ctx context.Context, name, source string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), sourceQuery(source), &okBody{})
+}
+
+// SetPassword sets an account's password.
+func (c *Client) SetPassword(ctx context.Context, name, password, source string) error {
+	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", sourceQuery(source), userBody{Password: password}, &okBody{})
+}
+
+// SetRole sets an account's role.
+func (c *Client) SetRole(ctx context.Context, name string, role users.Role, source string) error {
+	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/role", sourceQuery(source), userBody{Role: role}, &okBody{})
+}
+
+// Unlock ends an account's lockout.
+func (c *Client) Unlock(ctx context.Context, name, source string) error {
+	return c.do(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/unlock", sourceQuery(source), &okBody{})
+}
+
+// Audit returns the last n audit entries (0: DefaultAuditEntries).
+func (c *Client) Audit(ctx context.Context, n int) ([]index.AuditEntry, error) {
+	var v url.Values
+	if n > 0 {
+		v = url.Values{"n": {strconv.Itoa(n)}}
+	}
+	var out []index.AuditEntry
+	err := c.do(ctx, http.MethodGet, "/v1/audit", v, &out)
+	return out, err
+}
