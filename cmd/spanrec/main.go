@@ -30,6 +30,7 @@ func commands() []command {
 		{"status", "show the running daemon's status (and --calls)", runStatus},
 		{"pause", "pause the recording of a call (or all)", runPauseResume(true)},
 		{"resume", "resume the recording of a call (or all)", runPauseResume(false)},
+		{"console", "the technician's console on a serial line (or --stdio)", runConsole},
 		{"config", "config check FILE: validate and print the effective configuration", runConfig},
 		{"import", "record the calls in pcap/pcapng capture files", runImport},
 		{"list", "list the calls in the index", runList},

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/config"
+	"spanrec/firmware/console"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/offload"
@@ -164,6 +166,11 @@ func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The console's `log tail` reads the last lines from a ring that
+	// outlives configuration reloads.
+	ring, h := console.NewLogRing(500, opts.Log.Handler())
+	opts.Log = slog.New(h)
+	opts.Console = daemon.ConsoleOptions{ConfigFile: *cf.file, LoadConfig: cf.load, LogTail: ring}
 	opts.Reload = func() (daemon.Options, error) {
 		cfg, err := cf.load()
 		if err != nil {

@@ -30,7 +30,34 @@ type consoleHandler struct {
 	cd ConsoleDaemon
 }
 
-// registerConsole adds the console endpoints to mux.
+// registerConsole adds the console endpoints to mux:
+//
+//	GET    /v1/recordings?q=TEXT&limit=N&all=1   []index.Call, newest first
+//	GET    /v1/recordings/{id}                   index.Call
+//	GET    /v1/recordings/{id}/verify            Verification ("all": everything)
+//	GET    /v1/config                            ConfigInfo
+//	POST   /v1/config         {"key","value"}    ConfigChange
+//	GET    /v1/storage                           StorageInfo
+//	GET    /v1/log?n=N                           {"lines": [...]}
+//	POST   /v1/led/test                          {"ok": true} when the test is over
+//	GET    /v1/time                              TimeInfo
+//	POST   /v1/reboot                            {"ok": true}
+//	GET    /v1/offload                           OffloadStatus
+//	POST   /v1/offload/now                       {"ok": true}
+//	GET    /v1/login                             {"required": bool}
+//	POST   /v1/login          {"name","password"}  users.User (401 wrong, 423 locked)
+//	GET    /v1/users                             []users.User (never a hash)
+//	POST   /v1/users          {"name","role","password"}
+//	DELETE /v1/users/{name}
+//	POST   /v1/users/{name}/password {"password"}
+//	POST   /v1/users/{name}/role     {"role"}
+//	POST   /v1/users/{name}/unlock
+//	GET    /v1/audit?n=N                         []index.AuditEntry, oldest first
+//
+// POSTs and DELETE take ?source= (who asks, e.g. "console:alice"): every
+// change, and every login attempt, is written to the audit log with it.
+// Errors: 400 bad request, 401 bad credentials, 404 not found, 409
+// conflict (exists, last admin), 423 locked, 501 not configured.
 func registerConsole(mux *http.ServeMux, h *handler, cd ConsoleDaemon) {
 	c := &consoleHandler{handler: h, cd: cd}
 	mux.HandleFunc("GET /v1/recordings", c.recordings)
@@ -174,6 +201,11 @@ func (c *consoleHandler) audit(user, command string, err error) {
 	if err != nil {
 		result = err.Error()
 	}
+	c.auditResult(user, command, result)
+}
+
+// auditResult writes one audit entry with its result text.
+func (c *consoleHandler) auditResult(user, command, result string) {
 	if aerr := c.cd.AppendAudit(index.AuditEntry{User: user, Command: command, Result: result}); aerr != nil {
 		c.log.Error("control: cannot write the audit log", "user", user, "command", command, "err", aerr)
 	}
@@ -373,7 +405,7 @@ func (c *consoleHandler) reboot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The entry must be written before the system goes down.
-	c.audit(source, "reboot", nil)
+	c.auditResult(source, "reboot", "requested")
 	if err := c.cd.Reboot(); err != nil {
 		c.audit(source, "reboot", err)
 		c.fail(w, "reboot", err)

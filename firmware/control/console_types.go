@@ -34,8 +34,9 @@ const (
 )
 
 // ConsoleDaemon is what the serial console needs of a daemon beyond
-// Daemon. The server offers the console endpoints (see doc.go) only when
-// its Daemon implements it. Methods are called concurrently.
+// Daemon. The server offers the console endpoints (listed at
+// registerConsole) only when its Daemon implements it. Methods are called
+// concurrently.
 //
 // The control socket is the trust boundary: whoever can connect may call
 // every endpoint, so the console checks the logged-in user's role

@@ -329,7 +329,7 @@ func (b *ConsoleBackend) SetConfig(key, value string) (control.ConfigChange, err
 		err = cfg.Validate()
 	}
 	if err != nil {
-		return ch, fmt.Errorf("%w: %s %s: %w", control.ErrBadRequest, key, value, err)
+		return ch, rejected{err}
 	}
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(b.cfg.ConfigFile); err == nil {
@@ -348,6 +348,13 @@ func (b *ConsoleBackend) SetConfig(key, value string) (control.ConfigChange, err
 	b.log.Info("configuration changed", "file", b.cfg.ConfigFile, "key", key, "applied", ch.Applied)
 	return ch, nil
 }
+
+// rejected is a configuration change that failed validation: a bad
+// request, with the validator's message.
+type rejected struct{ err error }
+
+func (r rejected) Error() string   { return r.err.Error() + " (nothing saved)" }
+func (r rejected) Unwrap() []error { return []error{control.ErrBadRequest, r.err} }
 
 // SetYAMLKey returns the YAML document data with the dotted key (e.g.
 // "calls.media_timeout") set to value, itself YAML ("45s", "[eth1,

@@ -39,6 +39,8 @@ type Options struct {
 	Storage  storage.Config
 	Offload  *offload.Config
 	Hardware Hardware
+	// Console is the serial console's side of the control API.
+	Console ConsoleOptions
 }
 
 // Daemon is a running `spanrec run`.
@@ -102,7 +104,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := control.Serve(ctlCtx, opts.SocketPath, d, log); err != nil {
+			if err := control.Serve(ctlCtx, opts.SocketPath, d.consoleAPI(d.opts.Console), log); err != nil {
 				log.Error("control socket", "err", err)
 			}
 		}()

@@ -1,0 +1,273 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"spanrec/firmware/index"
+	"spanrec/firmware/users"
+)
+
+// fakeConsole is a ConsoleDaemon over fakeDaemon with canned answers.
+type fakeConsole struct {
+	*fakeDaemon
+	mu    sync.Mutex
+	audit []index.AuditEntry
+	added []string
+}
+
+func newFakeConsole() *fakeConsole { return &fakeConsole{fakeDaemon: newFake()} }
+
+var fakeRec = index.Call{ID: "20261125T144422Z-3fa2c1d0", Caller: "1001", Callee: "2002", Recorded: true, File: "recordings/x.wav"}
+
+func (f *fakeConsole) Recordings(q RecordingQuery) ([]index.Call, error) {
+	if q.Matches(&fakeRec) {
+		return []index.Call{fakeRec}, nil
+	}
+	return nil, nil
+}
+func (f *fakeConsole) Recording(id string) (index.Call, error) {
+	if id != fakeRec.ID {
+		return index.Call{}, fmt.Errorf("index: get %s: %w", id, index.ErrNotFound)
+	}
+	return fakeRec, nil
+}
+func (f *fakeConsole) Verify(ctx context.Context, id string) (Verification, error) {
+	return Verification{ID: id, Checked: 1, Valid: true}, nil
+}
+func (f *fakeConsole) Config() (ConfigInfo, error) {
+	return ConfigInfo{File: "/etc/spanrec.yaml", YAML: "a: 1\n"}, nil
+}
+func (f *fakeConsole) SetConfig(key, value string) (ConfigChange, error) {
+	if key == "bad" {
+		return ConfigChange{}, fmt.Errorf("%w: no such key", ErrBadRequest)
+	}
+	return ConfigChange{Key: key, Value: value, Applied: true}, nil
+}
+func (f *fakeConsole) Storage() (StorageInfo, error)   { return StorageInfo{Recordings: 3}, nil }
+func (f *fakeConsole) LogTail(n int) ([]string, error) { return []string{"a", "b"}[:min(n, 2)], nil }
+func (f *fakeConsole) LEDTest(ctx context.Context) error {
+	return fmt.Errorf("LEDs: %w", ErrNotConfigured)
+}
+func (f *fakeConsole) Time() TimeInfo                        { return TimeInfo{Now: time.Unix(0, 0).UTC(), Zone: "UTC"} }
+func (f *fakeConsole) Reboot() error                         { return errors.New("reboot: permission denied") }
+func (f *fakeConsole) OffloadNow() error                     { return fmt.Errorf("offload %w", ErrNotConfigured) }
+func (f *fakeConsole) OffloadStatus() (OffloadStatus, error) { return OffloadStatus{Pending: 2}, nil }
+func (f *fakeConsole) LoginRequired() (bool, error)          { return true, nil }
+func (f *fakeConsole) Users() ([]users.User, error)          { return nil, nil }
+func (f *fakeConsole) RemoveUser(name string) error {
+	return fmt.Errorf("%w: last admin", users.ErrLastAdmin)
+}
+func (f *fakeConsole) SetPassword(name, password string) error { return nil }
+func (f *fakeConsole) SetRole(name string, role users.Role) error {
+	_, err := users.ParseRole(string(role))
+	return err
+}
+func (f *fakeConsole) Unlock(name string) error { return fmt.Errorf("%w: %s", users.ErrNotFound, name) }
+func (f *fakeConsole) Login(name, password string) (users.User, error) {
+	switch {
+	case name == "locked":
+		return users.User{}, fmt.Errorf("%w until 2026-01-02 10:05:00 UTC", users.ErrLocked)
+	case password != "right-password":
+		return users.User{}, users.ErrBadCredentials
+	}
+	return users.User{Name: name, Role: users.Technician}, nil
+}
+func (f *fakeConsole) AddUser(name string, role users.Role, password string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.added = append(f.added, name+" "+string(role)+" "+password)
+	return nil
+}
+func (f *fakeConsole) AppendAudit(e index.AuditEntry) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audit = append(f.audit, e)
+	return nil
+}
+func (f *fakeConsole) Audit(n int) ([]index.AuditEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]index.AuditEntry(nil), f.audit...), nil
+}
+
+func TestConsoleClientErrors(t *testing.T) {
+	f := newFakeConsole()
+	path, _ := start(t, f)
+	c := Dial(path)
+	defer c.Close()
+	ctx := context.Background()
+
+	if u, err := c.Login(ctx, "bob", "right-password", "console"); err != nil || u.Role != users.Technician {
+		t.Fatalf("login: %+v %v", u, err)
+	}
+	if _, err := c.Login(ctx, "bob", "wrong", "console"); !errors.Is(err, users.ErrBadCredentials) || err.Error() != "login incorrect" {
+		t.Fatalf("bad password: %v", err)
+	}
+	if _, err := c.Login(ctx, "locked", "x", "console"); !errors.Is(err, users.ErrLocked) || !strings.Contains(err.Error(), "until 2026-01-02") {
+		t.Fatalf("locked: %v", err)
+	}
+	if _, err := c.Recording(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown recording: %v", err)
+	}
+	if err := c.OffloadNow(ctx, "console:bob"); !errors.Is(err, ErrNotConfigured) || err.Error() != "offload not configured" {
+		t.Fatalf("offload: %v", err)
+	}
+	if err := c.RemoveUser(ctx, "alice", "console:alice"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("last admin: %v", err)
+	}
+	if err := c.Unlock(ctx, "zed", "console:alice"); !errors.Is(err, users.ErrNotFound) {
+		t.Fatalf("unlock unknown: %v", err)
+	}
+	if err := c.SetRole(ctx, "bob", "root", "console:alice"); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("bad role: %v", err)
+	}
+	if _, err := c.SetConfig(ctx, "bad", "1", "console:alice"); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("bad config: %v", err)
+	}
+	if err := c.Reboot(ctx, "console:bob"); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("reboot: %v", err)
+	}
+	if err := c.AddUser(ctx, "eve", users.Auditor, "pass word!", "console:alice"); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := c.Recordings(ctx, RecordingQuery{Text: "2002"}); err != nil || len(list) != 1 {
+		t.Fatalf("recordings: %v %v", list, err)
+	}
+	if list, err := c.Recordings(ctx, RecordingQuery{Text: "zzz"}); err != nil || list == nil || len(list) != 0 {
+		t.Fatalf("no recordings: %v %v", list, err)
+	}
+	if err := c.Pause(ctx, "c1", "console:bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Pause(ctx, "nope", "console:bob"); !errors.Is(err, ErrNoSuchCall) {
+		t.Fatal(err)
+	}
+
+	// Every change is audited with the source as the user, never a password.
+	es, _ := c.Audit(ctx, 0)
+	var got []string
+	for _, e := range es {
+		got = append(got, e.User+"|"+e.Command+"|"+e.Result)
+	}
+	want := []string{
+		"console|login bob|ok",
+		"console|login bob|login incorrect",
+		"console|login locked|account locked until 2026-01-02 10:05:00 UTC",
+		"console:bob|offload now|offload not configured",
+		"console:alice|users del alice|at least one admin account is needed: last admin",
+		"console:alice|users unlock zed|no such user: zed",
+		"console:alice|users role bob root|invalid: unknown role \"root\" (admin, technician or auditor)",
+		"console:alice|config set bad 1|bad request: no such key",
+		"console:bob|reboot|requested",
+		"console:bob|reboot|reboot: permission denied",
+		"console:alice|users add eve auditor|ok",
+		"console:bob|pause c1|ok",
+		"console:bob|pause nope|no such call: nope",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, e := range es {
+		if strings.Contains(e.Command, "pass word") {
+			t.Fatalf("password in the audit log: %+v", e)
+		}
+	}
+}
+
+func TestConsoleSecretConfigNotAudited(t *testing.T) {
+	f := newFakeConsole()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/v1/config?source=console:alice", strings.NewReader(`{"key":"offload.password","value":"hunter22"}`))
+	NewHandler(f, nil).ServeHTTP(rec, req)
+	if rec.Code != 200 || strings.Contains(rec.Body.String(), "hunter22") {
+		t.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+	if len(f.audit) != 1 || strings.Contains(f.audit[0].Command, "hunter22") {
+		t.Fatalf("audit: %+v", f.audit)
+	}
+}
+
+func TestConsoleEndpointsNeedConsoleDaemon(t *testing.T) {
+	// A plain Daemon has no console endpoints: 404 from the mux.
+	rec := httptest.NewRecorder()
+	NewHandler(newFake(), nil).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/recordings", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("%d", rec.Code)
+	}
+	for target, code := range map[string]int{
+		"/v1/recordings?limit=-1":     400,
+		"/v1/recordings?limit=x":      400,
+		"/v1/recordings?all=maybe":    400,
+		"/v1/recordings?q=a&q=b":      400,
+		"/v1/recordings?nope=1":       400,
+		"/v1/recordings?q=%1b%5b2J":   400,
+		"/v1/recordings/%00/verify":   400,
+		"/v1/log?n=100000":            400,
+		"/v1/time?x=1":                400,
+		"/v1/recordings?q=1001&all=1": 200,
+		"/v1/recordings/all/verify":   200,
+		"/v1/offload":                 200,
+	} {
+		rec := httptest.NewRecorder()
+		u, _ := url.ParseRequestURI(target)
+		NewHandler(newFakeConsole(), nil).ServeHTTP(rec, httptest.NewRequest("GET", u.RequestURI(), nil))
+		if rec.Code != code || !json.Valid(rec.Body.Bytes()) {
+			t.Errorf("%s: %d %s, want %d", target, rec.Code, rec.Body.String(), code)
+		}
+	}
+}
+
+// FuzzConsoleHandler: any request to the console endpoints gets a JSON
+// answer with a known status, never a panic.
+func FuzzConsoleHandler(f *testing.F) {
+	f.Add("GET", "/v1/recordings?q=1001&limit=5&all=1", "")
+	f.Add("GET", "/v1/recordings/x/verify", "")
+	f.Add("POST", "/v1/config?source=console:alice", `{"key":"calls.max_calls","value":"5"}`)
+	f.Add("POST", "/v1/login", `{"name":"bob","password":"right-password"}`)
+	f.Add("POST", "/v1/users?source=a", `{"name":"eve","role":"auditor","password":"x"}{}`)
+	f.Add("DELETE", "/v1/users/alice?source=console:alice", "")
+	f.Add("POST", "/v1/users/bob/role", `{"role":"root","extra":1}`)
+	f.Add("POST", "/v1/reboot?source=x", "body")
+	f.Add("GET", "/v1/log?n=3", "")
+	f.Add("GET", "/v1/audit?n=0", "")
+	f.Fuzz(func(t *testing.T, method, target, body string) {
+		if !validMethod(method) {
+			return
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil || !strings.HasPrefix(u.Path, "/") {
+			return
+		}
+		req, err := http.NewRequest(method, "http://x"+u.RequestURI(), strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		rec := httptest.NewRecorder()
+		NewHandler(newFakeConsole(), nil).ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 400, 401, 404, 409, 423, 500, 501:
+			if rec.Header().Get("Content-Type") != "application/json" {
+				if rec.Code == 404 {
+					return // the mux's own "page not found"
+				}
+				t.Fatalf("%s %s: %d without JSON: %q", method, target, rec.Code, rec.Body.String())
+			}
+			if !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%s %s: invalid JSON %q", method, target, rec.Body.String())
+			}
+		case 405, 301, 307, 308:
+		default:
+			t.Fatalf("%s %s: status %d %q", method, target, rec.Code, rec.Body.String())
+		}
+	})
+}
