@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,11 +50,11 @@ func powerLossCapture(t *testing.T, path string, n int) []plCall {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := make([]byte, 0, int(d.Seconds()+1)*8000)
-		for len(out) < cap(out) {
-			out = append(out, raw...)
+		out := make([]byte, int(d.Seconds()+1)*8000)
+		for i := 0; i < len(out); i += len(raw) {
+			copy(out[i:], raw)
 		}
-		return out[:cap(out)]
+		return out
 	}
 	callerAudio, calleeAudio := tile("sample_caller.ulaw", 23*time.Second), tile("sample_callee.ulaw", 23*time.Second)
 	callerRef, calleeRef := audiotest.DecodeG711(callerAudio, false), audiotest.DecodeG711(calleeAudio, false)
@@ -281,36 +282,78 @@ func powerLossRound(t *testing.T, l *lab, bin, pcap string, calls []plCall, kill
 	}
 	got := listIndex(t, bin, data)
 	byCallee := map[string][]index.Call{}
+	// Files whose in-progress entry had not been written at the kill are
+	// found by the directory walk and indexed without call details.
+	var unnamed []index.Call
 	for _, c := range got {
 		if c.EndReason == "in-progress" {
 			t.Errorf("call %s still in progress after the restart", c.ID)
 		}
+		if c.Callee == "" && slices.Contains(c.Flags, "recovered-without-index-entry") {
+			unnamed = append(unnamed, c)
+			t.Logf("recovered without an index entry: %s, %.3fs", c.File, c.DurationS)
+			if !c.Recorded || !c.Incomplete || c.EndReason != "power-loss" {
+				t.Errorf("recovered file %s: recorded=%v incomplete=%v end=%q", c.File, c.Recorded, c.Incomplete, c.EndReason)
+			}
+			soxSeconds(t, filepath.Join(data, filepath.FromSlash(c.File)))
+			continue
+		}
 		byCallee[c.Callee] = append(byCallee[c.Callee], c)
 	}
-	// The replay's clock: packet at capture offset o went out at about
-	// replayStart+o. Calls within margin of the kill may have gone either
-	// way and are only checked for consistency.
-	const margin = time.Second
-	at := func(off time.Duration) time.Time { return replayStart.Add(off) }
+	// The replay's clock: the packet at capture offset o went out at about
+	// replayStart+o+lag, lag being how late tcpreplay was, as the daemon
+	// timed the answers (kernel timestamps). Calls within margin of the
+	// kill may have gone either way and are only checked for consistency.
+	var lags []time.Duration
+	for _, pc := range calls {
+		for _, c := range byCallee[pc.num] {
+			if !c.Answer.IsZero() {
+				lags = append(lags, c.Answer.Sub(replayStart.Add(pc.answer)))
+			}
+			if strings.HasPrefix(c.EndReason, "bye") {
+				lags = append(lags, c.End.Sub(replayStart.Add(pc.end)))
+			}
+		}
+	}
+	// lagMin and lagMax bound how late the replay was: a call counts as
+	// before the kill only if it was so even when sent lagMax late, and as
+	// after it only if it was so even when sent lagMin late.
+	var lagMin, lagMax time.Duration
+	if len(lags) > 0 {
+		lagMin, lagMax = slices.Min(lags), slices.Max(lags)
+	}
+	// A replay that fell behind (busy machine) sends what it owes in
+	// bursts, which moves audio within the recordings: their content is
+	// then not compared.
+	audio := lagMax-lagMin < 500*time.Millisecond
+	t.Logf("replay lag %.3f..%.3fs; audio compared: %v", lagMin.Seconds(), lagMax.Seconds(), audio)
+	const margin = 1500 * time.Millisecond
+	early := func(off time.Duration) time.Time { return replayStart.Add(off + lagMin) }
+	late := func(off time.Duration) time.Time { return replayStart.Add(off + lagMax) }
 	var interrupted, finished, unseen int
 	for _, pc := range calls {
 		entries := byCallee[pc.num]
 		switch {
-		case at(pc.start).After(killAt.Add(margin / 2)):
+		case early(pc.start).After(killAt.Add(margin)):
 			// The INVITE was never sent.
 			if len(entries) != 0 {
 				t.Errorf("call %s started after the kill but is in the index: %+v", pc.num, entries)
 			}
 			unseen++
 			continue
-		case at(pc.answer).After(killAt.Add(-margin)):
+		case late(pc.answer).After(killAt.Add(-margin)):
 			// Ringing at the kill (or answered just before): an unanswered
 			// call lives only in memory until it ends, so it may be absent.
 			for _, c := range entries {
 				if c.Recorded {
-					checkInterrupted(t, data, c, pc, killAt, false)
+					checkInterrupted(t, data, c, pc, killAt, audio)
 				}
 			}
+			continue
+		}
+		if len(entries) == 0 && len(unnamed) > 0 {
+			unnamed = unnamed[1:] // its recording was recovered without the call's details
+			interrupted++
 			continue
 		}
 		if len(entries) != 1 {
@@ -319,17 +362,17 @@ func powerLossRound(t *testing.T, l *lab, bin, pcap string, calls []plCall, kill
 		}
 		c := entries[0]
 		switch {
-		case at(pc.end).Before(killAt.Add(-margin)):
+		case late(pc.end).Before(killAt.Add(-margin)):
 			finished++
-			checkFinished(t, data, c, pc)
-		case at(pc.end).After(killAt.Add(margin)):
+			checkFinished(t, data, c, pc, audio)
+		case early(pc.end).After(killAt.Add(margin)):
 			interrupted++
-			checkInterrupted(t, data, c, pc, killAt, true)
-		default: // ended within a second of the kill: either is right
+			checkInterrupted(t, data, c, pc, killAt, audio)
+		default: // ended close to the kill: either is right
 			if c.EndReason == "power-loss" {
-				checkInterrupted(t, data, c, pc, killAt, false)
+				checkInterrupted(t, data, c, pc, killAt, audio)
 			} else {
-				checkFinished(t, data, c, pc)
+				checkFinished(t, data, c, pc, audio)
 			}
 		}
 	}
@@ -339,13 +382,20 @@ func powerLossRound(t *testing.T, l *lab, bin, pcap string, calls []plCall, kill
 	if interrupted == 0 {
 		t.Errorf("no call was interrupted by the kill")
 	}
+	if t.Failed() {
+		lines := strings.Split(strings.TrimSpace(d2.logText()), "\n")
+		t.Logf("tcpreplay:\n%s\ndaemon log (last lines):\n%s", replayOut.String(), strings.Join(lines[max(0, len(lines)-40):], "\n"))
+	}
 }
 
 // checkInterrupted checks a call cut by the kill: recorded, incomplete,
-// "power-loss", playable, holding what was flushed before the kill (the
-// daemon flushes every second, keeping the last half second in memory).
-// With strict, the recording must hold audio.
-func checkInterrupted(t *testing.T, data string, c index.Call, pc plCall, killAt time.Time, strict bool) {
+// "power-loss", playable, holding what was flushed before the kill. The
+// daemon flushes each recording once a second (from one second after the
+// answer), keeping the last half second in memory for late packets: a
+// recording keeps between aired-1.5 s and aired-0.5 s (plus the tick's
+// jitter), and one answered less than about 2 s before the kill may hold
+// no audio at all.
+func checkInterrupted(t *testing.T, data string, c index.Call, pc plCall, killAt time.Time, audio bool) {
 	t.Helper()
 	if !c.Recorded || !c.Incomplete || c.EndReason != "power-loss" || c.File == "" {
 		t.Errorf("interrupted call %s: recorded=%v incomplete=%v end=%q file=%q reason=%q",
@@ -364,19 +414,21 @@ func checkInterrupted(t *testing.T, data string, c index.Call, pc plCall, killAt
 	if c.DurationS > aired+0.1 || c.DurationS < aired-2 {
 		t.Errorf("call %s: kept %.3fs of %.3fs answered before the kill (want within 2 s)", pc.num, c.DurationS, aired)
 	}
-	if !strict {
-		return
+	if aired < 2.2 {
+		return // possibly never flushed
 	}
 	if secs <= 0 {
 		t.Errorf("call %s: recording holds no audio", pc.num)
 		return
 	}
-	checkChannels(t, path, pc, min(secs, 4))
+	if audio {
+		checkChannels(t, path, pc, min(secs, 4))
+	}
 }
 
 // checkFinished checks a call that ended before the kill: complete,
 // signed, its length and audio intact.
-func checkFinished(t *testing.T, data string, c index.Call, pc plCall) {
+func checkFinished(t *testing.T, data string, c index.Call, pc plCall, audio bool) {
 	t.Helper()
 	if !c.Recorded || c.Incomplete || !strings.HasPrefix(c.EndReason, "bye") || c.File == "" {
 		t.Errorf("finished call %s: recorded=%v incomplete=%v end=%q file=%q reason=%q",
@@ -386,10 +438,14 @@ func checkFinished(t *testing.T, data string, c index.Call, pc plCall) {
 	path := filepath.Join(data, filepath.FromSlash(c.File))
 	secs := soxSeconds(t, path)
 	t.Logf("finished %s: %.3fs of %.3fs talk (sox %.3fs), end %s", pc.num, c.DurationS, pc.talk.Seconds(), secs, c.EndReason)
-	if math.Abs(secs-pc.talk.Seconds()) > 0.35 {
-		t.Errorf("call %s: %.3fs recorded, talk was %.3fs", pc.num, secs, pc.talk.Seconds())
+	// The recording spans the answer to the BYE as the daemon saw them; a
+	// replay delayed by a busy machine stretches that a little.
+	if math.Abs(secs-c.DurationS) > 0.01 || math.Abs(c.DurationS-pc.talk.Seconds()) > 1 {
+		t.Errorf("call %s: %.3fs recorded (index %.3fs), talk was %.3fs", pc.num, secs, c.DurationS, pc.talk.Seconds())
 	}
-	checkChannels(t, path, pc, min(secs-0.5, 4))
+	if audio {
+		checkChannels(t, path, pc, min(secs-0.5, 4))
+	}
 }
 
 // checkChannels correlates the recording's channels with the audio the

@@ -36,7 +36,7 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 		if c.File != "" {
 			known[c.File] = true
 		}
-		if c.EndReason == recorder.InProgress {
+		if c.EndReason == recorder.InProgress || failedWrite(c) {
 			pending = append(pending, c)
 		}
 		return nil
@@ -47,6 +47,9 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 	for _, c := range pending {
 		abs := filepath.Join(e.opts.DataDir, filepath.FromSlash(c.File))
 		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+			if failedWrite(c) {
+				continue // nothing was kept; the entry already says why
+			}
 			c.EndReason = "power-loss"
 			c.Reason = "recording lost: its file was missing after a restart"
 			c.Incomplete = true
@@ -107,6 +110,12 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 	return rep, err
 }
 
+// failedWrite reports whether c's recording stopped on a write error (a
+// full disk): its partial file is finished and signed once space is back.
+func failedWrite(c *index.Call) bool {
+	return !c.Recorded && c.Incomplete && c.File != "" && c.SHA256 == "" && strings.HasPrefix(c.Reason, "recording failed")
+}
+
 // repair finishes, signs and indexes one interrupted recording.
 func (e *Engine) repair(abs string, c *index.Call) error {
 	w, err := wav.Reopen(abs, 0)
@@ -123,7 +132,11 @@ func (e *Engine) repair(abs string, c *index.Call) error {
 	}
 	c.End = c.Answer.Add(dur)
 	c.DurationS = dur.Seconds()
-	c.EndReason = "power-loss"
+	if failedWrite(c) {
+		c.Flags = append(c.Flags, "recovered-after-write-error: "+c.Reason)
+	} else {
+		c.EndReason = "power-loss"
+	}
 	c.Reason = ""
 	c.Incomplete = true
 	tags := []wav.InfoTag{

@@ -74,7 +74,7 @@ func (ix *Index) AppendAudit(e AuditEntry) (AuditEntry, error) {
 	}
 	e.Time = e.Time.UTC()
 	e.User, e.Command, e.Result = auditText(e.User), auditText(e.Command), auditText(e.Result)
-	err := ix.db.Update(func(tx *bolt.Tx) error {
+	err := ix.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketAudit)
 		if err != nil {
 			return err

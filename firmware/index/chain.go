@@ -171,7 +171,7 @@ func (ix *Index) AddRecording(c *Call) error {
 	if err != nil {
 		return fmt.Errorf("index: add recording %s: %w", c.ID, err)
 	}
-	err = ix.db.Update(func(tx *bolt.Tx) error {
+	err = ix.update(func(tx *bolt.Tx) error {
 		calls, err := bucket(tx, bucketCalls)
 		if err != nil {
 			return err

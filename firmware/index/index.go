@@ -81,7 +81,21 @@ func Open(path string) (*Index, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("index: open %s: %w", path, err)
 	}
-	return &Index{db: db, now: time.Now}, nil
+	ix := &Index{db: db, now: time.Now}
+	ix.reserve()
+	return ix, nil
+}
+
+// reserveBytes is the disk space kept allocated beyond the index file, so
+// index writes still succeed when recordings have filled the disk: a call
+// is then still indexed, with the reason its recording failed.
+const reserveBytes = 1 << 20
+
+// update runs fn in a write transaction, then tops up the reserve.
+func (ix *Index) update(fn func(tx *bolt.Tx) error) error {
+	err := ix.db.Update(fn)
+	ix.reserve()
+	return err
 }
 
 // Close closes the database and releases its lock.
@@ -123,7 +137,7 @@ func (ix *Index) PutBatch(cs []*Call) error {
 		}
 		vals[i] = v
 	}
-	return ix.db.Update(func(tx *bolt.Tx) error {
+	return ix.update(func(tx *bolt.Tx) error {
 		calls, err := bucket(tx, bucketCalls)
 		if err != nil {
 			return err
@@ -233,7 +247,7 @@ func (ix *Index) SetMeta(key, value string) error {
 	if key == "" || key[0] == 0 {
 		return fmt.Errorf("index: set meta: %w: key %q", ErrInvalid, key)
 	}
-	err := ix.db.Update(func(tx *bolt.Tx) error {
+	err := ix.update(func(tx *bolt.Tx) error {
 		meta, err := bucket(tx, bucketMeta)
 		if err != nil {
 			return err

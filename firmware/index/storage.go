@@ -18,7 +18,7 @@ const DeletedSuffix = "/deleted"
 // MarkDeleted records that id's recording file was deleted, and why, in
 // one transaction: the call is updated and a deletion entry is chained.
 func (ix *Index) MarkDeleted(id, reason string, at time.Time) error {
-	err := ix.db.Update(func(tx *bolt.Tx) error {
+	err := ix.update(func(tx *bolt.Tx) error {
 		c, err := getCall(tx, id)
 		if err != nil || !c.Deleted.IsZero() {
 			return err
@@ -41,7 +41,7 @@ func (ix *Index) MarkDeleted(id, reason string, at time.Time) error {
 // MarkOffloaded records that id's recording was copied, verified, to
 // remote at at.
 func (ix *Index) MarkOffloaded(id, remote string, at time.Time) error {
-	err := ix.db.Update(func(tx *bolt.Tx) error {
+	err := ix.update(func(tx *bolt.Tx) error {
 		c, err := getCall(tx, id)
 		if err != nil {
 			return err
