@@ -31,23 +31,27 @@ func NewToneDetector(sampleRate int) *ToneDetector {
 	return d
 }
 
-// goertzel4 runs four Goertzel filters in one pass (four independent
-// dependency chains keep the CPU's pipelines busy).
-func goertzel4(c *[4]float64, frame []int16) [4]float64 {
+// goertzel8 runs the eight DTMF Goertzel filters in one pass over the
+// frame: eight independent dependency chains keep the CPU's floating-point
+// units busy instead of waiting on one chain's latency.
+func goertzel8(lc, hc *[4]float64, frame []int16) (low, high [4]float64) {
 	var a1, a2, b1, b2, c1, c2, d1, d2 float64
+	var e1, e2, f1, f2, g1, g2, h1, h2 float64
 	for _, v := range frame {
 		x := float64(v)
-		a1, a2 = x+c[0]*a1-a2, a1
-		b1, b2 = x+c[1]*b1-b2, b1
-		c1, c2 = x+c[2]*c1-c2, c1
-		d1, d2 = x+c[3]*d1-d2, d1
+		a1, a2 = x+lc[0]*a1-a2, a1
+		b1, b2 = x+lc[1]*b1-b2, b1
+		c1, c2 = x+lc[2]*c1-c2, c1
+		d1, d2 = x+lc[3]*d1-d2, d1
+		e1, e2 = x+hc[0]*e1-e2, e1
+		f1, f2 = x+hc[1]*f1-f2, f1
+		g1, g2 = x+hc[2]*g1-g2, g1
+		h1, h2 = x+hc[3]*h1-h2, h1
 	}
-	return [4]float64{
-		a1*a1 + a2*a2 - c[0]*a1*a2,
-		b1*b1 + b2*b2 - c[1]*b1*b2,
-		c1*c1 + c2*c2 - c[2]*c1*c2,
-		d1*d1 + d2*d2 - c[3]*d1*d2,
-	}
+	power := func(c, s1, s2 float64) float64 { return s1*s1 + s2*s2 - c*s1*s2 }
+	low = [4]float64{power(lc[0], a1, a2), power(lc[1], b1, b2), power(lc[2], c1, c2), power(lc[3], d1, d2)}
+	high = [4]float64{power(hc[0], e1, e2), power(hc[1], f1, f2), power(hc[2], g1, g2), power(hc[3], h1, h2)}
+	return low, high
 }
 
 // Detect returns the digit whose tone pair dominates frame (at least ~100
@@ -65,7 +69,8 @@ func (d *ToneDetector) Detect(frame []int16) byte {
 	if energy/float64(len(frame)) < d.MinEnergy {
 		return 0
 	}
-	li, lp, lsecond := strongest(&d.lowCoef, frame)
+	lows, highs := goertzel8(&d.lowCoef, &d.highCoef, frame)
+	li, lp, lsecond := strongest(&lows)
 	// Goertzel power of a pure tone of amplitude A over N samples is about
 	// (A*N/2)^2, and the frame energy is A^2*N/2: normalise to compare.
 	n := float64(len(frame))
@@ -73,7 +78,7 @@ func (d *ToneDetector) Detect(frame []int16) byte {
 	if lowShare < 0.25 || lsecond*6 > lp {
 		return 0
 	}
-	hi, hp, hsecond := strongest(&d.highCoef, frame)
+	hi, hp, hsecond := strongest(&highs)
 	highShare := hp * 2 / (n * energy)
 	if highShare < 0.25 || hsecond*6 > hp {
 		return 0
@@ -87,8 +92,8 @@ func (d *ToneDetector) Detect(frame []int16) byte {
 	return keypad[li][hi]
 }
 
-func strongest(coefs *[4]float64, frame []int16) (idx int, best, second float64) {
-	for i, p := range goertzel4(coefs, frame) {
+func strongest(powers *[4]float64) (idx int, best, second float64) {
+	for i, p := range powers {
 		switch {
 		case p > best:
 			second = best

@@ -98,20 +98,23 @@ func Append(f *os.File, priv ed25519.PrivateKey) (sum [32]byte, size int64, err 
 		return sum, 0, fmt.Errorf("sign: update RIFF size: %w", err)
 	}
 
+	// The signature is the file's last 64 bytes, so the signed digest is
+	// the hash of everything before it, and the whole file's hash goes on
+	// from that state: one pass over the file gives both.
 	sigOff := orig + sigInChunk
-	digest, whole := sha256.New(), sha256.New()
-	if err := hashRange(io.MultiWriter(digest, whole), f, 0, sigOff, make([]byte, bufSize)); err != nil {
+	h := sha256.New()
+	if err := hashRange(h, f, 0, sigOff, make([]byte, bufSize)); err != nil {
 		return sum, 0, fmt.Errorf("sign: read back %s: %w", f.Name(), err)
 	}
-	sig := ed25519.Sign(priv, message(digest))
+	sig := ed25519.Sign(priv, message(h))
 	if _, err := f.WriteAt(sig, sigOff); err != nil {
 		return sum, 0, fmt.Errorf("sign: write signature: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return sum, 0, fmt.Errorf("sign: fsync: %w", err)
 	}
-	whole.Write(sig)
-	whole.Sum(sum[:0])
+	h.Write(sig)
+	h.Sum(sum[:0])
 	return sum, size, nil
 }
 
