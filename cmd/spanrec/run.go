@@ -205,7 +205,7 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 	cfg, err := cf.load()
 	if err != nil {
 		var lines []string
-		for _, e := range unjoin(err) {
+		for _, e := range config.Errors(err) {
 			lines = append(lines, "  "+e.Error())
 		}
 		return fmt.Errorf("configuration is not valid:\n%s", strings.Join(lines, "\n"))
@@ -216,16 +216,4 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "# configuration is valid; effective settings:\n%s", y)
 	return nil
-}
-
-// unjoin splits an errors.Join error into its parts.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, unjoin(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }

@@ -106,7 +106,7 @@ func (c *Config) Validate() error {
 		v.bad("storage.block_kb", "must be a multiple of 4 from 4 to %d (KiB), got %d", MaxBlockKB, b)
 	}
 	if err := policy.Validate(c.PBX, c.Recording); err != nil {
-		for _, e := range unjoin(err) {
+		for _, e := range Errors(err) {
 			v.errs = append(v.errs, &Error{Key: "pbx/recording", Msg: e.Error(), Kind: ErrInvalid})
 		}
 	}
@@ -127,12 +127,13 @@ func badIfaceRune(r rune) bool {
 
 type validator struct{ errs []error }
 
-// unjoin splits an errors.Join error into its parts.
-func unjoin(err error) []error {
+// Errors splits an error from Load or Validate (an errors.Join of
+// problems) into its parts, one per problem.
+func Errors(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []error
 		for _, e := range j.Unwrap() {
-			out = append(out, unjoin(e)...)
+			out = append(out, Errors(e)...)
 		}
 		return out
 	}
