@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"path/filepath"
 	"time"
 
 	"spanrec/firmware/config"
@@ -14,13 +13,9 @@ import (
 // socketPath is where the daemon's control socket is, from --socket or
 // the data directory.
 func socketPath(socket, data string) string {
-	if socket != "" {
-		return socket
-	}
-	if data == "" {
-		data = config.Default().DataDir
-	}
-	return filepath.Join(data, config.SocketName)
+	cfg := config.Default()
+	cfg.Apply(config.Overrides{DataDir: data, Socket: socket})
+	return cfg.SocketPath()
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -47,28 +47,24 @@ func (e *Engine) answered(id string) ([]*calls.Call, error) {
 // It returns how many recordings it paused; a call already paused is
 // left as it is.
 func (e *Engine) Pause(id, source string, at time.Time) (int, error) {
-	cs, err := e.answered(id)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, c := range cs {
-		if e.recorder.Pause(c, source, at) == nil {
-			n++
-		}
-	}
-	return n, nil
+	return e.each(id, func(c *calls.Call) error { return e.recorder.Pause(c, source, at) })
 }
 
 // Resume resumes the recording of the call id ("all": every call).
 func (e *Engine) Resume(id, source string, at time.Time) (int, error) {
+	return e.each(id, func(c *calls.Call) error { return e.recorder.Resume(c, source, at) })
+}
+
+// each applies fn to the answered calls matching id and counts those it
+// succeeded on.
+func (e *Engine) each(id string, fn func(c *calls.Call) error) (int, error) {
 	cs, err := e.answered(id)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, c := range cs {
-		if e.recorder.Resume(c, source, at) == nil {
+		if fn(c) == nil {
 			n++
 		}
 	}

@@ -290,24 +290,15 @@ func Generate(c Call, o Options) *Result {
 		moves := []move{}
 		if c.ReinviteAt > 0 {
 			at := answerAt.Add(c.ReinviteAt)
-			re := c.request("INVITE", 2, "INVITE", true, c.sdp(c.MovedCallerRTP, 2, "sendrecv"), true)
-			msgs = append(msgs, sipMsg{at, true, re})
-			msgs = append(msgs, sipMsg{at.Add(10 * time.Millisecond), false, c.response(200, "OK", re, c.sdp(c.CalleeRTP, 2, "sendrecv"))})
-			msgs = append(msgs, sipMsg{at.Add(15 * time.Millisecond), true, c.request("ACK", 2, "ACK", true, "", true)})
+			msgs = append(msgs, c.reinvite(at, 2, c.MovedCallerRTP, "sendrecv", "sendrecv")...)
 			moves = append(moves, move{at: at.Add(15 * time.Millisecond), addr: c.MovedCallerRTP})
 		}
 		var gaps []gap
 		if c.HoldAt > 0 {
 			at := answerAt.Add(c.HoldAt)
-			hold := c.request("INVITE", 3, "INVITE", true, c.sdp(c.CallerRTP, 3, "sendonly"), true)
-			msgs = append(msgs, sipMsg{at, true, hold})
-			msgs = append(msgs, sipMsg{at.Add(10 * time.Millisecond), false, c.response(200, "OK", hold, c.sdp(c.CalleeRTP, 3, "recvonly"))})
-			msgs = append(msgs, sipMsg{at.Add(15 * time.Millisecond), true, c.request("ACK", 3, "ACK", true, "", true)})
+			msgs = append(msgs, c.reinvite(at, 3, c.CallerRTP, "sendonly", "recvonly")...)
 			back := at.Add(c.HoldFor)
-			unhold := c.request("INVITE", 4, "INVITE", true, c.sdp(c.CallerRTP, 4, "sendrecv"), true)
-			msgs = append(msgs, sipMsg{back, true, unhold})
-			msgs = append(msgs, sipMsg{back.Add(10 * time.Millisecond), false, c.response(200, "OK", unhold, c.sdp(c.CalleeRTP, 4, "sendrecv"))})
-			msgs = append(msgs, sipMsg{back.Add(15 * time.Millisecond), true, c.request("ACK", 4, "ACK", true, "", true)})
+			msgs = append(msgs, c.reinvite(back, 4, c.CallerRTP, "sendrecv", "sendrecv")...)
 			gaps = append(gaps, gap{at, back.Add(15 * time.Millisecond)})
 		}
 		callerPkts := c.stream(true, r.ACK, bye, c.CallerAudio, 0, c.CallerRTP, callerDst, gaps)
@@ -451,6 +442,17 @@ func toneSamples(d byte, n, phase int) []int16 {
 		out[i] = int16(8000 * (math.Sin(2*math.Pi*lo*t) + math.Sin(2*math.Pi*hi*t)))
 	}
 	return out
+}
+
+// reinvite is the caller's re-INVITE transaction at at: INVITE offering
+// media at callerRTP with callerDir, 200 OK answering with calleeDir, ACK.
+func (c *Call) reinvite(at time.Time, cseq int, callerRTP netip.AddrPort, callerDir, calleeDir string) []sipMsg {
+	re := c.request("INVITE", cseq, "INVITE", true, c.sdp(callerRTP, cseq, callerDir), true)
+	return []sipMsg{
+		{at, true, re},
+		{at.Add(10 * time.Millisecond), false, c.response(200, "OK", re, c.sdp(c.CalleeRTP, cseq, calleeDir))},
+		{at.Add(15 * time.Millisecond), true, c.request("ACK", cseq, "ACK", true, "", true)},
+	}
 }
 
 type move struct {
