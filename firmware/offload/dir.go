@@ -47,6 +47,12 @@ func (d *dirTarget) path(name string) string { return filepath.Join(d.base, file
 // Stat implements Target.
 func (d *dirTarget) Stat(_ context.Context, name string) (int64, bool, error) {
 	st, err := os.Stat(d.path(name))
+	return statResult(st, err, name)
+}
+
+// statResult turns a target's stat answer into Stat's: a missing file is
+// no error, anything but a regular file is ErrNotFile.
+func statResult(st fs.FileInfo, err error, name string) (int64, bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
 	}

@@ -141,16 +141,7 @@ func (t *sftpTarget) path(name string) string { return joinBase(t.base, name) }
 // Stat implements Target.
 func (t *sftpTarget) Stat(_ context.Context, name string) (int64, bool, error) {
 	st, err := t.c.Stat(t.path(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	if !st.Mode().IsRegular() {
-		return 0, false, fmt.Errorf("%w: %q", ErrNotFile, name)
-	}
-	return st.Size(), true, nil
+	return statResult(st, err, name)
 }
 
 // sftpWriter syncs (when the server supports fsync@openssh.com) before

@@ -72,16 +72,7 @@ func (t *smbTarget) fs(ctx context.Context) *smb2.Share { return t.share.WithCon
 // Stat implements Target.
 func (t *smbTarget) Stat(ctx context.Context, name string) (int64, bool, error) {
 	st, err := t.fs(ctx).Stat(t.path(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	if !st.Mode().IsRegular() {
-		return 0, false, fmt.Errorf("%w: %q", ErrNotFile, name)
-	}
-	return st.Size(), true, nil
+	return statResult(st, err, name)
 }
 
 // smbWriter flushes before closing.
