@@ -365,23 +365,31 @@ func (c *consoleHandler) storage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *consoleHandler) logTail(w http.ResponseWriter, r *http.Request) {
+	if lines, ok := lastN(c, w, r, "log", DefaultLogLines, maxLogLines, c.cd.LogTail); ok {
+		c.writeJSON(w, http.StatusOK, logBody{Lines: lines})
+	}
+}
+
+// lastN answers a request for the last ?n= items (default def, at most
+// max) that fetch returns; a failure is answered and ok is false.
+func lastN[T any](c *consoleHandler, w http.ResponseWriter, r *http.Request, what string, def, max int, fetch func(int) ([]T, error)) (items []T, ok bool) {
 	q, ok := c.params(w, r, "n")
 	if !ok {
-		return
+		return nil, false
 	}
-	n, ok := c.intParam(w, q, "n", DefaultLogLines, maxLogLines)
+	n, ok := c.intParam(w, q, "n", def, max)
 	if !ok {
-		return
+		return nil, false
 	}
-	lines, err := c.cd.LogTail(n)
+	items, err := fetch(n)
 	if err != nil {
-		c.fail(w, "log", err)
-		return
+		c.fail(w, what, err)
+		return nil, false
 	}
-	if lines == nil {
-		lines = []string{}
+	if items == nil {
+		items = []T{}
 	}
-	c.writeJSON(w, http.StatusOK, logBody{Lines: lines})
+	return items, true
 }
 
 func (c *consoleHandler) ledTest(w http.ResponseWriter, r *http.Request) {
@@ -576,21 +584,7 @@ func (c *consoleHandler) unlock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *consoleHandler) auditLog(w http.ResponseWriter, r *http.Request) {
-	q, ok := c.params(w, r, "n")
-	if !ok {
-		return
+	if es, ok := lastN(c, w, r, "audit", DefaultAuditEntries, MaxRecordingsLimit, c.cd.Audit); ok {
+		c.writeJSON(w, http.StatusOK, es)
 	}
-	n, ok := c.intParam(w, q, "n", DefaultAuditEntries, MaxRecordingsLimit)
-	if !ok {
-		return
-	}
-	es, err := c.cd.Audit(n)
-	if err != nil {
-		c.fail(w, "audit", err)
-		return
-	}
-	if es == nil {
-		es = []index.AuditEntry{}
-	}
-	c.writeJSON(w, http.StatusOK, es)
 }
