@@ -7,6 +7,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/sdp"
 	"spanrec/firmware/sipflow"
+	"spanrec/media/rtp"
 )
 
 // Side is one party of a call.
@@ -44,34 +45,87 @@ func (s State) String() string {
 	return [...]string{"setup", "ringing", "answered", "ended"}[s]
 }
 
-// Call is one call as seen on the wire. Fields are read by the Handler;
-// only the Tracker changes them.
+// Stream is what one side of a call sends and receives: the addresses and
+// formats its latest SDP gave, and where its media is really seen coming
+// from.
+type Stream struct {
+	// Addr is where the side's latest SDP asked to receive audio; invalid
+	// when it gave none (or put the call on hold with 0.0.0.0).
+	Addr netip.AddrPort
+	// Formats are the payload formats its latest SDP offered to receive.
+	Formats []sdp.Format
+	// Hold is set while its latest SDP holds the call (sendonly, inactive).
+	Hold bool
+	// Fax is set once its latest SDP switched to T.38 (m=image udptl t38);
+	// FaxAddr is where it receives the UDPTL.
+	Fax     bool
+	FaxAddr netip.AddrPort
+	// Source is where its media is seen coming from (latched from the first
+	// packet after the answer; a source that matches its SDP better takes
+	// over). Packets from any other source are foreign.
+	Source netip.AddrPort
+	// SSRC is the RTP SSRC of its stream.
+	SSRC uint32
+
+	srcRank   uint8           // how well Source matches the side's SDP (rank)
+	addrs     []netip.AddrPort // addresses registered for the side in the table
+	ssrcSet   bool
+	prevSSRC  uint32    // the SSRC before the last change
+	ssrcAt    time.Time // when SSRC took over from prevSSRC
+	bannedSet bool
+	banned    uint32 // an SSRC that interleaved with the stream's own
+}
+
+// Foreign is a media source kept out of a call's recording: it sent to one
+// of the call's addresses but is not the side's latched source (injected
+// audio, a stray stream).
+type Foreign struct {
+	Addr    netip.AddrPort
+	To      Side // the side whose address it sent to
+	Packets uint64
+}
+
+// maxForeign bounds the foreign sources remembered per call.
+const maxForeign = 8
+
+// Call is one SIP dialog as seen on the wire: an initial INVITE, its answer
+// and what follows. Fields are read by the Handler; only the Tracker changes
+// them.
 type Call struct {
-	ID        string // index identifier, time-sortable
-	CallID    string
-	Caller    sipflow.Party
-	Callee    sipflow.Party
-	Dialed    string // user part of the initial Request-URI
-	Transport capture.Transport
-	Signal    [2]netip.AddrPort // where each side's SIP came from
+	ID     string // index identifier, time-sortable
+	CallID string
+	Caller sipflow.Party
+	Callee sipflow.Party
+	// Dialed is the user part of the To header of the initial INVITE: the
+	// number the caller dialled (a proxy rewrites the Request-URI to the
+	// contact it routes to).
+	Dialed string
+	// RequestURI is the Request-URI of the initial INVITE as seen first.
+	RequestURI string
+	Transport  capture.Transport
+	Signal     [2]netip.AddrPort // where each side's SIP was first seen from
 
 	Start, Answer, End time.Time
 	State              State
 	Status             int    // final status of the INVITE (200, 486, 487, ...)
 	StatusText         string // its reason phrase
-	EndReason          string // bye-caller, bye-callee, cancel, rejected, media-timeout, ...
+	EndReason          string // bye-caller, bye-callee, cancelled, rejected, media-timeout, ...
 	Cancelled          bool
-	Flags              []string // notes for the index: answer-inferred-from-ack, forked, ...
+	Flags              []string // notes for the index: answer-inferred-from-ack, forked, fax, ...
 
-	// Media: every address each side advertised or was latched on.
-	Media   [2][]netip.AddrPort
-	Formats [2][]sdp.Format // what each side's latest SDP offered to receive
-	Hold    [2]bool         // each side's latest SDP put the call on hold
+	// Media is each side's stream.
+	Media [2]Stream
 
 	LastMedia    time.Time
+	LastSignal   time.Time // the last in-dialog request after the answer
 	Resumed      time.Time // when the call last came off hold
-	Packets      [2]uint64 // RTP packets each side sent while answered
-	EarlyPackets uint64    // RTP packets before the answer (not recorded)
+	Packets      [2]uint64 // media packets each side sent while answered
+	EarlyPackets uint64    // media packets before the answer (not recorded)
+	// Foreign are the sources kept out of the recording.
+	Foreign []Foreign
+	// Legs are the IDs of other dialogs that share this call's Call-ID (an
+	// SBC or B2BUA hop that kept it, a parallel fork through a B2BUA).
+	Legs []string
 
 	// Invite is the initial INVITE (its headers classify the call).
 	Invite *sipflow.Message
@@ -80,21 +134,24 @@ type Call struct {
 	Rec any
 
 	callerTag, calleeTag string
+	oldTags              []string // caller tags replaced by a retry with a new tag
+	tags                 []string // other To tags seen (forks, failure answers)
+	hosts                []netip.Addr
 	inviteCSeq           uint32
 	finalAt              time.Time // a failure answer or CANCEL: ends after a grace period
 	early                map[string][]byte
-	lastSweep            time.Time
+	sessionExpires       time.Duration
 }
 
 // OnHold reports whether either side has put the call on hold.
-func (c *Call) OnHold() bool { return c.Hold[Caller] || c.Hold[Callee] }
+func (c *Call) OnHold() bool { return c.Media[Caller].Hold || c.Media[Callee].Hold }
 
 // Format returns the payload format a packet sent by side carries for
-// payload type pt: the receiving side's SDP declares it; the sender's and
-// the static table are fallbacks.
+// payload type pt: the receiving side's SDP declares it; the sender's is the
+// fallback.
 func (c *Call) Format(sender Side, pt uint8) (sdp.Format, bool) {
 	for _, side := range [2]Side{sender.Other(), sender} {
-		for _, f := range c.Formats[side] {
+		for _, f := range c.Media[side].Formats {
 			if f.PT == pt {
 				return f, true
 			}
@@ -103,11 +160,76 @@ func (c *Call) Format(sender Side, pt uint8) (sdp.Format, bool) {
 	return sdp.Format{}, false
 }
 
-func (c *Call) flag(f string) {
+// Codec names the first audio codec the callee's (else the caller's) SDP
+// offered, for calls whose audio was never decoded.
+func (c *Call) Codec() string {
+	for _, side := range [2]Side{Callee, Caller} {
+		for _, f := range c.Media[side].Formats {
+			if f.Encoding != "TELEPHONE-EVENT" && f.Encoding != "CN" {
+				return f.Encoding
+			}
+		}
+	}
+	return ""
+}
+
+// HasFlag reports whether the call carries flag f.
+func (c *Call) HasFlag(f string) bool {
 	for _, have := range c.Flags {
 		if have == f {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Call) flag(f string) {
+	if !c.HasFlag(f) {
+		c.Flags = append(c.Flags, f)
+	}
+}
+
+// noteForeign counts a packet from a foreign source sent to side to.
+func (c *Call) noteForeign(addr netip.AddrPort, to Side) {
+	for i := range c.Foreign {
+		if c.Foreign[i].Addr == addr && c.Foreign[i].To == to {
+			c.Foreign[i].Packets++
 			return
 		}
 	}
-	c.Flags = append(c.Flags, f)
+	if len(c.Foreign) < maxForeign {
+		c.Foreign = append(c.Foreign, Foreign{Addr: addr, To: to, Packets: 1})
+		c.flag("foreign-media")
+	}
+}
+
+// knownHost reports whether a took part in the call's signalling.
+func (c *Call) knownHost(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, h := range c.hosts {
+		if h == a {
+			return true
+		}
+	}
+	return false
+}
+
+// maxHosts bounds the signalling hosts remembered per call.
+const maxHosts = 16
+
+func (c *Call) addHost(a netip.Addr) {
+	if !a.IsValid() || a.IsUnspecified() || c.knownHost(a) || len(c.hosts) >= maxHosts {
+		return
+	}
+	c.hosts = append(c.hosts, a.Unmap())
+}
+
+// Media is one media packet of a call, as handed to the Handler.
+type Media struct {
+	Packet *capture.Packet
+	// RTP is the parsed RTP packet; nil for fax media (UDPTL), which is
+	// kept as it is.
+	RTP *rtp.Packet
+	// Format is the negotiated format of the RTP payload type.
+	Format sdp.Format
 }

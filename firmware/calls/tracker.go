@@ -7,21 +7,20 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"time"
 
-	"spanrec/firmware/capture"
-	"spanrec/firmware/sdp"
 	"spanrec/firmware/sipflow"
+	"spanrec/media/rtp"
 )
 
 // Handler receives what the Tracker decides about calls.
 type Handler interface {
 	// Answered is called once when a call is answered (recording starts).
 	Answered(c *Call)
-	// Media is called for every RTP packet a side of an answered call
-	// sent. It is the hot path: it must not allocate.
-	Media(c *Call, from Side, p *capture.Packet)
+	// Media is called for every media packet a side of an answered call
+	// sent from its own source: RTP of a negotiated payload type, or the
+	// UDPTL of a fax. It is the hot path: it must not allocate.
+	Media(c *Call, from Side, m *Media)
 	// Ended is called once for every call, answered or not, when it ends.
 	Ended(c *Call)
 	// DTMF is called for a digit signalled in SIP (INFO) during the call.
@@ -30,12 +29,18 @@ type Handler interface {
 
 // Config bounds the Tracker. Zero fields take the defaults.
 type Config struct {
-	// MediaTimeout ends an answered call that is not on hold after this
-	// long without RTP (the BYE was missed). Default 30 s.
+	// MediaTimeout ends an answered call that had media, is not on hold and
+	// shows no sign of life (media or in-dialog SIP) for this long (the BYE
+	// was missed). Default 30 s.
 	MediaTimeout time.Duration
 	// HoldTimeout ends a call on hold after this long without RTP or SIP;
 	// it only guards the table against calls whose BYE was lost. Default 4 h.
 	HoldTimeout time.Duration
+	// SignalTimeout ends an answered call whose media was never seen (a
+	// SIP-only mirror, a fax sent another way) after this long without
+	// in-dialog SIP; a Session-Expires header shortens it to the session
+	// interval plus 32 s. Default: HoldTimeout.
+	SignalTimeout time.Duration
 	// SetupTimeout ends a call that got no final answer. Default 5 min.
 	SetupTimeout time.Duration
 	// FinalGrace is how long a failed or cancelled INVITE stays open for an
@@ -55,6 +60,9 @@ func (c *Config) defaults() {
 	}
 	if c.HoldTimeout <= 0 {
 		c.HoldTimeout = 4 * time.Hour
+	}
+	if c.SignalTimeout <= 0 {
+		c.SignalTimeout = c.HoldTimeout
 	}
 	if c.SetupTimeout <= 0 {
 		c.SetupTimeout = 5 * time.Minute
@@ -76,30 +84,35 @@ type Stats struct {
 	Orphans       uint64 // in-dialog messages of calls never seen starting
 	Ignored       uint64 // SIP outside INVITE dialogs (REGISTER, OPTIONS, ...)
 	BadSDP        uint64
-	MediaPackets  uint64 // RTP packets of answered calls
+	MediaPackets  uint64 // media packets of answered calls handed on
 	EarlyPackets  uint64
 	Evicted       uint64 // calls dropped because the table was full
 	ForkedAnswers uint64
-}
-
-type mediaRef struct {
-	call *Call
-	side Side // the side that receives at (or sends from) the address
+	Legs          uint64 // dialogs that share a Call-ID with another one
+	Retries       uint64 // INVITEs retried after 401/407 or a redirect
+	// Rejected counts refused messages, addresses and packets by reason.
+	Rejected Rejections
 }
 
 // Tracker is the call table. It is not safe for concurrent use: one
 // capture pipeline drives it.
 type Tracker struct {
-	cfg     Config
-	h       Handler
-	log     *slog.Logger
-	calls   map[string]*Call
-	media   map[netip.AddrPort]mediaRef
-	setupQ  []*Call // calls in the order they started, for eviction
-	ringQ   []*Call // calls found ringing while evicting, oldest first
-	now     time.Time
-	nextRun time.Time
-	stats   Stats
+	cfg      Config
+	h        Handler
+	log      *slog.Logger
+	byCallID map[string][]*Call // live dialogs per Call-ID
+	n        int                // live calls
+	media    map[netip.AddrPort]*addrEntry
+	sip      addrSet // addresses that carry SIP: never media
+	stale    []staleAddr
+	setupQ   []*Call // calls in the order they started, for eviction
+	ringQ    []*Call // calls found ringing while evicting, oldest first
+	now      time.Time
+	nextRun  time.Time
+	stats    Stats
+	// Reused per packet.
+	pkt rtp.Packet
+	m   Media
 }
 
 // NewTracker returns an empty call table.
@@ -109,11 +122,12 @@ func NewTracker(cfg Config, h Handler, log *slog.Logger) *Tracker {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Tracker{
-		cfg:   cfg,
-		h:     h,
-		log:   log,
-		calls: make(map[string]*Call),
-		media: make(map[netip.AddrPort]mediaRef),
+		cfg:      cfg,
+		h:        h,
+		log:      log,
+		byCallID: make(map[string][]*Call),
+		media:    make(map[netip.AddrPort]*addrEntry),
+		sip:      newAddrSet(maxSIPAddrs),
 	}
 }
 
@@ -127,96 +141,211 @@ func (t *Tracker) SetConfig(cfg Config) {
 // Stats returns the counters.
 func (t *Tracker) Stats() Stats {
 	s := t.stats
-	s.Active = len(t.calls)
+	s.Active = t.n
 	return s
 }
 
 // Calls returns the calls in the table (for status displays).
 func (t *Tracker) Calls() []*Call {
-	out := make([]*Call, 0, len(t.calls))
-	for _, c := range t.calls {
-		out = append(out, c)
+	out := make([]*Call, 0, t.n)
+	for _, legs := range t.byCallID {
+		out = append(out, legs...)
 	}
 	return out
 }
 
-// HandleMedia routes a UDP datagram to its call if its source or
-// destination is a media address of one. It reports whether it did.
-func (t *Tracker) HandleMedia(p *capture.Packet) bool {
-	var c *Call
-	var from Side
-	if ref, ok := t.media[p.Dst]; ok {
-		c, from = ref.call, ref.side.Other()
-		if _, known := t.media[p.Src]; !known {
-			t.latch(c, from, p.Src)
-		}
-	} else if ref, ok := t.media[p.Src]; ok {
-		c, from = ref.call, ref.side
-		t.latch(c, from.Other(), p.Dst)
-	} else {
-		return false
-	}
-	t.advance(p.Time)
-	if c.State != Answered {
-		c.EarlyPackets++
-		t.stats.EarlyPackets++
+func (t *Tracker) reject(r Reason) { t.stats.Rejected[r]++ }
+
+// callMethods are the methods whose messages the Tracker follows: the
+// INVITE dialog and what keeps it alive.
+func callMethod(m string) bool {
+	switch m {
+	case "INVITE", "ACK", "BYE", "CANCEL", "UPDATE", "PRACK", "INFO",
+		"OPTIONS", "NOTIFY", "REFER", "MESSAGE", "SUBSCRIBE":
 		return true
 	}
-	c.LastMedia = p.Time
-	c.Packets[from]++
-	t.stats.MediaPackets++
-	t.h.Media(c, from, p)
-	return true
-}
-
-// latch learns that side's media is also seen at addr (symmetric RTP
-// through NAT: the source differs from what the SDP said).
-func (t *Tracker) latch(c *Call, side Side, addr netip.AddrPort) {
-	if !addr.IsValid() {
-		return
-	}
-	t.media[addr] = mediaRef{call: c, side: side}
-	c.Media[side] = append(c.Media[side], addr)
+	return false
 }
 
 // HandleSIP updates the call table with one SIP message.
 func (t *Tracker) HandleSIP(m *sipflow.Message) {
 	t.stats.SIPMessages++
 	t.advance(m.Time)
+	t.noteSIPAddr(m.Src)
+	if m.IsRequest {
+		t.noteSIPAddr(m.Dst)
+	}
 	method := m.Method
 	if !m.IsRequest {
 		method = m.CSeqMethod
 	}
-	switch method {
-	case "INVITE", "ACK", "BYE", "CANCEL", "UPDATE", "PRACK", "INFO":
-	default:
+	if !callMethod(method) {
 		t.stats.Ignored++
 		return
 	}
-	c := t.calls[m.CallID]
-	if m.IsRequest && m.Method == "INVITE" && m.To.Tag == "" {
-		if c != nil {
-			if m.From.Tag == c.callerTag && c.State != Answered {
-				t.retryInvite(c, m)
-				return
-			}
-			if m.From.Tag == c.callerTag && m.CSeq <= c.inviteCSeq {
-				return // retransmission
-			}
-			// The same Call-ID starts another call: never merge the two.
-			t.end(c, m.Time, "call-id-reused")
+	legs := t.byCallID[m.CallID]
+	if m.IsRequest && m.To.Tag == "" && m.Method != "CANCEL" {
+		if m.Method == "INVITE" {
+			t.initialInvite(legs, m)
+		} else {
+			t.stats.Ignored++ // out-of-dialog OPTIONS, MESSAGE, ...
 		}
-		t.startCall(m)
 		return
 	}
-	if c == nil {
+	if len(legs) == 0 {
 		t.stats.Orphans++
 		return
 	}
+	c, from, confirmed, ok := dialogOf(legs, m)
+	if !ok {
+		t.reject(WrongTags)
+		return
+	}
+	if !c.knownHost(m.Src.Addr()) {
+		t.reject(UnknownHost)
+		return
+	}
+	c.addHost(m.Dst.Addr())
+	t.learnHosts(c, m)
 	if m.IsRequest {
-		t.request(c, m)
+		t.request(c, from, confirmed, m)
 	} else {
-		t.response(c, m)
+		t.response(c, from, m)
+	}
+}
+
+// noteSIPAddr remembers an address that carries SIP; media registered at it
+// by some SDP is dropped (SIP is never media).
+func (t *Tracker) noteSIPAddr(a netip.AddrPort) {
+	if !a.IsValid() || t.sip.has(a) {
+		return
+	}
+	t.sip.add(a)
+	if e := t.media[a]; e != nil {
+		for len(e.refs) > 0 {
+			r := e.refs[0]
+			t.unregister(r.call, r.side, a, r.kind)
+		}
+		t.reject(SDPNamesSIP)
+	}
+}
+
+// initialInvite handles an INVITE without a To tag: a new call, a new leg
+// of a known Call-ID, a retransmission or a retry.
+func (t *Tracker) initialInvite(legs []*Call, m *sipflow.Message) {
+	if c := byCallerTag(legs, m.From.Tag); c != nil {
+		if !c.knownHost(m.Src.Addr()) {
+			t.reject(UnknownHost)
+			return
+		}
+		c.addHost(m.Dst.Addr())
+		t.learnHosts(c, m)
+		if m.CSeq <= c.inviteCSeq {
+			return // a retransmission, or a proxy forwarding the INVITE on
+		}
+		if c.State != Answered {
+			t.retryInvite(c, m)
+			return
+		}
+		// The caller of an answered dialog starts over with its Call-ID and
+		// tag: a new call. The two are never merged.
+		t.end(c, m.Time, "call-id-reused")
+		t.startCall(m)
+		return
+	}
+	// A new From tag for a known Call-ID: a retry after 401/407 (or a
+	// redirect) by a stack that changes its tag, or another leg.
+	for _, c := range legs {
+		if c.State != Answered && !c.finalAt.IsZero() && c.Status >= 300 &&
+			c.knownHost(m.Src.Addr()) && c.Caller.User == m.From.User {
+			c.oldTags = append(c.oldTags, c.callerTag)
+			c.callerTag = m.From.Tag
+			c.Caller.Tag = m.From.Tag
+			t.learnHosts(c, m)
+			t.retryInvite(c, m)
+			return
+		}
+	}
+	t.startCall(m)
+}
+
+func byCallerTag(legs []*Call, tag string) *Call {
+	for _, c := range legs {
+		if c.callerTag == tag {
+			return c
+		}
+		for _, old := range c.oldTags {
+			if old == tag {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// dialogOf finds the dialog an in-dialog message or a response belongs to,
+// by its tags: from says which side sent a request (or, for a response,
+// which side sent the request it answers); confirmed is false for messages
+// of another fork or of an early dialog of an answered call.
+func dialogOf(legs []*Call, m *sipflow.Message) (c *Call, from Side, confirmed, ok bool) {
+	if c = byCallerTag(legs, m.From.Tag); c != nil {
+		// Sent by the caller (or a response to the caller's request).
+		if !m.IsRequest || m.To.Tag == "" {
+			return c, Caller, true, true
+		}
+		switch {
+		case c.State == Answered && m.To.Tag == c.calleeTag:
+			return c, Caller, true, true
+		case c.hasTag(m.To.Tag):
+			return c, Caller, false, true
+		case c.State != Answered && len(c.tags) == 0:
+			return c, Caller, false, true // the provisional answers were missed
+		}
+		return nil, 0, false, false
+	}
+	if c = byCallerTag(legs, m.To.Tag); c != nil && m.To.Tag != "" {
+		// Sent by the callee (or a response to the callee's request).
+		switch {
+		case c.State == Answered && m.From.Tag == c.calleeTag:
+			return c, Callee, true, true
+		case c.hasTag(m.From.Tag):
+			return c, Callee, false, true
+		}
+	}
+	return nil, 0, false, false
+}
+
+func (c *Call) hasTag(tag string) bool {
+	if tag == "" {
+		return false
+	}
+	if tag == c.calleeTag {
+		return true
+	}
+	for _, t := range c.tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// maxTags bounds the To tags remembered per call.
+const maxTags = 16
+
+func (c *Call) addTag(tag string) {
+	if tag == "" || c.hasTag(tag) || len(c.tags) >= maxTags {
+		return
+	}
+	c.tags = append(c.tags, tag)
+}
+
+// learnHosts adds the hosts a message names for the dialog's next hops:
+// its Contact (the remote target) and Record-Route entries.
+func (t *Tracker) learnHosts(c *Call, m *sipflow.Message) {
+	c.addHost(uriHost(m.Contact))
+	for _, rr := range m.Headers("Record-Route") {
+		c.addHost(uriHost(rr))
 	}
 }
 
@@ -226,7 +355,8 @@ func (t *Tracker) startCall(m *sipflow.Message) {
 		CallID:     m.CallID,
 		Caller:     m.From,
 		Callee:     m.To,
-		Dialed:     m.RequestUser,
+		Dialed:     m.To.User,
+		RequestURI: m.RequestURI,
 		Transport:  m.Transport,
 		Start:      m.Time,
 		callerTag:  m.From.Tag,
@@ -235,113 +365,101 @@ func (t *Tracker) startCall(m *sipflow.Message) {
 	}
 	c.Signal[Caller] = m.Src
 	c.Signal[Callee] = m.Dst
+	c.addHost(m.Src.Addr())
+	c.addHost(m.Dst.Addr())
+	t.learnHosts(c, m)
+	c.sessionExpires = sessionExpires(m)
 	c.ID = callIndexID(c)
-	t.calls[c.CallID] = c
+	legs := t.byCallID[c.CallID]
+	for _, other := range legs {
+		other.Legs = append(other.Legs, c.ID)
+		c.Legs = append(c.Legs, other.ID)
+	}
+	if len(legs) > 0 {
+		t.stats.Legs++
+	}
+	t.byCallID[c.CallID] = append(legs, c)
+	t.n++
 	t.setupQ = append(t.setupQ, c)
 	t.stats.Calls++
 	t.applySDP(c, Caller, m)
 	t.log.Debug("call setup", "id", c.ID, "call_id", c.CallID, "caller", c.Caller.User, "callee", c.Callee.User)
 }
 
-// retryInvite handles an initial INVITE for a call that is already in the
-// table: a retransmission, or a new attempt after 401/407 or a redirect.
+// retryInvite handles a new initial INVITE of a call that is not answered:
+// a new attempt after 401/407 or a redirect.
 func (t *Tracker) retryInvite(c *Call, m *sipflow.Message) {
-	if m.CSeq <= c.inviteCSeq {
-		return
-	}
+	t.stats.Retries++
 	c.inviteCSeq = m.CSeq
 	c.finalAt = time.Time{}
 	c.Status, c.StatusText, c.Cancelled = 0, "", false
-	c.Dialed = m.RequestUser
 	c.Callee = m.To
 	c.Signal[Callee] = m.Dst
 	c.Invite = m
+	if se := sessionExpires(m); se > 0 {
+		c.sessionExpires = se
+	}
 	t.applySDP(c, Caller, m)
 }
 
-func (t *Tracker) request(c *Call, m *sipflow.Message) {
-	from := Caller
-	if m.From.Tag != c.callerTag {
-		from = Callee
+// request handles an in-dialog request (or a CANCEL) sent by side from.
+func (t *Tracker) request(c *Call, from Side, confirmed bool, m *sipflow.Message) {
+	if c.State == Answered && confirmed {
+		c.LastSignal = m.Time
+		if se := sessionExpires(m); se > 0 {
+			c.sessionExpires = se
+		}
 	}
 	switch m.Method {
 	case "BYE":
 		if c.State == Answered {
-			t.end(c, m.Time, "bye-"+from.String())
-			return
+			if confirmed {
+				t.end(c, m.Time, "bye-"+from.String())
+			}
+			return // the caller hangs up a second fork that answered
 		}
-		c.EndReason = "bye-before-answer"
-		t.end(c, m.Time, c.EndReason)
+		t.end(c, m.Time, "bye-before-answer")
 	case "CANCEL":
-		if c.State != Answered {
+		if c.State != Answered && from == Caller {
 			c.Cancelled = true
 			if c.finalAt.IsZero() {
 				c.finalAt = m.Time
 			}
 		}
 	case "ACK":
-		t.applySDP(c, from, m)
+		if c.State == Answered && !confirmed {
+			return
+		}
+		t.applySDP(c, from, m) // the answer to an offer in the 200 OK
 		if c.State != Answered && m.CSeq == c.inviteCSeq && m.To.Tag != "" && c.Status == 0 && !c.Cancelled {
 			// The 200 OK was not captured, but the ACK for it was.
 			c.flag("answer-inferred-from-ack")
 			t.answer(c, m.To.Tag, m.Time)
 		}
 	case "INFO":
-		if d, ok := infoDigit(m); ok && c.State == Answered {
+		if d, ok := infoDigit(m); ok && c.State == Answered && confirmed {
 			t.h.DTMF(c, from, d, m.Time)
 		}
-	default: // re-INVITE, UPDATE, PRACK
+	case "INVITE", "UPDATE", "PRACK":
+		if c.State == Answered && !confirmed {
+			return
+		}
 		t.applySDP(c, from, m)
 	}
 }
 
-// infoDigit reads the digit of a SIP INFO carrying DTMF:
-// application/dtmf-relay ("Signal=5") or application/dtmf ("5").
-func infoDigit(m *sipflow.Message) (byte, bool) {
-	body := strings.TrimSpace(string(m.Body))
-	switch strings.ToLower(m.ContentType) {
-	case "application/dtmf-relay":
-		for _, line := range strings.Split(body, "\n") {
-			k, v, ok := strings.Cut(line, "=")
-			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
-				return digitByte(strings.TrimSpace(v))
-			}
-		}
-	case "application/dtmf":
-		return digitByte(body)
-	}
-	return 0, false
-}
-
-func digitByte(v string) (byte, bool) {
-	if len(v) != 1 {
-		switch v {
-		case "10":
-			return '*', true
-		case "11":
-			return '#', true
-		}
-		return 0, false
-	}
-	c := v[0]
-	switch {
-	case c >= '0' && c <= '9', c == '*', c == '#':
-		return c, true
-	case c >= 'A' && c <= 'D', c >= 'a' && c <= 'd':
-		return c &^ 0x20, true
-	}
-	return 0, false
-}
-
-func (t *Tracker) response(c *Call, m *sipflow.Message) {
+// response handles a response to a request sent by side requester.
+func (t *Tracker) response(c *Call, requester Side, m *sipflow.Message) {
 	// A response's SDP belongs to the side that did not send the request.
-	requester := Caller
-	if m.From.Tag != c.callerTag {
-		requester = Callee
-	}
 	if m.CSeqMethod != "INVITE" {
 		if m.StatusCode >= 200 && m.StatusCode < 300 && (m.CSeqMethod == "UPDATE" || m.CSeqMethod == "PRACK") {
 			t.applySDP(c, requester.Other(), m)
+		}
+		return
+	}
+	if requester == Callee {
+		if c.State == Answered && m.StatusCode >= 200 && m.StatusCode < 300 {
+			t.applySDP(c, Caller, m) // the caller answers the callee's re-INVITE
 		}
 		return
 	}
@@ -354,24 +472,30 @@ func (t *Tracker) response(c *Call, m *sipflow.Message) {
 		if m.StatusCode > 100 && c.State == Setup {
 			c.State = Ringing
 		}
+		c.addTag(m.To.Tag)
 		if len(m.Body) > 0 && m.To.Tag != "" {
 			// Early dialog SDP: remember it per fork; register its media so
 			// early media is recognised (and not recorded).
 			if c.early == nil {
 				c.early = make(map[string][]byte)
 			}
-			c.early[m.To.Tag] = m.Body
+			if _, ok := c.early[m.To.Tag]; ok || len(c.early) < maxTags {
+				c.early[m.To.Tag] = m.Body
+			}
 			t.applySDP(c, Callee, m)
 		}
 	case m.StatusCode < 300:
 		if c.State == Answered {
-			if m.To.Tag != c.calleeTag && m.CSeq == c.inviteCSeq {
-				// A second fork answered too; the caller will hang it up.
-				t.stats.ForkedAnswers++
-				c.flag("forked-answer-ignored")
+			if m.To.Tag != c.calleeTag {
+				if m.CSeq == c.inviteCSeq {
+					// A second fork answered too; the caller will hang it up.
+					t.stats.ForkedAnswers++
+					c.flag("forked-answer-ignored")
+					c.addTag(m.To.Tag)
+				}
 				return
 			}
-			t.applySDP(c, requester.Other(), m) // answer to a re-INVITE
+			t.applySDP(c, Callee, m) // answer to a re-INVITE
 			return
 		}
 		if m.CSeq != c.inviteCSeq {
@@ -383,11 +507,15 @@ func (t *Tracker) response(c *Call, m *sipflow.Message) {
 		} else if body, ok := c.early[m.To.Tag]; ok {
 			t.applyBody(c, Callee, body)
 		}
+		if se := sessionExpires(m); se > 0 {
+			c.sessionExpires = se
+		}
 		t.answer(c, m.To.Tag, m.Time)
 	default:
 		if !initial {
 			return // a failed re-INVITE leaves the call as it was
 		}
+		c.addTag(m.To.Tag)
 		c.Status, c.StatusText = m.StatusCode, m.Reason
 		if c.finalAt.IsZero() || m.StatusCode == 487 {
 			c.finalAt = m.Time
@@ -409,50 +537,15 @@ func (t *Tracker) answer(c *Call, toTag string, at time.Time) {
 	if c.Status == 0 {
 		c.Status = 200
 	}
+	// Media seen before the answer (early media) latches nothing: the
+	// sources are learnt afresh, and claims on addresses are settled now.
+	for side := range c.Media {
+		t.resetSource(c, Side(side))
+	}
+	t.settleClaims(c)
 	t.stats.Answered++
 	t.log.Info("call answered", "id", c.ID, "call_id", c.CallID, "caller", c.Caller.User, "callee", c.Callee.User)
 	t.h.Answered(c)
-}
-
-func (t *Tracker) applySDP(c *Call, side Side, m *sipflow.Message) {
-	if len(m.Body) == 0 || !strings.EqualFold(m.ContentType, "application/sdp") {
-		return
-	}
-	t.applyBody(c, side, m.Body)
-}
-
-func (t *Tracker) applyBody(c *Call, side Side, body []byte) {
-	s, err := sdp.Parse(body)
-	if err != nil {
-		t.stats.BadSDP++
-		t.log.Warn("bad SDP", "call_id", c.CallID, "err", err)
-		return
-	}
-	a, ok := s.Audio()
-	if !ok {
-		return
-	}
-	c.Formats[side] = a.Formats
-	wasHeld := c.OnHold()
-	c.Hold[side] = a.OnHold()
-	if wasHeld && !c.OnHold() {
-		c.Resumed = t.now
-	}
-	if !a.Addr.IsValid() || a.Addr.Addr().IsUnspecified() {
-		return
-	}
-	t.register(c, side, a.Addr)
-	for _, alias := range t.cfg.Aliases[a.Addr.Addr()] {
-		t.register(c, side, netip.AddrPortFrom(alias, a.Addr.Port()))
-	}
-}
-
-func (t *Tracker) register(c *Call, side Side, addr netip.AddrPort) {
-	if ref, ok := t.media[addr]; ok && ref.call == c && ref.side == side {
-		return
-	}
-	t.media[addr] = mediaRef{call: c, side: side}
-	c.Media[side] = append(c.Media[side], addr)
 }
 
 // advance moves the Tracker's clock and runs timeouts once a second.
@@ -469,28 +562,55 @@ func (t *Tracker) advance(now time.Time) {
 
 // Expire ends the calls whose time is up at now.
 func (t *Tracker) Expire(now time.Time) {
-	for _, c := range t.calls {
-		switch {
-		case !c.finalAt.IsZero() && now.Sub(c.finalAt) >= t.cfg.FinalGrace:
-			t.endUnanswered(c, c.finalAt)
-		case c.State == Answered:
-			last := c.LastMedia
-			if last.Before(c.Answer) {
-				last = c.Answer
-			}
-			if last.Before(c.Resumed) {
-				last = c.Resumed
-			}
-			idle := now.Sub(last)
-			if !c.OnHold() && idle >= t.cfg.MediaTimeout {
-				t.end(c, last, "media-timeout")
-			} else if c.OnHold() && idle >= t.cfg.HoldTimeout {
-				t.end(c, last, "hold-timeout")
-			}
-		case c.State != Answered && now.Sub(c.Start) >= t.cfg.SetupTimeout:
-			t.end(c, now, "no-final-response")
+	t.releaseStale(now)
+	for _, legs := range t.byCallID {
+		for i := len(legs) - 1; i >= 0; i-- {
+			t.expire(legs[i], now)
 		}
 	}
+}
+
+func (t *Tracker) expire(c *Call, now time.Time) {
+	switch {
+	case !c.finalAt.IsZero() && now.Sub(c.finalAt) >= t.cfg.FinalGrace:
+		t.endUnanswered(c, c.finalAt)
+	case c.State == Answered:
+		last := latest(c.LastMedia, c.Answer, c.Resumed)
+		alive := latest(last, c.LastSignal)
+		idle := now.Sub(alive)
+		switch {
+		case c.OnHold():
+			if idle >= t.cfg.HoldTimeout {
+				t.end(c, alive, "hold-timeout")
+			}
+		case c.Packets[Caller]+c.Packets[Callee] > 0:
+			if idle >= t.cfg.MediaTimeout {
+				t.end(c, alive, "media-timeout")
+			}
+		default:
+			// No media seen at all: only the signalling tells whether the
+			// call still runs.
+			limit := t.cfg.SignalTimeout
+			if c.sessionExpires > 0 {
+				limit = min(limit, c.sessionExpires+32*time.Second)
+			}
+			if idle >= limit {
+				t.end(c, alive, "signal-timeout")
+			}
+		}
+	case now.Sub(c.Start) >= t.cfg.SetupTimeout:
+		t.end(c, now, "no-final-response")
+	}
+}
+
+func latest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
 }
 
 func (t *Tracker) endUnanswered(c *Call, at time.Time) {
@@ -506,7 +626,7 @@ func (t *Tracker) endUnanswered(c *Call, at time.Time) {
 // flood or a scan leaves), then, only if none is left, the oldest ringing
 // ones. Answered calls are never evicted.
 func (t *Tracker) makeRoom() {
-	for len(t.calls) >= t.cfg.MaxCalls {
+	for t.n >= t.cfg.MaxCalls {
 		var c *Call
 		for len(t.setupQ) > 0 && c == nil {
 			c = t.setupQ[0]
@@ -561,16 +681,20 @@ func (t *Tracker) end(c *Call, at time.Time, reason string) {
 	c.End = at
 	c.EndReason = reason
 	c.State = Ended
-	if t.calls[c.CallID] == c {
-		delete(t.calls, c.CallID)
-	}
-	for side := range c.Media {
-		for _, a := range c.Media[side] {
-			if ref, ok := t.media[a]; ok && ref.call == c {
-				delete(t.media, a)
-			}
+	legs := t.byCallID[c.CallID]
+	for i, l := range legs {
+		if l == c {
+			legs = append(legs[:i], legs[i+1:]...)
+			t.n--
+			break
 		}
 	}
+	if len(legs) == 0 {
+		delete(t.byCallID, c.CallID)
+	} else {
+		t.byCallID[c.CallID] = legs
+	}
+	t.releaseAll(c)
 	t.log.Info("call ended", "id", c.ID, "call_id", c.CallID, "reason", reason, "answered", !c.Answer.IsZero())
 	t.h.Ended(c)
 }
@@ -582,11 +706,11 @@ func (t *Tracker) Close(now time.Time, reason string) {
 		now = t.now
 	}
 	t.Expire(now)
-	for _, c := range t.calls {
+	for _, c := range t.Calls() {
 		if c.State == Answered {
 			end := now
 			if c.LastMedia.After(c.Answer) && !c.OnHold() && now.Sub(c.LastMedia) > time.Second {
-				end = c.LastMedia
+				end = latest(c.LastMedia, c.LastSignal)
 			}
 			t.end(c, end, reason)
 		} else if !c.finalAt.IsZero() {

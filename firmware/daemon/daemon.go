@@ -258,9 +258,7 @@ func (d *Daemon) Calls() []control.Call {
 			} else {
 				cc.Answer = time.Time{}
 			}
-			if len(c.Formats[0]) > 0 {
-				cc.Codec = c.Formats[0][0].Encoding
-			}
+			cc.Codec = c.Codec()
 			out = append(out, cc)
 		}
 	})

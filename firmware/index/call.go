@@ -36,6 +36,20 @@ type StreamStats struct {
 	Late uint64 `json:"late"`
 	// SSRCChanges counts changes of the stream's SSRC.
 	SSRCChanges uint64 `json:"ssrc_changes"`
+	// ClockCorrectionMS is how far the stream was moved, in small steps,
+	// to stay on the capture clock (positive: the sender's clock ran slow).
+	ClockCorrectionMS float64 `json:"clock_correction_ms,omitempty"`
+}
+
+// ForeignMedia is a source that sent to a call's media address but was kept
+// out of the recording (not the side's own source: injected or stray).
+type ForeignMedia struct {
+	// Source is its address, "ip:port".
+	Source string `json:"source"`
+	// To is the side whose address it sent to, "caller" or "callee".
+	To string `json:"to"`
+	// Packets is how many packets it sent.
+	Packets uint64 `json:"packets"`
 }
 
 // Call is one call the appliance saw, recorded or not.
@@ -57,8 +71,12 @@ type Call struct {
 	Callee string `json:"callee"`
 	// CalleeName is the display name of the To header.
 	CalleeName string `json:"callee_name,omitempty"`
-	// Dialed is the user part of the INVITE's Request-URI.
+	// Dialed is the number dialled: the user part of the To header of the
+	// initial INVITE.
 	Dialed string `json:"dialed"`
+	// RequestURI is the Request-URI of the initial INVITE (after a proxy,
+	// the contact it routed to).
+	RequestURI string `json:"request_uri,omitempty"`
 	// Direction is "inbound", "outbound" or "internal" when known.
 	Direction string `json:"direction,omitempty"`
 	// Start is when the INVITE was seen.
@@ -133,7 +151,12 @@ type Call struct {
 	// RawRTP is the pcap (relative path) holding the RTP of a codec that
 	// could not be decoded, next to the recording.
 	RawRTP string `json:"raw_rtp,omitempty"`
-	// Flags are free-form markers, e.g. "srtp" or "reinvite".
+	// Legs are the IDs of the other dialogs of the same call: an SBC or
+	// B2BUA hop that kept the Call-ID.
+	Legs []string `json:"legs,omitempty"`
+	// ForeignMedia are the sources kept out of the recording.
+	ForeignMedia []ForeignMedia `json:"foreign_media,omitempty"`
+	// Flags are markers: no-media, fax, foreign-media, forked, ...
 	Flags []string `json:"flags,omitempty"`
 }
 
@@ -294,6 +317,12 @@ func (c *Call) UnmarshalJSON(data []byte) error {
 	}
 	if len(c.Flags) == 0 {
 		c.Flags = nil
+	}
+	if len(c.Legs) == 0 {
+		c.Legs = nil
+	}
+	if len(c.ForeignMedia) == 0 {
+		c.ForeignMedia = nil
 	}
 	return nil
 }

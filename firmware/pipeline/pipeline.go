@@ -92,12 +92,14 @@ func (p *Pipeline) HandleFrame(f *capture.Frame) {
 	switch pkt.Transport {
 	case capture.UDP:
 		p.stats.UDP++
-		if p.tracker.HandleMedia(pkt) {
-			p.stats.RTP++
-			return
-		}
+		// SIP first: whatever an SDP claims, an address that carries SIP is
+		// never taken for media (RTP fails LooksLikeSIP on its first byte).
 		if sipflow.LooksLikeSIP(pkt.Payload) {
 			p.handleSIP(pkt.Payload)
+			return
+		}
+		if p.tracker.HandleMedia(pkt) {
+			p.stats.RTP++
 			return
 		}
 		p.stats.Unmatched++

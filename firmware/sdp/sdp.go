@@ -75,6 +75,8 @@ type Media struct {
 	Direction Direction      // media-level attribute overrides session-level; default SendRecv
 	Formats   []Format       // in m-line order; non-numeric formats are skipped
 	Ptime     int            // packetisation time in ms (media-level overrides session-level); 0 if absent
+	Proto     string         // transport protocol of the m-line: RTP/AVP, RTP/SAVP, udptl, ...
+	T38       bool           // the m-line offers T.38 fax (m=image ... udptl t38)
 }
 
 // OnHold reports whether the m-line puts the stream on hold: sendonly,
@@ -120,6 +122,27 @@ func (s *Session) Audio() (Media, bool) {
 		}
 	}
 	return Media{}, false
+}
+
+// Fax returns the first T.38 m-line (m=image ... t38) that is not rejected.
+func (s *Session) Fax() (Media, bool) {
+	for _, m := range s.Media {
+		if m.Kind == "image" && m.T38 && !m.Rejected {
+			return m, true
+		}
+	}
+	return Media{}, false
+}
+
+// HasKind reports whether the session has an m-line of kind (rejected or
+// not).
+func (s *Session) HasKind(kind string) bool {
+	for _, m := range s.Media {
+		if m.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // staticFormat returns the format of a static RTP payload type (RFC 3551
@@ -203,13 +226,15 @@ func pionProto(proto string) bool {
 }
 
 // normalise rewrites body into the canonical order pion requires and returns
-// it with the original media kind of every m-line (pion only knows a few
-// kinds, so unknown ones are replaced by a placeholder).
-func normalise(body []byte) (string, []string, error) {
+// it with the original media kind and protocol of every m-line (pion only
+// knows a few kinds and protocols, so unknown ones are replaced by
+// placeholders).
+func normalise(body []byte) (string, []string, []string, error) {
 	var (
 		sessC, sessA strings.Builder
 		media        strings.Builder
 		kinds        []string
+		protos       []string
 		sawSDP       bool
 	)
 	for len(body) > 0 {
@@ -231,9 +256,10 @@ func normalise(body []byte) (string, []string, error) {
 		case 'm':
 			f := strings.Fields(val)
 			if len(f) < 3 {
-				return "", nil, fmt.Errorf("%w: m-line %q has fewer than 3 fields", ErrMalformed, val)
+				return "", nil, nil, fmt.Errorf("%w: m-line %q has fewer than 3 fields", ErrMalformed, val)
 			}
 			kinds = append(kinds, f[0])
+			protos = append(protos, f[2])
 			if !pionMedia(f[0]) {
 				f[0] = "application"
 			}
@@ -266,7 +292,7 @@ func normalise(body []byte) (string, []string, error) {
 		// v, o, s, t and the rest carry nothing the tracker needs.
 	}
 	if !sawSDP {
-		return "", nil, fmt.Errorf("%w: no SDP lines", ErrMalformed)
+		return "", nil, nil, fmt.Errorf("%w: no SDP lines", ErrMalformed)
 	}
 	var b strings.Builder
 	b.Grow(64 + sessC.Len() + sessA.Len() + media.Len())
@@ -275,7 +301,7 @@ func normalise(body []byte) (string, []string, error) {
 	b.WriteString("t=0 0\r\n")
 	b.WriteString(sessA.String())
 	b.WriteString(media.String())
-	return b.String(), kinds, nil
+	return b.String(), kinds, protos, nil
 }
 
 // attrs is the subset of attributes Parse interprets at one level.
@@ -323,7 +349,7 @@ func Parse(body []byte) (*Session, error) {
 	if len(body) > maxBody {
 		return nil, fmt.Errorf("%w: body of %d bytes exceeds %d", ErrMalformed, len(body), maxBody)
 	}
-	norm, kinds, err := normalise(body)
+	norm, kinds, protos, err := normalise(body)
 	if err != nil {
 		return nil, err
 	}
@@ -357,6 +383,12 @@ func Parse(body []byte) (*Session, error) {
 			m.Ptime = ma.ptime
 		}
 		m.Formats = formats(md, m.Kind == "audio")
+		m.Proto = protos[i]
+		for _, f := range md.MediaName.Formats {
+			if strings.EqualFold(f, "t38") {
+				m.T38 = true
+			}
+		}
 		out.Media = append(out.Media, m)
 	}
 	return out, nil

@@ -67,6 +67,7 @@ func TestRealBodies(t *testing.T) {
 				Direction: SendRecv,
 				Formats:   []Format{c.codec, tel},
 				Ptime:     20,
+				Proto:     "RTP/AVP",
 			}
 			if !reflect.DeepEqual(m, want) {
 				t.Fatalf("got %+v\nwant %+v", m, want)
@@ -267,5 +268,19 @@ func TestDirectionString(t *testing.T) {
 		if d.String() != s {
 			t.Errorf("%d.String() = %q", d, d.String())
 		}
+	}
+}
+
+func TestFaxMedia(t *testing.T) {
+	s := mustParse(t, "v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\nm=image 4000 udptl t38\r\na=T38FaxVersion:0\r\n")
+	if _, ok := s.Audio(); ok {
+		t.Error("rejected audio returned")
+	}
+	f, ok := s.Fax()
+	if !ok || f.Addr != netip.MustParseAddrPort("10.0.0.1:4000") || f.Proto != "udptl" || !f.T38 {
+		t.Fatalf("fax %+v %v", f, ok)
+	}
+	if !s.HasKind("audio") || s.HasKind("video") {
+		t.Error("HasKind")
 	}
 }

@@ -50,3 +50,10 @@ func (m *CodeMatcher) Digit(d byte, t time.Time) (complete bool, start time.Time
 // Pending reports whether some digits of the code have been seen (the
 // digits are withheld from the recording until the sequence resolves).
 func (m *CodeMatcher) Pending() bool { return m.got > 0 }
+
+// Since returns when the first digit of a code being dialled was pressed,
+// and false when no code is pending.
+func (m *CodeMatcher) Since() (time.Time, bool) { return m.first, m.got > 0 }
+
+// Gap returns how far apart the digits of a code may be.
+func (m *CodeMatcher) Gap() time.Duration { return m.gap }

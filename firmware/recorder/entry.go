@@ -1,0 +1,189 @@
+package recorder
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"spanrec/firmware/calls"
+	"spanrec/firmware/capture"
+	"spanrec/firmware/index"
+	"spanrec/media/wav"
+)
+
+// entry builds the index entry of a call from what the tracker saw. Text
+// from SIP is kept exactly (the index escapes it); only what goes into the
+// WAV's metadata is made printable (infoTags).
+func (r *Recorder) entry(c *calls.Call) *index.Call {
+	e := &index.Call{
+		ID:         c.ID,
+		CallID:     c.CallID,
+		Caller:     c.Caller.User,
+		CallerName: c.Caller.Display,
+		Callee:     c.Callee.User,
+		CalleeName: c.Callee.Display,
+		Dialed:     c.Dialed,
+		RequestURI: c.RequestURI,
+		Start:      c.Start.UTC(),
+		Answer:     c.Answer.UTC(),
+		End:        c.End.UTC(),
+		EndReason:  c.EndReason,
+		Status:     c.Status,
+		Transport:  transportName(c.Transport),
+		Flags:      append([]string(nil), c.Flags...),
+		Legs:       append([]string(nil), c.Legs...),
+		Codec:      c.Codec(),
+	}
+	if c.Answer.IsZero() {
+		e.Answer = time.Time{}
+	} else {
+		e.DurationS = c.End.Sub(c.Answer).Seconds()
+	}
+	if a := c.Media[calls.Caller].Addr; a.IsValid() {
+		e.CallerAddr = a.String()
+	}
+	if a := c.Media[calls.Callee].Addr; a.IsValid() {
+		e.CalleeAddr = a.String()
+	}
+	for _, f := range c.Foreign {
+		e.ForeignMedia = append(e.ForeignMedia, index.ForeignMedia{Source: f.Addr.String(), To: f.To.String(), Packets: f.Packets})
+	}
+	return e
+}
+
+func appendFlag(flags []string, f string) []string {
+	for _, have := range flags {
+		if have == f {
+			return flags
+		}
+	}
+	return append(flags, f)
+}
+
+func (r *Recorder) fillMedia(e *index.Call, c *calls.Call, rec *recording) {
+	if len(rec.codecs) > 0 {
+		e.Codec = strings.Join(rec.codecs, ",")
+	}
+	var silent []string
+	for side := calls.Caller; side <= calls.Callee; side++ {
+		if c.Packets[side] == 0 {
+			silent = append(silent, side.String())
+		}
+		if rec.streams[side] == nil || !rec.streams[side].Started() {
+			continue
+		}
+		st := rec.streams[side].Stats()
+		e.Streams = append(e.Streams, index.StreamStats{
+			Side:              side.String(),
+			Source:            rec.source[side],
+			Packets:           st.Packets,
+			Lost:              st.Lost,
+			Duplicates:        st.Duplicates,
+			Late:              st.TooOld,
+			SSRCChanges:       st.SSRCChanges,
+			ClockCorrectionMS: float64(st.Corrected) * 1000 / float64(rec.rate),
+		})
+	}
+	switch len(silent) {
+	case 1:
+		e.OneWay = true
+		e.SilentSide = silent[0]
+	case 2:
+		e.SilentSide = "both"
+		e.Flags = appendFlag(e.Flags, "no-media")
+	}
+	for _, name := range rec.codecs {
+		if name != "PCMU" && name != "PCMA" {
+			e.Flags = appendFlag(e.Flags, "undecodable-codec:"+name)
+		}
+	}
+}
+
+func transportName(t capture.Transport) string {
+	switch t {
+	case capture.UDP:
+		return "udp"
+	case capture.TCP:
+		return "tcp"
+	}
+	return ""
+}
+
+// notAnsweredReason says, for the index, why a call has no recording.
+func notAnsweredReason(c *calls.Call) string {
+	status := ""
+	if c.Status >= 300 {
+		status = fmt.Sprintf(" (%d %s)", c.Status, c.StatusText)
+	}
+	switch c.EndReason {
+	case "cancelled":
+		return "not answered: cancelled by the caller" + status
+	case "rejected":
+		return "not answered: rejected" + status
+	case "no-final-response":
+		return "not answered: no final response to the INVITE"
+	case "evicted-table-full":
+		return "not answered: dropped from a full call table"
+	case "call-id-reused":
+		return "not answered: Call-ID reused by a new call"
+	case "bye-before-answer":
+		return "not answered: BYE before any answer was seen"
+	}
+	return "not answered: " + c.EndReason + status
+}
+
+func infoTags(e *index.Call, software string) []wav.InfoTag {
+	caller, callee := partyLabel(e.Caller, e.CallerName), partyLabel(e.Callee, e.CalleeName)
+	return []wav.InfoTag{
+		{ID: "INAM", Value: printable(fmt.Sprintf("Call %s -> %s", caller, callee))},
+		{ID: "IART", Value: printable(caller)},
+		{ID: "ICRD", Value: e.Answer.Format(time.RFC3339)},
+		{ID: "ISFT", Value: printable(software)},
+		{ID: "ICMT", Value: printable(fmt.Sprintf("id=%s; call-id=%s; caller=%s; callee=%s; dialed=%s; start=%s; answer=%s; end=%s; duration=%.3fs; codec=%s; channels=left:caller,right:callee",
+			e.ID, e.CallID, e.Caller, e.Callee, e.Dialed,
+			e.Start.Format(time.RFC3339Nano), e.Answer.Format(time.RFC3339Nano), e.End.Format(time.RFC3339Nano),
+			e.DurationS, e.Codec))},
+	}
+}
+
+func partyLabel(user, display string) string {
+	if display == "" {
+		return user
+	}
+	return fmt.Sprintf("%s <%s>", display, user)
+}
+
+// printable makes text from the wire safe for a WAV's metadata, which
+// players show as they are: control characters (NUL among them, which the
+// format cannot hold) and invalid UTF-8 become \xNN escapes.
+func printable(s string) string {
+	var b strings.Builder
+	dirty := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unprintable(r, n) {
+			if !dirty {
+				dirty = true
+				b.Grow(len(s) + 16)
+				b.WriteString(s[:i])
+			}
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		} else if dirty {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	if !dirty {
+		return s
+	}
+	return b.String()
+}
+
+// unprintable reports whether rune r (of n bytes) cannot be shown as it is:
+// C0 and C1 controls, DEL and bytes that are not UTF-8.
+func unprintable(r rune, n int) bool {
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == utf8.RuneError && n == 1
+}

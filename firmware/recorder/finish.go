@@ -1,0 +1,177 @@
+package recorder
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"spanrec/firmware/calls"
+	"spanrec/firmware/index"
+	"spanrec/media/sign"
+	"spanrec/media/wav"
+)
+
+// Ended finalises the call's recording, if any, and indexes the call.
+func (r *Recorder) Ended(c *calls.Call) {
+	rec, _ := c.Rec.(*recording)
+	switch {
+	case c.Answer.IsZero():
+		entry := r.entry(c)
+		entry.Reason = notAnsweredReason(c)
+		cl, _ := r.decide(c)
+		entry.Direction, entry.Trunk, entry.Queue, entry.Conference = cl.Direction, cl.Trunk, cl.Queue, cl.Conference
+		r.stats.NotRecorded++
+		// Batched: a flood of unanswered INVITEs costs one index write per
+		// batch, not one per call.
+		r.queue(entry)
+	case rec == nil:
+		entry := r.entry(c)
+		entry.Reason = "internal error: no recording state"
+		r.async(func() { r.put(entry) })
+	case rec.skip:
+		r.stats.Skipped++
+		r.log.Info("call already in the index", "id", c.ID)
+	case !rec.decision.Record:
+		entry := r.entry(c)
+		classify(entry, rec.class, rec.decision)
+		entry.Reason = "not recorded: " + rec.decision.Reason
+		r.stats.NotRecorded++
+		r.queue(entry)
+	case rec.w == nil && rec.err == nil:
+		// Answered, but no media of it was ever seen: nothing to record.
+		entry := r.entry(c)
+		classify(entry, rec.class, rec.decision)
+		entry.Reason = "not recorded: answered, but no media was seen (SIP only on this port, or the media took another path)"
+		entry.Pauses = rec.pauses
+		entry.SilentSide = "both"
+		entry.Flags = appendFlag(entry.Flags, "no-media")
+		r.stats.NoMedia++
+		r.queue(entry)
+	default:
+		r.finishFile(c, rec, c.End, c.EndReason)
+	}
+}
+
+// finishFile closes the current file of rec at end and indexes it.
+func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endReason string) {
+	if rec.paused {
+		_ = r.resumeAt(rec, "call-end", rec.position(end))
+	}
+	entry := r.entry(c)
+	entry.ID = rec.id
+	entry.Part = rec.part
+	entry.Answer = rec.origin.UTC()
+	entry.End = end.UTC()
+	entry.DurationS = end.Sub(rec.origin).Seconds()
+	entry.EndReason = endReason
+	entry.Pauses = rec.pauses
+	classify(entry, rec.class, rec.decision)
+	r.fillMedia(entry, c, rec)
+	if rec.raw != nil {
+		if err := rec.raw.Close(); err != nil {
+			r.log.Error("cannot keep raw media", "id", rec.id, "err", err)
+		}
+		entry.RawRTP = strings.TrimSuffix(rec.rel, ".wav") + ".rtp.pcap"
+		rec.raw, rec.rawFailed = nil, false
+	}
+	if rec.err == nil {
+		end := max(rec.position(entry.End), 0)
+		if err := rec.tl.Close(end); err != nil {
+			rec.err = fmt.Errorf("write recording: %w", err)
+		}
+	}
+	w, rel, cues, err := rec.w, rec.rel, rec.cues, rec.err
+	r.async(func() { r.finishAsync(w, rel, cues, entry, err) })
+}
+
+// finishAsync (on the storage worker) finishes, signs and indexes one file.
+func (r *Recorder) finishAsync(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call, err error) {
+	if err == nil {
+		err = r.finish(w, rel, cues, entry)
+	}
+	if err != nil {
+		r.failed.Add(1)
+		entry.Recorded = false
+		entry.Reason = "recording failed: " + err.Error()
+		if w != nil {
+			_ = w.Close()
+			entry.File = rel
+			entry.Incomplete = true
+		}
+		r.log.Error("recording failed", "id", entry.ID, "err", err)
+		r.put(entry)
+		return
+	}
+	r.recordings.Add(1)
+	r.log.Info("recording finished", "id", entry.ID, "file", entry.File, "duration_s", entry.DurationS, "codec", entry.Codec)
+}
+
+func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call) error {
+	if err := w.Finish(infoTags(entry, r.cfg.Software), cues); err != nil {
+		return fmt.Errorf("finish recording: %w", err)
+	}
+	sum, size, err := sign.Append(w.File(), r.cfg.Key)
+	if err != nil {
+		return fmt.Errorf("sign recording: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("close recording: %w", err)
+	}
+	entry.Recorded = true
+	entry.File = rel
+	entry.SHA256 = hex.EncodeToString(sum[:])
+	entry.Size = size
+	r.checkConsent(filepath.Join(r.cfg.DataDir, filepath.FromSlash(rel)), entry)
+	if err := r.cfg.Index.AddRecording(entry); err != nil {
+		return fmt.Errorf("index recording: %w", err)
+	}
+	r.indexed(entry)
+	return nil
+}
+
+// checkConsent searches the start of a finished recording for the consent
+// prompt of its direction, and quarantines it when asked to and the prompt
+// was not heard.
+func (r *Recorder) checkConsent(path string, e *index.Call) {
+	if r.cfg.Consent.For(e.Direction) == nil {
+		return
+	}
+	pcm, err := readStart(path, r.cfg.ConsentSearch)
+	if err != nil {
+		r.log.Error("consent check: cannot read recording", "id", e.ID, "err", err)
+		return
+	}
+	res, ok := r.cfg.Consent.Check(e.Direction, pcm, 2, r.cfg.ConsentSearch.Seconds())
+	if !ok {
+		return
+	}
+	heard := res.Heard
+	e.PromptHeard, e.PromptScore = &heard, res.Score
+	if !heard && r.cfg.QuarantineWithoutPrompt {
+		e.Quarantined = true
+		e.Flags = append(e.Flags, "quarantined:no-consent-prompt")
+	}
+}
+
+// readStart reads the first d of a finished stereo recording's samples.
+func readStart(path string, d time.Duration) ([]int16, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	p, err := wav.Read(io.NewSectionReader(f, 0, st.Size()), st.Size())
+	if err != nil {
+		return nil, err
+	}
+	n := min(len(p.Samples), int(d.Seconds()*SampleRate)*p.Channels)
+	return p.Samples[:n], nil
+}

@@ -1,0 +1,209 @@
+package recorder
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"spanrec/firmware/calls"
+	"spanrec/firmware/index"
+	"spanrec/firmware/policy"
+	"spanrec/firmware/rawrtp"
+	"spanrec/media/dtmf"
+	"spanrec/media/g711"
+	"spanrec/media/jitter"
+	"spanrec/media/mix"
+	"spanrec/media/wav"
+)
+
+// codec is how one side's current payload type is decoded.
+type codec struct {
+	pt    int16 // -1: none yet
+	table *g711.Table
+	name  string
+}
+
+// recording is the per-call state, kept in calls.Call.Rec. Its file is
+// created at the call's first media packet, so a call whose media is never
+// seen leaves no empty file behind.
+type recording struct {
+	origin  time.Time // when this file's audio starts (answer, or a split)
+	rate    int       // samples per second of the timeline
+	part    int       // 0 for a call in one file; 1, 2, ... once split
+	id      string    // index ID of this file's entry
+	paused  bool
+	pauseAt int64 // timeline position where the running pause began
+	// muteFrom/muteTo is the last finished pause: late packets inside it
+	// stay silent.
+	muteFrom, muteTo int64
+	pauses           []index.Pause
+	cues             []wav.Cue
+	flushed          time.Time // last periodic flush
+	rel              string    // file path relative to the data dir, with slashes
+	abs              string
+	w                *wav.Writer
+	tl               *mix.Timeline
+	streams          [2]*jitter.Stream
+	source           [2]string
+	codec            [2]codec
+	codecs           []string // names of the codecs heard, in order
+	// DTMF per side: the feature-code matcher, the RTP timestamp of the
+	// last telephone-event seen, and whether an in-band tone is sounding.
+	code      [2]*dtmf.CodeMatcher
+	eventTS   [2]uint32
+	eventSeen [2]bool
+	toneOn    [2]bool
+	// raw keeps the RTP of undecodable codecs (created on first need).
+	raw       *rawrtp.Writer
+	rawFailed bool
+	skip      bool            // already indexed by an earlier run
+	class     policy.Class    // classification by the PBX configuration
+	decision  policy.Decision // whether the rules record the call
+	err       error
+}
+
+// position is the timeline position (samples) of t.
+func (rec *recording) position(t time.Time) int64 {
+	return int64(t.Sub(rec.origin)) * int64(rec.rate) / int64(time.Second)
+}
+
+// timeAt is the time of timeline position pos.
+func (rec *recording) timeAt(pos int64) time.Time {
+	return rec.origin.Add(time.Duration(pos * int64(time.Second) / int64(rec.rate)))
+}
+
+// recording reports whether the rules record the call (and it is not
+// already in the index).
+func (rec *recording) recording() bool {
+	return rec != nil && !rec.skip && rec.decision.Record
+}
+
+// Answered decides whether the call is recorded; its file waits for the
+// first media packet.
+func (r *Recorder) Answered(c *calls.Call) {
+	rec := &recording{id: c.ID, origin: c.Answer, rate: SampleRate}
+	c.Rec = rec
+	if _, err := r.cfg.Index.Get(c.ID); err == nil {
+		rec.skip = true
+		return
+	}
+	rec.class, rec.decision = r.decide(c)
+	if rec.decision.Record && r.cfg.FeatureCode != "" {
+		rec.code = [2]*dtmf.CodeMatcher{dtmf.NewCodeMatcher(r.cfg.FeatureCode, 0), dtmf.NewCodeMatcher(r.cfg.FeatureCode, 0)}
+	}
+}
+
+// decide applies the recording rules to a call.
+func (r *Recorder) decide(c *calls.Call) (policy.Class, policy.Decision) {
+	info := policy.CallInfo{
+		Caller: c.Caller.User, Callee: c.Callee.User, Dialed: c.Dialed,
+		CallerHost: c.Caller.Host, CalleeHost: c.Callee.Host,
+		From: c.Signal[calls.Caller], To: c.Signal[calls.Callee],
+		Header: func(string) []string { return nil },
+	}
+	if m := c.Invite; m != nil {
+		info.Header = m.Headers
+	}
+	return r.cfg.Policy.Decide(info)
+}
+
+// classify fills the index entry's classification.
+func classify(e *index.Call, cl policy.Class, d policy.Decision) {
+	e.Direction = cl.Direction
+	e.Trunk, e.Queue, e.Conference = cl.Trunk, cl.Queue, cl.Conference
+	e.Rule = d.Rule
+}
+
+// InProgress is the end reason of an index entry whose recording is still
+// being written; one found at start-up was cut short by a crash.
+const InProgress = "in-progress"
+
+// putInProgress indexes the file being written, so a crash leaves a trace
+// of which call it belongs to.
+func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
+	if rec.w == nil {
+		return
+	}
+	e := r.entry(c)
+	e.ID, e.Part, e.File = rec.id, rec.part, rec.rel
+	e.Answer, e.End = rec.origin.UTC(), time.Time{}
+	e.EndReason, e.Reason = InProgress, "recording in progress"
+	classify(e, rec.class, rec.decision)
+	r.async(func() {
+		if err := r.cfg.Index.Put(e); err != nil {
+			r.log.Error("index write failed", "id", e.ID, "err", err)
+		}
+	})
+}
+
+// open creates the recording's file and timeline for audio from rec.origin.
+func (r *Recorder) open(rec *recording) {
+	rec.codec = [2]codec{{pt: -1}, {pt: -1}}
+	rec.codecs = nil
+	rec.source = [2]string{}
+	rec.muteFrom, rec.muteTo = 0, 0
+	day := rec.origin.UTC()
+	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+".wav")
+	rec.abs = filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.rel))
+	if err := os.MkdirAll(filepath.Dir(rec.abs), 0o755); err != nil {
+		rec.err = fmt.Errorf("create recording directory: %w", err)
+		return
+	}
+	w, err := wav.Create(rec.abs, wav.Format{SampleRate: rec.rate, Channels: 2}, r.cfg.BlockSize)
+	if err != nil {
+		rec.err = fmt.Errorf("create recording: %w", err)
+		return
+	}
+	rec.w = w
+	rec.tl = mix.NewTimeline(int(r.cfg.Window.Seconds()*float64(rec.rate)), w)
+	rec.flushed = rec.origin
+	for i := range rec.streams {
+		rec.streams[i] = jitter.New(jitter.Config{Rate: rec.rate})
+	}
+}
+
+// Flush writes what c's recording holds up to shortly before now to its
+// file and fsyncs it, when interval has passed since the last flush: after
+// a power cut the file keeps everything up to then. Audio from the first
+// digit of a feature code still being dialled stays in memory, so that a
+// pause it completes starts exactly there.
+func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
+	rec, _ := c.Rec.(*recording)
+	if rec == nil || rec.w == nil || rec.err != nil || now.Sub(rec.flushed) < interval {
+		return
+	}
+	rec.flushed = now
+	// Keep the last half second in the ring for packets still in flight.
+	upTo := rec.position(now) - int64(rec.rate/2)
+	for _, m := range rec.code {
+		if m == nil {
+			continue
+		}
+		if first, ok := m.Since(); ok && now.Sub(first) <= m.Gap() {
+			upTo = min(upTo, rec.position(first))
+		}
+	}
+	if err := rec.tl.Flush(upTo); err != nil {
+		rec.err = fmt.Errorf("write recording: %w", err)
+		return
+	}
+	if err := rec.w.WriteOut(); err != nil {
+		rec.err = fmt.Errorf("flush recording: %w", err)
+		return
+	}
+	// One filesystem sync covers every recording flushed this round.
+	select {
+	case r.syncReq <- struct{}{}:
+	default: // a sync is already pending
+	}
+}
+
+// PartStart returns when the call's current file began (zero if none).
+func (r *Recorder) PartStart(c *calls.Call) time.Time {
+	if rec, _ := c.Rec.(*recording); rec != nil && rec.w != nil {
+		return rec.origin
+	}
+	return time.Time{}
+}
