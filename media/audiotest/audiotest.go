@@ -70,3 +70,61 @@ func BestLag(x, ref []float64, maxLag int) (int, float64) {
 	}
 	return best, NCC(x, ref, best)
 }
+
+// Match says how well a reference was found in a recording, segment by
+// segment (see Follow).
+type Match struct {
+	Lag    int     // where the reference starts in the recording (samples)
+	Corr   float64 // median correlation of the reference's segments that carry sound
+	Worst  float64 // the lowest of those
+	Shift  int     // the largest distance of a segment's lag from Lag (samples)
+	Voiced int     // how many segments carried sound
+}
+
+// Follow finds ref in x like BestLag, then follows it segment by segment
+// (seg samples each), every segment at its own best lag within slack of
+// the previous one's: a recording that was kept on the capture clock by
+// small corrections (a drifting sender, a replay that fell behind) still
+// matches, and Shift tells how far it moved. Segments of ref that are
+// near silence are not scored.
+func Follow(x, ref []float64, maxLag, seg, slack int) Match {
+	lag, _ := BestLag(x, ref, maxLag)
+	m := Match{Lag: lag}
+	var corrs []float64
+	cur := lag
+	for start := 0; start+seg <= len(ref); start += seg {
+		part := ref[start : start+seg]
+		var energy float64
+		for _, v := range part {
+			energy += v * v
+		}
+		if math.Sqrt(energy/float64(seg)) < 100 {
+			continue
+		}
+		best, bestC := cur, -2.0
+		for l := cur - slack; l <= cur+slack; l++ {
+			if c := NCC(x, part, l+start); c > bestC {
+				best, bestC = l, c
+			}
+		}
+		cur = best
+		corrs = append(corrs, bestC)
+		if d := best - lag; d > m.Shift || -d > m.Shift {
+			m.Shift = max(d, -d)
+		}
+	}
+	m.Voiced = len(corrs)
+	if len(corrs) == 0 {
+		return m
+	}
+	sorted := append([]float64(nil), corrs...)
+	for i := range sorted {
+		for j := i + 1; j < len(sorted); j++ {
+			if sorted[j] < sorted[i] {
+				sorted[i], sorted[j] = sorted[j], sorted[i]
+			}
+		}
+	}
+	m.Corr, m.Worst = sorted[len(sorted)/2], sorted[0]
+	return m
+}
