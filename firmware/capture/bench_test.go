@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"testing"
 
@@ -40,6 +41,40 @@ func BenchmarkDecodeVLANIPv6(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d.Decode(&f, &p)
+	}
+}
+
+// BenchmarkDecodeERSPAN decodes the RTP frame of a remote SPAN session:
+// VLAN -> IPv4 -> GRE -> ERSPAN II -> Ethernet -> VLAN -> IPv4 -> UDP, with
+// the inner filter of a typical live capture (the tunnel endpoint
+// excluded, SIP and RTP port ranges).
+func BenchmarkDecodeERSPAN(b *testing.B) {
+	o := capturetest.FrameOptions{VLANs: []uint16{99}, Encap: []capturetest.Encap{
+		{Kind: capturetest.EncapERSPAN2, Src: tunA4, Dst: tunB4, ID: 7, Seq: 1000, VLANs: []uint16{300}},
+	}}
+	f := capture.Frame{Link: capture.LinkEthernet, Data: capturetest.UDP(o, src4, dst4, payloadN(172, 0))}
+	for _, tc := range []struct {
+		name  string
+		inner capture.FilterConfig
+	}{
+		{"no-filter", capture.FilterConfig{}},
+		{"inner-filter", capture.FilterConfig{
+			ExcludeHosts: []netip.Addr{tunA4, tunB4},
+			Ports:        []capture.PortRange{{5060, 5062}, {10000, 20000}},
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			d := capture.NewDecoder(capture.DecoderConfig{Inner: tc.inner})
+			var p capture.Packet
+			if !d.Decode(&f, &p) || len(p.Payload) != 172 || p.Dst != dst4 {
+				b.Fatalf("not decoded: %v", d.Stats().Skipped())
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(f.Data)))
+			for b.Loop() {
+				d.Decode(&f, &p)
+			}
+		})
 	}
 }
 

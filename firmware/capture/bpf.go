@@ -3,46 +3,8 @@ package capture
 import (
 	"encoding/binary"
 	"fmt"
-	"net/netip"
 
 	"golang.org/x/net/bpf"
-)
-
-// FilterConfig selects the frames a live capture takes from the kernel.
-// The zero value keeps every IPv4 and IPv6 UDP datagram and TCP segment, on
-// any port (SIP is recognised by content, RTP uses dynamic ports), together
-// with the IP fragments of UDP and TCP datagrams (every IPv4 fragment
-// carries the protocol number, every IPv6 fragment header the next header),
-// in untagged, 802.1Q and QinQ (802.1ad or 0x9100, up to three tags) frames,
-// past up to four IPv6 extension headers (hop-by-hop, routing, destination
-// options, authentication).
-// Everything else (ARP, ICMP, ICMPv6, LLDP, STP…) is dropped in the kernel.
-type FilterConfig struct {
-	// ExcludeHosts drops every packet from or to one of these addresses
-	// (an IPv4-mapped IPv6 address counts as IPv4), e.g. the appliance's
-	// own management address or a busy backup server.
-	ExcludeHosts []netip.Addr
-	// ExcludeNets drops every packet from or to an address in one of
-	// these networks.
-	ExcludeNets []netip.Prefix
-	// Ports, when not empty, keeps only datagrams and segments whose
-	// source or destination port lies in one of the ranges. IP fragments
-	// without the transport header (non-first fragments) are kept whatever
-	// the ranges. Beware: RTP uses the media ports the SDP offers, so list
-	// the RTP range of the PBX as well as the SIP ports.
-	Ports []PortRange
-}
-
-// PortRange is an inclusive range of transport ports.
-type PortRange struct {
-	First, Last uint16
-}
-
-// Limits of a FilterConfig, which keep the compiled program well under the
-// kernel's 4096 instructions.
-const (
-	MaxFilterNets  = 64
-	MaxFilterPorts = 64
 )
 
 // CompileFilter compiles fc into a classic BPF program for SO_ATTACH_FILTER.
@@ -68,55 +30,28 @@ const (
 	etherType8021Q  = 0x8100
 	etherType8021AD = 0x88a8
 	etherTypeQinQ   = 0x9100
+	etherTypePPPoE  = 0x8864
+	pppoeSession    = 0x1100 // version 1, type 1, code 0
+	pppProtoIPv4    = 0x0021
+	pppProtoIPv6    = 0x0057
+	pppoeIPOffset   = 8 // PPPoE header and PPP protocol
+	vxlanPort       = 4789
 	maxVLANTags     = 3
 	ipProtoHopOpts  = 0
 	ipProtoRouting  = 43
 	ipProtoFragment = 44
 	ipProtoDstOpts  = 60
 	ipProtoAH       = 51
+	ipProtoIPIP     = 4
+	ipProtoIPv6     = 41
+	ipProtoGRE      = 47
 	maxIPv6ExtHdrs  = 4
 )
 
 func compileFilter(fc FilterConfig, snap uint32) ([]bpf.RawInstruction, error) {
-	var v4, v6 []netip.Prefix
-	add := func(p netip.Prefix) {
-		if p.Addr().Is4() {
-			v4 = append(v4, p)
-		} else {
-			v6 = append(v6, p)
-		}
-	}
-	for _, a := range fc.ExcludeHosts {
-		if !a.IsValid() {
-			return nil, fmt.Errorf("%w: invalid excluded host", ErrFilter)
-		}
-		a = a.Unmap().WithZone("")
-		add(netip.PrefixFrom(a, a.BitLen()))
-	}
-	for _, p := range fc.ExcludeNets {
-		if !p.IsValid() {
-			return nil, fmt.Errorf("%w: invalid excluded network %v", ErrFilter, p)
-		}
-		a := p.Addr()
-		bits := p.Bits()
-		if a.Is4In6() {
-			if bits < 96 {
-				return nil, fmt.Errorf("%w: IPv4-mapped network %v shorter than /96", ErrFilter, p)
-			}
-			a, bits = a.Unmap(), bits-96
-		}
-		add(netip.PrefixFrom(a.WithZone(""), bits).Masked())
-	}
-	if len(v4)+len(v6) > MaxFilterNets {
-		return nil, fmt.Errorf("%w: %d excluded hosts and networks, at most %d", ErrFilter, len(v4)+len(v6), MaxFilterNets)
-	}
-	if len(fc.Ports) > MaxFilterPorts {
-		return nil, fmt.Errorf("%w: %d port ranges, at most %d", ErrFilter, len(fc.Ports), MaxFilterPorts)
-	}
-	for _, r := range fc.Ports {
-		if r.First > r.Last {
-			return nil, fmt.Errorf("%w: port range %d-%d", ErrFilter, r.First, r.Last)
-		}
+	v4, v6, err := fc.prefixes()
+	if err != nil {
+		return nil, err
 	}
 
 	var a asm
@@ -140,17 +75,36 @@ func compileFilter(fc FilterConfig, snap uint32) ([]bpf.RawInstruction, error) {
 	a.label("l3")
 	a.op(bpf.StoreScratch{Src: bpf.RegX, N: slotL3})
 	a.jeq(etherTypeIPv4, "ipv4", "")
-	a.jeq(etherTypeIPv6, "ipv6", "drop")
+	a.jeq(etherTypeIPv6, "ipv6", "")
+	a.jeq(etherTypePPPoE, "pppoe", "drop")
+
+	// PPPoE session carrying IPv4 or IPv6: the IP header follows the
+	// PPPoE header and the PPP protocol, and is filtered like any other.
+	a.label("pppoe")
+	a.op(bpf.LoadIndirect{Off: 0, Size: 2})
+	a.jeq(pppoeSession, "", "drop")
+	a.op(bpf.LoadIndirect{Off: 6, Size: 2})
+	a.op(bpf.StoreScratch{Src: bpf.RegA, N: slotLen})
+	a.op(bpf.TXA{})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAdd, Val: pppoeIPOffset})
+	a.op(bpf.TAX{})
+	a.op(bpf.StoreScratch{Src: bpf.RegX, N: slotL3})
+	a.op(bpf.LoadScratch{Dst: bpf.RegA, N: slotLen})
+	a.jeq(pppProtoIPv4, "ipv4", "")
+	a.jeq(pppProtoIPv6, "ipv6", "drop")
 
 	// IPv4: protocol UDP or TCP; a fragment with a non-zero offset has no
-	// transport header.
+	// transport header. Tunnels, and UDP to the VXLAN port, pass whatever
+	// the exclusions and ports.
 	a.label("ipv4")
 	a.op(bpf.LoadIndirect{Off: 0, Size: 1})
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0xf0})
 	a.jeq(0x40, "", "drop")
 	a.op(bpf.LoadIndirect{Off: 9, Size: 1})
 	a.jeq(uint32(UDP), "v4proto", "")
-	a.jeq(uint32(TCP), "v4proto", "drop")
+	a.jeq(uint32(TCP), "v4proto", "")
+	a.tunnels()
+	a.jump("drop")
 	a.label("v4proto")
 	a.op(bpf.LoadIndirect{Off: 6, Size: 2})
 	a.jset(0x1fff, "v4nonfirst", "")
@@ -159,7 +113,9 @@ func compileFilter(fc FilterConfig, snap uint32) ([]bpf.RawInstruction, error) {
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 2})
 	a.op(bpf.ALUOpX{Op: bpf.ALUOpAdd})
 	a.op(bpf.StoreScratch{Src: bpf.RegA, N: slotL4})
-	a.jump("excl4")
+	a.op(bpf.LoadIndirect{Off: 9, Size: 1})
+	a.jeq(uint32(UDP), "", "excl4")
+	a.vxlan("excl4")
 	a.label("v4nonfirst")
 	a.op(bpf.LoadConstant{Dst: bpf.RegA, Val: 0})
 	a.op(bpf.StoreScratch{Src: bpf.RegA, N: slotL4})
@@ -176,8 +132,8 @@ func compileFilter(fc FilterConfig, snap uint32) ([]bpf.RawInstruction, error) {
 	a.jump("ports")
 
 	// IPv6: walk up to four hop-by-hop, routing, destination options and
-	// authentication headers to UDP, TCP or a fragment header. X = offset
-	// of the header being looked at, A = its type.
+	// authentication headers to UDP, TCP, a tunnel or a fragment header.
+	// X = offset of the header being looked at, A = its type.
 	a.label("ipv6")
 	a.op(bpf.LoadIndirect{Off: 0, Size: 1})
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0xf0})
@@ -192,6 +148,7 @@ func compileFilter(fc FilterConfig, snap uint32) ([]bpf.RawInstruction, error) {
 		a.jeq(uint32(UDP), "v6l4", "")
 		a.jeq(uint32(TCP), "v6l4", "")
 		a.jeq(ipProtoFragment, "v6frag", "")
+		a.tunnels()
 		if i == maxIPv6ExtHdrs {
 			a.jump("drop")
 			break
@@ -220,12 +177,13 @@ func compileFilter(fc FilterConfig, snap uint32) ([]bpf.RawInstruction, error) {
 		a.op(bpf.LoadScratch{Dst: bpf.RegA, N: slotNext})
 	}
 	// Fragment header: the fragmentable part starts with UDP or TCP (the
-	// transport header is there in the first fragment) or with a further
-	// extension header (ports unknown).
+	// transport header is there in the first fragment), a tunnel, or a
+	// further extension header (ports unknown).
 	a.label("v6frag")
 	a.op(bpf.LoadIndirect{Off: 0, Size: 1})
 	a.jeq(uint32(UDP), "v6fragl4", "")
 	a.jeq(uint32(TCP), "v6fragl4", "")
+	a.tunnels()
 	a.jeq(ipProtoRouting, "v6noports", "")
 	a.jeq(ipProtoDstOpts, "v6noports", "")
 	a.jeq(ipProtoAH, "v6noports", "drop")
@@ -235,13 +193,17 @@ func compileFilter(fc FilterConfig, snap uint32) ([]bpf.RawInstruction, error) {
 	a.op(bpf.TXA{})
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAdd, Val: 8})
 	a.op(bpf.StoreScratch{Src: bpf.RegA, N: slotL4})
-	a.jump("excl6")
+	a.op(bpf.LoadIndirect{Off: 0, Size: 1})
+	a.jeq(uint32(UDP), "", "excl6")
+	a.vxlan("excl6")
 	a.label("v6noports")
 	a.op(bpf.LoadConstant{Dst: bpf.RegA, Val: 0})
 	a.op(bpf.StoreScratch{Src: bpf.RegA, N: slotL4})
 	a.jump("excl6")
 	a.label("v6l4")
 	a.op(bpf.StoreScratch{Src: bpf.RegX, N: slotL4})
+	a.jeq(uint32(UDP), "", "excl6")
+	a.vxlan("excl6")
 	a.label("excl6")
 	if len(v6) > 0 {
 		a.op(bpf.LoadScratch{Dst: bpf.RegX, N: slotL3})
@@ -317,6 +279,24 @@ func (a *asm) jset(v uint32, jt, jf string) {
 }
 
 func (a *asm) jump(to string) { a.ins = append(a.ins, asmIns{op: bpf.Jump{}, jmp: to}) }
+
+// tunnels accepts the frame when A, an IP protocol or IPv6 next header, is
+// a tunnel the Decoder opens (GRE, IPv4 or IPv6 in IP), whatever the
+// exclusions and port ranges; otherwise it falls through.
+func (a *asm) tunnels() {
+	a.jeq(ipProtoGRE, "accept", "")
+	a.jeq(ipProtoIPIP, "accept", "")
+	a.jeq(ipProtoIPv6, "accept", "")
+}
+
+// vxlan accepts a UDP datagram whose header offset is in slotL4 when its
+// destination port is VXLAN's, whatever the exclusions and port ranges;
+// otherwise it jumps to next. It clobbers X.
+func (a *asm) vxlan(next string) {
+	a.op(bpf.LoadScratch{Dst: bpf.RegX, N: slotL4})
+	a.op(bpf.LoadIndirect{Off: 2, Size: 2})
+	a.jeq(vxlanPort, "accept", next)
+}
 
 // prefixWord emits the comparison of the address at X+off with prefix
 // addr/bits, 32 bits at a time: on a match it falls through to the next

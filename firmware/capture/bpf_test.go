@@ -3,8 +3,10 @@ package capture_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"golang.org/x/net/bpf"
@@ -207,6 +209,47 @@ func TestFilterDefault(t *testing.T) {
 			extHeader(43, 0), extHeader(51, 0)...), ahHeader(60, 1)...), extHeader(6, 2)...), make([]byte, 20)...))), true},
 		{"IPv6 fragment, then destination options", etherFrame(0x86dd, nil, ipv6Packet(44, a6, b6, append([]byte{60, 0, 0, 0x11, 0, 0, 0, 1}, payloadN(24, 0)...))), true},
 	}
+	// Every encapsulation the decoder opens passes, UDP or TCP inside.
+	for _, ec := range encapCases() {
+		if ec.opts.LinkType() != capture.LinkEthernet {
+			continue
+		}
+		for _, v6 := range []bool{false, true} {
+			src, dst := innerAddrs(v6)
+			cases = append(cases,
+				tc{ec.name + " UDP", capturetest.UDP(ec.opts, src, dst, sip), true},
+				tc{ec.name + " TCP", capturetest.TCP(ec.opts, src, dst, 1, 0, capture.FlagSYN, nil), true})
+			for i, f := range capturetest.UDPFragments(ec.opts, src, dst, big, 1400, 80) {
+				cases = append(cases, tc{fmt.Sprintf("%s fragment %d", ec.name, i), f, true})
+			}
+		}
+	}
+	ppp := capturetest.FrameOptions{VLANs: []uint16{7}, Encap: []capturetest.Encap{{Kind: capturetest.EncapPPPoE, ID: 1}}}
+	pppoe := func(code uint8, proto uint16, payload []byte) []byte {
+		b := []byte{0x11, code, 0, 1, 0, 0}
+		binary.BigEndian.PutUint16(b[4:], uint16(2+len(payload)))
+		return capturetest.Ether(capturetest.FrameOptions{}, 0x8864, append(binary.BigEndian.AppendUint16(b, proto), payload...))
+	}
+	greOuter := capturetest.FrameOptions{Link: capture.LinkRaw, Encap: []capturetest.Encap{{Kind: capturetest.EncapGRE, Src: a4, Dst: b4}}}
+	cases = append(cases, []tc{
+		{"PPPoE discovery", capturetest.PPPoEDiscovery(capturetest.FrameOptions{}, capturetest.PADI, 0), false},
+		{"PPPoE discovery in VLAN", capturetest.PPPoEDiscovery(capturetest.FrameOptions{VLANs: []uint16{7}}, capturetest.PADS, 3), false},
+		{"PPPoE LCP", pppoe(0, 0xc021, []byte{1, 1, 0, 4}), false},
+		{"PPPoE session with code", pppoe(0x09, 0x0021, ipv4Packet(17, a4, b4, 0, udpHeader(1, 2, nil))), false},
+		{"PPPoE ICMP", capturetest.Ether(ppp, 0x0800, ipv4Packet(1, a4, b4, 0, icmpEcho(false))), false},
+		{"PPPoE ICMPv6", capturetest.Ether(ppp, 0x86dd, ipv6Packet(58, a6, b6, icmpEcho(true))), false},
+		{"PPPoE IPv6 UDP after hop-by-hop", capturetest.Ether(ppp, 0x86dd, rawUDP6(0, extHeader(17, 0), sip)), true},
+		{"IPv6 GRE after destination options", etherFrame(0x86dd, nil, ipv6Packet(60, a6, b6, append(extHeader(47, 0), 0, 0, 8, 0))), true},
+		{"IPv6 fragment of GRE", etherFrame(0x86dd, nil, ipv6Packet(44, a6, b6, append([]byte{47, 0, 0, 0x11, 0, 0, 0, 1}, payloadN(24, 0)...))), true},
+		{"IPv6 fragment of IPv4 in IPv6", etherFrame(0x86dd, nil, ipv6Packet(44, a6, b6, append([]byte{4, 0, 0, 1, 0, 0, 0, 1}, payloadN(24, 0)...))), true},
+		{"IPv4 GRE, any content", etherFrame(0x0800, nil, ipv4Packet(47, a4, b4, 0, []byte{0x30, 0x81, 0x88, 0x0b})), true},
+		{"IPv4 non-first fragment of GRE", etherFrame(0x0800, nil, ipv4Packet(47, a4, b4, 0x0020, payloadN(16, 0))), true},
+		{"GRE fragmented outside", etherFrame(0x0800, nil, fragmentIPv4(capturetest.UDP(greOuter, src4, dst4, big), 1500, 3)[1]), true},
+		{"UDP to 4789, not VXLAN", capturetest.UDP(capturetest.FrameOptions{}, netip.AddrPortFrom(a4, 1), netip.AddrPortFrom(b4, 4789), nil), true},
+		{"L2TPv3 over IP", etherFrame(0x0800, nil, ipv4Packet(115, a4, b4, 0, payloadN(16, 0))), false},
+		{"IPv6 GRE after five extension headers", etherFrame(0x86dd, nil, ipv6Packet(0, a6, b6, slices.Concat(
+			extHeader(60, 0), extHeader(60, 0), extHeader(60, 0), extHeader(60, 0), extHeader(47, 0), []byte{0, 0, 8, 0}))), false},
+	}...)
 	for i, f := range capturetest.UDPFragments(capturetest.FrameOptions{}, src4, dst4, big, 1500, 77) {
 		cases = append(cases, tc{"IPv4 UDP fragment " + string(rune('0'+i)), f, true})
 	}
@@ -261,6 +304,36 @@ func TestFilterExclude(t *testing.T) {
 			t.Error("fragment of an excluded host kept")
 		}
 	}
+	// Tunnels pass whatever their endpoints and contents (the Decoder
+	// filters the inner packets); PPPoE is filtered like plain IP.
+	type E = capturetest.Encap
+	excl4, excl6 := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("2001:db8::99")
+	for _, c := range []struct {
+		name     string
+		enc      E
+		src, dst string
+		keep     bool
+	}{
+		{"ERSPAN from an excluded endpoint", E{Kind: capturetest.EncapERSPAN2, Src: excl4, Dst: netip.MustParseAddr("10.20.0.1")}, "10.20.1.1:5060", "192.0.2.10:5060", true},
+		{"GRE over IPv6 to an excluded endpoint", E{Kind: capturetest.EncapGRE, Src: excl6, Dst: netip.MustParseAddr("2001:db8:dead::1")}, "192.0.2.10:5060", "198.51.100.20:5060", true},
+		{"VXLAN to an excluded endpoint", E{Kind: capturetest.EncapVXLAN, Src: netip.MustParseAddr("203.0.113.5"), Dst: excl4, ID: 1}, "192.0.2.10:5060", "198.51.100.20:5060", true},
+		{"VXLAN over IPv6 from an excluded network", E{Kind: capturetest.EncapVXLAN, Src: netip.MustParseAddr("2001:db8:dead::1"), Dst: excl6, ID: 1}, "192.0.2.10:5060", "198.51.100.20:5060", true},
+		{"IP in IP from an excluded endpoint", E{Kind: capturetest.EncapIPIP, Src: excl4, Dst: netip.MustParseAddr("198.51.100.20")}, "[2001:db8::99]:1", "[2001:db8::1]:2", true},
+		{"PPPoE of an excluded host", E{Kind: capturetest.EncapPPPoE}, "192.0.2.10:5060", "198.51.100.20:5060", false},
+		{"PPPoE of an excluded IPv6 network", E{Kind: capturetest.EncapPPPoE}, "[2001:db8::1]:1", "[2001:db8:dead::7]:2", false},
+		{"PPPoE of other hosts", E{Kind: capturetest.EncapPPPoE}, "192.0.2.11:5060", "198.51.100.20:5060", true},
+	} {
+		o := capturetest.FrameOptions{VLANs: []uint16{9}, Encap: []E{c.enc}}
+		if got := keeps(t, vm, capturetest.UDP(o, ap(c.src), ap(c.dst), []byte("x"))); got != c.keep {
+			t.Errorf("%s: kept %v, want %v", c.name, got, c.keep)
+		}
+	}
+	gre := capturetest.FrameOptions{Link: capture.LinkRaw, Encap: []E{{Kind: capturetest.EncapGRE, Src: excl4, Dst: excl4}}}
+	for i, f := range fragmentIPv4(capturetest.UDP(gre, src4, dst4, payloadN(3000, 0)), 1500, 4) {
+		if !keeps(t, vm, etherFrame(0x0800, nil, f)) {
+			t.Errorf("fragment %d of a GRE packet of an excluded endpoint dropped", i)
+		}
+	}
 	for _, f := range capturetest.UDPFragments(o, ap("[2001:db8:dead::1]:1"), ap("[2001:db8::1]:2"), payloadN(3000, 0), 1280, 1) {
 		if keeps(t, vm, f) {
 			t.Error("IPv6 fragment of an excluded network kept")
@@ -310,6 +383,35 @@ func TestFilterPorts(t *testing.T) {
 	if keeps(t, vm, v6) { // rawUDP6 uses ports 40000 -> 30000
 		t.Error("IPv6 datagram after a hop-by-hop header on other ports kept")
 	}
+	// Tunnels pass whatever the ports inside (VXLAN itself is on 4789);
+	// PPPoE is filtered like plain IP.
+	for _, ec := range encapCases() {
+		if ec.opts.LinkType() != capture.LinkEthernet {
+			continue
+		}
+		for _, c := range []struct{ src, dst string }{{"192.0.2.1:5060", "192.0.2.2:5060"}, {"192.0.2.1:40000", "192.0.2.2:30000"}} {
+			want := ec.want != capture.EncapStats{PPPoE: 1} || c.dst == "192.0.2.2:5060"
+			for _, f := range [][]byte{
+				capturetest.UDP(ec.opts, ap(c.src), ap(c.dst), []byte("x")),
+				capturetest.TCP(ec.opts, ap(c.src), ap(c.dst), 1, 0, capture.FlagSYN, nil),
+			} {
+				if got := keeps(t, vm, f); got != want {
+					t.Errorf("%s %s -> %s: kept %v, want %v", ec.name, c.src, c.dst, got, want)
+				}
+			}
+		}
+	}
+	vx := capturetest.FrameOptions{Encap: []capturetest.Encap{{Kind: capturetest.EncapVXLAN, ID: 1}}}
+	vxFrags := capturetest.UDPFragments(capturetest.FrameOptions{Link: capture.LinkRaw}, ap("192.0.2.1:50000"), ap("192.0.2.2:4789"), payloadN(3000, 0), 1500, 6)
+	if !keeps(t, vm, etherFrame(0x0800, nil, vxFrags[0])) || !keeps(t, vm, capturetest.UDP(vx, ap("192.0.2.1:1"), ap("192.0.2.2:2"), nil)) {
+		t.Error("VXLAN datagram or its first fragment dropped")
+	}
+	for _, o := range []capturetest.FrameOptions{{}, {VLANs: []uint16{3}}} {
+		vx6 := capturetest.UDPFragments(o, ap("[2001:db8::1]:50000"), ap("[2001:db8::2]:4789"), payloadN(3000, 0), 1500, 7)
+		if !keeps(t, vm, vx6[0]) {
+			t.Error("first IPv6 fragment of a VXLAN datagram dropped")
+		}
+	}
 }
 
 func TestFilterInvalid(t *testing.T) {
@@ -335,7 +437,17 @@ func TestFilterInvalid(t *testing.T) {
 	for i := range ports {
 		ports[i] = capture.PortRange{uint16(1000 * i), uint16(1000*i + 10)}
 	}
-	vm := filterVM(t, capture.FilterConfig{ExcludeHosts: hosts, Ports: ports})
+	largest := capture.FilterConfig{ExcludeHosts: hosts, Ports: ports}
+	raw, err := capture.CompileFilter(largest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Well under the kernel's 4096: room for what comes next.
+	if len(raw) > 3072 {
+		t.Errorf("largest program has %d instructions", len(raw))
+	}
+	t.Logf("largest program: %d instructions", len(raw))
+	vm := filterVM(t, largest)
 	to := netip.MustParseAddrPort("[2001:db8::1]:63005")
 	if !keeps(t, vm, capturetest.UDP(capturetest.FrameOptions{}, netip.MustParseAddrPort("[2001:db8::2]:1"), to, nil)) {
 		t.Error("largest program dropped a datagram to port 63005")
@@ -346,11 +458,26 @@ func TestFilterInvalid(t *testing.T) {
 	if keeps(t, vm, capturetest.UDP(capturetest.FrameOptions{}, netip.MustParseAddrPort("[2001:db8::2]:999"), netip.MustParseAddrPort("[2001:db8::1]:63011"), nil)) {
 		t.Error("largest program kept a datagram to port 63011")
 	}
+	for _, ec := range encapCases() {
+		if ec.opts.LinkType() == capture.LinkEthernet && ec.want != (capture.EncapStats{PPPoE: 1}) &&
+			!keeps(t, vm, capturetest.UDP(ec.opts, netip.MustParseAddrPort("[2001:db8:ffff::3f]:1"), to, nil)) {
+			t.Errorf("largest program dropped %s", ec.name)
+		}
+	}
+	for _, fc := range []capture.FilterConfig{{Ports: []capture.PortRange{{10, 9}}}, {ExcludeHosts: make([]netip.Addr, capture.MaxFilterNets+1)}} {
+		if err := fc.Validate(); !errors.Is(err, capture.ErrFilter) {
+			t.Errorf("Validate %+v: %v", fc, err)
+		}
+	}
+	if err := largest.Validate(); err != nil {
+		t.Errorf("Validate largest: %v", err)
+	}
 }
 
 // vlanAndExtDepth counts the VLAN tags of an Ethernet frame and the IPv6
-// extension headers before the transport or fragment header, the depths
-// beyond which the filter stops looking.
+// extension headers before the transport, tunnel or fragment header (of
+// plain IPv6 or IPv6 in a PPPoE session), the depths beyond which the
+// filter stops looking.
 func vlanAndExtDepth(b []byte) (tags, ext int) {
 	off := 12
 	for off+4 <= len(b) {
@@ -362,11 +489,24 @@ func vlanAndExtDepth(b []byte) (tags, ext int) {
 		}
 		break
 	}
-	if off+2+40 > len(b) || binary.BigEndian.Uint16(b[off:]) != 0x86dd {
+	if off+2 > len(b) {
 		return tags, 0
 	}
-	p := off + 2
-	next, p := b[p+6], p+40
+	ip := off + 2 // the IPv6 header
+	switch binary.BigEndian.Uint16(b[off:]) {
+	case 0x86dd:
+	case 0x8864:
+		if off+10 > len(b) || binary.BigEndian.Uint16(b[off+8:]) != 0x0057 {
+			return tags, 0
+		}
+		ip += 8
+	default:
+		return tags, 0
+	}
+	if ip+40 > len(b) {
+		return tags, 0
+	}
+	next, p := b[ip+6], ip+40
 	for p+2 <= len(b) {
 		switch next {
 		case 0, 43, 60:
@@ -385,7 +525,8 @@ func vlanAndExtDepth(b []byte) (tags, ext int) {
 // against the decoder: a frame the decoder turns into a UDP datagram or TCP
 // segment, or takes in as a fragment, must pass (within the filter's depth
 // of three VLAN tags and four IPv6 extension headers), and a frame the
-// decoder finds not to be IP must not.
+// decoder finds not to be IP without opening any encapsulation (inside a
+// tunnel the kernel does not look) must not.
 func FuzzFilter(f *testing.F) {
 	for _, fr := range seedFrames(f) {
 		if fr.Link == capture.LinkEthernet {
@@ -405,7 +546,7 @@ func FuzzFilter(f *testing.F) {
 		if (ok || st.Fragments > 0) && !kept && tags <= 3 && ext <= 4 {
 			t.Fatalf("decoder takes the frame (packet %v, stats %+v), filter drops it", ok, st)
 		}
-		if kept && st.NonIP > 0 {
+		if kept && st.NonIP > 0 && st.Encapsulated == 0 {
 			t.Fatalf("filter keeps a frame the decoder finds not IP")
 		}
 	})

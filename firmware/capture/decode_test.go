@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +197,44 @@ func TestDecodeZeroAllocs(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("%s: %.1f allocs per Decode", name, allocs)
 		}
+	}
+}
+
+// TestDecodeEncapZeroAllocs proves encapsulated frames decode without
+// allocating, also with the inner filter at work and when they are
+// counted, not handed on.
+func TestDecodeEncapZeroAllocs(t *testing.T) {
+	inner := capture.FilterConfig{
+		ExcludeHosts: []netip.Addr{tunA4, tunA6, netip.MustParseAddr("192.0.2.99")},
+		ExcludeNets:  []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:dead::/48")},
+		Ports:        []capture.PortRange{{5060, 5062}, {30000, 40000}},
+	}
+	plain := capture.NewDecoder(capture.DecoderConfig{})
+	filtered := capture.NewDecoder(capture.DecoderConfig{Inner: inner})
+	for _, ec := range encapCases() {
+		for _, v6 := range []bool{false, true} {
+			src, dst := innerAddrs(v6)
+			frames := map[string][]byte{
+				"udp": capturetest.UDP(ec.opts, src, dst, payloadN(160, 0)),
+				"tcp": capturetest.TCP(ec.opts, src, dst, 1, 2, capture.FlagACK, payloadN(500, 0)),
+			}
+			if ec.opts.LinkType() == capture.LinkEthernet {
+				frames["icmp-inside"] = capturetest.Ether(ec.opts, 0x0800, ipv4Packet(1, src4.Addr(), dst4.Addr(), 0, icmpEcho(false)))
+				frames["excluded-inside"] = capturetest.UDP(ec.opts, netip.MustParseAddrPort("10.1.1.1:5060"), dst4, nil)
+			}
+			for kind, data := range frames {
+				f := capture.Frame{Time: t0, Link: ec.opts.LinkType(), Data: data}
+				for _, d := range []*capture.Decoder{plain, filtered} {
+					var p capture.Packet
+					if allocs := testing.AllocsPerRun(200, func() { d.Decode(&f, &p) }); allocs != 0 {
+						t.Errorf("%s ipv6=%v %s: %.1f allocs per Decode", ec.name, v6, kind, allocs)
+					}
+				}
+			}
+		}
+	}
+	if st := filtered.Stats(); st.Reasons[capture.SkipExcluded] == 0 || st.Packets == 0 {
+		t.Errorf("filter not exercised: %+v", st.Skipped())
 	}
 }
 
@@ -535,4 +575,376 @@ func TestFragmentEdgeCases(t *testing.T) {
 			t.Errorf("got %d datagrams: %+v", len(got), d.Stats())
 		}
 	})
+}
+
+// TestDecodeEncapsulations decodes UDP and TCP over IPv4 and IPv6 inside
+// every encapsulation: the packet is the inner one, its time the frame's,
+// and the encapsulations are counted.
+func TestDecodeEncapsulations(t *testing.T) {
+	for _, ec := range encapCases() {
+		for _, v6 := range []bool{false, true} {
+			src, dst := innerAddrs(v6)
+			payload := payloadN(200, 1)
+			for _, tcp := range []bool{false, true} {
+				name := fmt.Sprintf("%s/ipv6=%v/tcp=%v", ec.name, v6, tcp)
+				frame := capturetest.UDP(ec.opts, src, dst, payload)
+				if tcp {
+					frame = capturetest.TCP(ec.opts, src, dst, 1234, 0, capture.FlagPSH|capture.FlagACK, payload)
+				}
+				d := capture.NewDecoder(capture.DecoderConfig{})
+				p, ok := decodeOne(d, ec.opts.LinkType(), frame)
+				st := d.Stats()
+				if !ok {
+					t.Errorf("%s: not decoded: %v", name, st.Skipped())
+					continue
+				}
+				wantTr := capture.UDP
+				if tcp {
+					wantTr = capture.TCP
+				}
+				if p.Src != src || p.Dst != dst || p.Transport != wantTr || !bytes.Equal(p.Payload, payload) || !p.Time.Equal(t0) ||
+					(tcp && (p.Seq != 1234 || p.Flags != capture.FlagPSH|capture.FlagACK)) {
+					t.Errorf("%s: packet %v -> %v %v seq %d, %d bytes, time %v", name, p.Src, p.Dst, p.Transport, p.Seq, len(p.Payload), p.Time)
+				}
+				if st.Encap != ec.want || st.Encapsulated != 1 || st.Packets != 1 || sumReasons(st) != 0 {
+					t.Errorf("%s: stats %+v, want encapsulations %+v", name, st, ec.want)
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeERSPANChain decodes the chain of a typical remote SPAN session:
+// VLAN -> IPv4 -> GRE -> ERSPAN II -> Ethernet -> VLAN -> IPv4 -> UDP, and
+// the same with every byte of the frame checked against what was built.
+func TestDecodeERSPANChain(t *testing.T) {
+	o := capturetest.FrameOptions{VLANs: []uint16{99}, Encap: []capturetest.Encap{
+		{Kind: capturetest.EncapERSPAN2, Src: tunA4, Dst: tunB4, ID: 7, Seq: 1000, VLANs: []uint16{300}},
+	}}
+	sip := []byte("INVITE sip:2001@198.51.100.20 SIP/2.0\r\n\r\n")
+	frame := capturetest.UDP(o, src4, dst4, sip)
+	// Ethernet 14, tag 4, IPv4 20, GRE 8, ERSPAN 8, Ethernet 14, tag 4,
+	// IPv4 20, UDP 8.
+	if want := 14 + 4 + 20 + 8 + 8 + 14 + 4 + 20 + 8 + len(sip); len(frame) != want {
+		t.Fatalf("frame of %d bytes, want %d", len(frame), want)
+	}
+	if binary.BigEndian.Uint16(frame[18+20+2:]) != 0x88be || frame[18+20+8]>>4 != 1 ||
+		binary.BigEndian.Uint16(frame[18+20+16+12:]) != 0x8100 || binary.BigEndian.Uint16(frame[18+20+16+14:])&0xfff != 300 {
+		t.Fatalf("unexpected layout % x", frame[:90])
+	}
+	d := capture.NewDecoder(capture.DecoderConfig{})
+	p, ok := decodeOne(d, capture.LinkEthernet, frame)
+	if !ok || p.Src != src4 || p.Dst != dst4 || !bytes.Equal(p.Payload, sip) {
+		t.Fatalf("decoded %v: %v -> %v %q, %v", ok, p.Src, p.Dst, p.Payload, d.Stats().Skipped())
+	}
+}
+
+// TestDecodeDepthLimit opens MaxEncapDepth encapsulations and counts a
+// frame nested one deeper as too deep, whatever the innermost kind.
+func TestDecodeDepthLimit(t *testing.T) {
+	type E = capturetest.Encap
+	chain := []E{
+		{Kind: capturetest.EncapIPIP, Src: tunA6, Dst: tunB6},
+		{Kind: capturetest.EncapGRE, Src: tunA4, Dst: tunB4},
+		{Kind: capturetest.EncapERSPAN2, Src: tunA4, Dst: tunB4},
+		{Kind: capturetest.EncapVXLAN, Src: tunA4, Dst: tunB4, ID: 1},
+	}
+	if len(chain) != capture.MaxEncapDepth {
+		t.Fatalf("chain of %d, MaxEncapDepth %d", len(chain), capture.MaxEncapDepth)
+	}
+	for _, last := range []E{
+		{Kind: capturetest.EncapPPPoE},
+		{Kind: capturetest.EncapIPIP},
+		{Kind: capturetest.EncapGRE},
+		{Kind: capturetest.EncapTEB},
+		{Kind: capturetest.EncapERSPAN1},
+		{Kind: capturetest.EncapERSPAN3},
+		{Kind: capturetest.EncapVXLAN},
+	} {
+		d := capture.NewDecoder(capture.DecoderConfig{})
+		o := capturetest.FrameOptions{Encap: chain}
+		if _, ok := decodeOne(d, capture.LinkEthernet, capturetest.UDP(o, src4, dst4, []byte("x"))); !ok {
+			t.Fatalf("%d encapsulations not decoded: %v", len(chain), d.Stats().Skipped())
+		}
+		o.Encap = append(slices.Clone(chain), last)
+		if _, ok := decodeOne(d, capture.LinkEthernet, capturetest.UDP(o, src4, dst4, []byte("x"))); ok {
+			t.Errorf("kind %d: %d encapsulations decoded", last.Kind, len(o.Encap))
+		}
+		st := d.Stats()
+		if st.Reasons[capture.SkipTooDeep] != 1 || st.Frames != 2 || st.Packets != 1 || st.Encapsulated != 2 {
+			t.Errorf("kind %d: stats %+v", last.Kind, st)
+		}
+		if sk := st.Skipped(); len(sk) != 1 || sk[0] != (capture.Skip{Reason: "encapsulation nested too deep", Frames: 1}) {
+			t.Errorf("kind %d: skipped %+v", last.Kind, sk)
+		}
+	}
+}
+
+// TestDecodeEncapPrefixes decodes every prefix of encapsulated frames:
+// none decodes and each is counted as malformed. On raw IP links the outer
+// IP length is fixed up to the prefix, so the truncation reaches the
+// inner headers.
+func TestDecodeEncapPrefixes(t *testing.T) {
+	for _, ec := range encapCases() {
+		for _, v6 := range []bool{false, true} {
+			src, dst := innerAddrs(v6)
+			frame := capturetest.UDP(ec.opts, src, dst, payloadN(40, 2))
+			d := capture.NewDecoder(capture.DecoderConfig{})
+			for n := range len(frame) {
+				if _, ok := decodeOne(d, ec.opts.LinkType(), frame[:n]); ok {
+					t.Errorf("%s: prefix %d of %d decoded", ec.name, n, len(frame))
+				}
+			}
+			if st := d.Stats(); st.Malformed != uint64(len(frame)) || st.Packets != 0 {
+				t.Errorf("%s ipv6=%v: %v for %d prefixes", ec.name, v6, st.Skipped(), len(frame))
+			}
+
+			// Inner truncation behind a consistent outer IP header.
+			raw := ec.opts
+			raw.Link, raw.VLANs = capture.LinkRaw, nil
+			if raw.Encap[0].Kind == capturetest.EncapPPPoE || raw.Encap[0].Kind == capturetest.EncapVXLAN {
+				continue // no outer IP / the outer UDP length stays whole
+			}
+			frame = capturetest.UDP(raw, src, dst, payloadN(40, 2))
+			d = capture.NewDecoder(capture.DecoderConfig{})
+			hdr := 20
+			if frame[0]>>4 == 6 {
+				hdr = 40
+			}
+			for n := hdr; n < len(frame); n++ {
+				cut := bytes.Clone(frame[:n])
+				if hdr == 20 {
+					binary.BigEndian.PutUint16(cut[2:4], uint16(n))
+				} else {
+					binary.BigEndian.PutUint16(cut[4:6], uint16(n-40))
+				}
+				if _, ok := decodeOne(d, capture.LinkRaw, cut); ok {
+					t.Errorf("%s: inner cut at %d of %d decoded", ec.name, n, len(frame))
+				}
+			}
+			if st := d.Stats(); st.Malformed != uint64(len(frame)-hdr) {
+				t.Errorf("%s ipv6=%v: inner cuts: %v for %d prefixes", ec.name, v6, st.Skipped(), len(frame)-hdr)
+			}
+		}
+	}
+}
+
+// TestDecodeEncapFragments reassembles IP fragments carried inside
+// tunnels, keyed by the inner header: the fragments of one datagram may
+// even arrive through different tunnels.
+func TestDecodeEncapFragments(t *testing.T) {
+	for _, ec := range encapCases() {
+		for _, v6 := range []bool{false, true} {
+			src, dst := innerAddrs(v6)
+			payload := payloadN(4000, 3)
+			frags := capturetest.UDPFragments(ec.opts, src, dst, payload, 1400, 0x4242)
+			if len(frags) != 3 {
+				t.Fatalf("%d fragments", len(frags))
+			}
+			d := capture.NewDecoder(capture.DecoderConfig{})
+			var got []capture.Packet
+			for _, i := range []int{2, 0, 0, 1} { // out of order, a duplicate
+				if p, ok := decodeOne(d, ec.opts.LinkType(), frags[i]); ok {
+					got = append(got, p)
+				}
+			}
+			st := d.Stats()
+			if len(got) != 1 || got[0].Src != src || got[0].Dst != dst || !bytes.Equal(got[0].Payload, payload) {
+				t.Errorf("%s ipv6=%v: %d packets, %v", ec.name, v6, len(got), st.Skipped())
+				continue
+			}
+			if st.Reassembled != 1 || st.Encapsulated != 4 || st.Reasons[capture.SkipFragmentHeld] != 2 ||
+				st.Reasons[capture.SkipFragmentDuplicate] != 1 || st.Packets+sumReasons(st) != st.Frames {
+				t.Errorf("%s ipv6=%v: stats %+v", ec.name, v6, st)
+			}
+		}
+	}
+	t.Run("through-different-tunnels", func(t *testing.T) {
+		payload := payloadN(3000, 4)
+		var frames [][]byte
+		for i, ec := range encapCases()[:3] {
+			frames = append(frames, capturetest.UDPFragments(ec.opts, src4, dst4, payload, 1500, 9)[i])
+		}
+		d := capture.NewDecoder(capture.DecoderConfig{})
+		for i, fr := range frames {
+			p, ok := decodeOne(d, capture.LinkEthernet, fr)
+			if ok != (i == 2) || ok && !bytes.Equal(p.Payload, payload) {
+				t.Fatalf("fragment %d: decoded %v, %v", i, ok, d.Stats().Skipped())
+			}
+		}
+	})
+}
+
+// TestDecodeOuterFragments reassembles tunnel packets fragmented on the
+// way (the outer IPv4 header fragmented), then opens them.
+func TestDecodeOuterFragments(t *testing.T) {
+	type E = capturetest.Encap
+	for _, enc := range []E{
+		{Kind: capturetest.EncapERSPAN2, Src: tunA4, Dst: tunB4, ID: 1, Seq: 1},
+		{Kind: capturetest.EncapGRE, Src: tunA4, Dst: tunB4},
+		{Kind: capturetest.EncapIPIP, Src: tunA4, Dst: tunB4},
+		{Kind: capturetest.EncapVXLAN, Src: tunA4, Dst: tunB4, ID: 3},
+	} {
+		raw := capturetest.FrameOptions{Link: capture.LinkRaw, Encap: []E{enc}}
+		payload := payloadN(1460, 5)
+		outer := capturetest.UDP(raw, src4, dst4, payload)
+		d := capture.NewDecoder(capture.DecoderConfig{})
+		var got []capture.Packet
+		for _, fr := range fragmentIPv4(outer, 1000, 77) {
+			framed := capturetest.Ether(capturetest.FrameOptions{VLANs: []uint16{4}}, 0x0800, fr)
+			if p, ok := decodeOne(d, capture.LinkEthernet, framed); ok {
+				got = append(got, p)
+			}
+		}
+		if len(got) != 1 || got[0].Src != src4 || got[0].Dst != dst4 || !bytes.Equal(got[0].Payload, payload) {
+			t.Errorf("kind %d: %d packets, %+v", enc.Kind, len(got), d.Stats())
+		}
+	}
+}
+
+// TestDecodeGREVariants covers GRE header forms and ERSPAN variants the
+// capturetest builders do not produce, decoded or counted.
+func TestDecodeGREVariants(t *testing.T) {
+	sip := []byte("OPTIONS sip:x SIP/2.0\r\n\r\n")
+	inner := capturetest.UDP(capturetest.FrameOptions{Link: capture.LinkRaw}, src4, dst4, sip)
+	greIP := func(gre ...[]byte) []byte { // outer IPv4 around GRE header parts
+		return ipv4Packet(47, tunA4, tunB4, 0, slices.Concat(gre...))
+	}
+	be16 := func(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+	innerEther := etherFrame(0x0800, nil, inner)
+	erspan3 := func(ft uint16, o bool) []byte {
+		h := make([]byte, 12)
+		h[0] = 0x20
+		w := ft << 10
+		if o {
+			w |= 1
+		}
+		binary.BigEndian.PutUint16(h[10:], w)
+		if o {
+			h = append(h, make([]byte, 8)...)
+		}
+		return h
+	}
+	decoded := []struct {
+		name string
+		ip   []byte
+	}{
+		{"routing-sre", greIP(be16(0x4000), be16(0x0800), make([]byte, 4), // checksum, offset
+			[]byte{0x08, 0x00, 0, 4, 192, 0, 2, 1}, []byte{0, 0, 0, 0}, inner)}, // one IPv4 SRE, null SRE
+		{"checksum-only", greIP(be16(0x8000), be16(0x0800), make([]byte, 4), inner)},
+		{"recursion-and-strict-bits-ignored", greIP(be16(0x0f00), be16(0x0800), inner)},
+		{"erspan2-under-0x22eb", greIP(be16(0x1000), be16(0x22eb), make([]byte, 4), []byte{0x10, 0, 0, 1, 0, 0, 0, 0}, innerEther)},
+		{"erspan3-under-0x88be", greIP(be16(0x1000), be16(0x88be), make([]byte, 4), erspan3(0, false), innerEther)},
+		{"erspan3-ip-frame", greIP(be16(0x1000), be16(0x22eb), make([]byte, 4), erspan3(2, false), inner)},
+		{"erspan3-ip-frame-subheader", greIP(be16(0x1000), be16(0x22eb), make([]byte, 4), erspan3(2, true), inner)},
+	}
+	for _, tc := range decoded {
+		d := capture.NewDecoder(capture.DecoderConfig{})
+		p, ok := decodeOne(d, capture.LinkRaw, tc.ip)
+		if !ok || p.Src != src4 || !bytes.Equal(p.Payload, sip) {
+			t.Errorf("%s: decoded %v %v, %v", tc.name, ok, p.Src, d.Stats().Skipped())
+		}
+	}
+	skipped := []struct {
+		name, reason string
+		ip           []byte
+	}{
+		{"pptp", "GRE version 1 (PPTP)", greIP(be16(0x3081), be16(0x880b), []byte{0, 4, 0, 1, 0, 0, 0, 1}, []byte{0xff, 3, 0, 0x21})},
+		{"version-2", "unknown GRE version", greIP(be16(0x0002), be16(0x0800), inner)},
+		{"mpls", "unknown GRE protocol 0x8847", greIP(be16(0), be16(0x8847), inner)},
+		{"keepalive-proto-0", "unknown GRE protocol 0x0000", greIP(be16(0), be16(0))},
+		{"erspan-version-3", "unknown ERSPAN version or frame type", greIP(be16(0x1000), be16(0x88be), make([]byte, 4), []byte{0x30, 0, 0, 1, 0, 0, 0, 0}, innerEther)},
+		{"erspan3-frame-type-5", "unknown ERSPAN version or frame type", greIP(be16(0x1000), be16(0x22eb), make([]byte, 4), erspan3(5, false), innerEther)},
+		{"routing-no-null-sre", "malformed", greIP(be16(0x4000), be16(0x0800), make([]byte, 4), []byte{0x08, 0x00, 0, 4, 192, 0, 2, 1})},
+		{"sre-too-long", "malformed", greIP(be16(0x4000), be16(0x0800), make([]byte, 4), []byte{0x08, 0x00, 0, 200, 192, 0, 2, 1})},
+		{"key-cut", "malformed", greIP(be16(0x2000), be16(0x0800), []byte{0, 0})},
+		{"erspan2-cut", "malformed", greIP(be16(0x1000), be16(0x88be), make([]byte, 4), []byte{0x10, 0, 0, 1})},
+		{"erspan3-subheader-cut", "malformed", greIP(be16(0x1000), be16(0x22eb), make([]byte, 4), erspan3(0, true)[:16])},
+		{"teb-runt", "malformed", greIP(be16(0), be16(0x6558), make([]byte, 10))},
+		{"ipip-not-ipv4", "malformed", ipv4Packet(4, tunA4, tunB4, 0, rawUDP6(17, nil, sip))},
+		{"6in4-not-ipv6", "malformed", ipv4Packet(41, tunA4, tunB4, 0, inner)},
+	}
+	for _, tc := range skipped {
+		d := capture.NewDecoder(capture.DecoderConfig{})
+		if _, ok := decodeOne(d, capture.LinkRaw, tc.ip); ok {
+			t.Errorf("%s: decoded", tc.name)
+			continue
+		}
+		if sk := d.Stats().Skipped(); len(sk) != 1 || sk[0].Reason != tc.reason {
+			t.Errorf("%s: skipped %+v, want %q", tc.name, sk, tc.reason)
+		}
+	}
+}
+
+// TestDecodeVXLANPort: a datagram to port 4789 that is not VXLAN (no I
+// flag, too short for an Ethernet header) is handed on as the UDP datagram
+// it is, with the outer addresses.
+func TestDecodeVXLANPort(t *testing.T) {
+	vx := netip.AddrPortFrom(tunB4, 4789)
+	from := netip.AddrPortFrom(tunA4, 50000)
+	inner := etherFrame(0x0800, nil, capturetest.UDP(capturetest.FrameOptions{Link: capture.LinkRaw}, src4, dst4, []byte("x")))
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+		vxlan   bool
+	}{
+		{"valid", append([]byte{0x08, 0, 0, 0, 0, 0, 1, 0}, inner...), true},
+		{"group-policy-flags", append([]byte{0x88, 0, 0, 7, 0, 0, 1, 0}, inner...), true},
+		{"rtp-to-4789", append([]byte{0x80, 0, 0, 1, 0, 0, 0, 0}, inner...), false},
+		{"short", []byte{0x08, 0, 0, 0, 0, 0, 1, 0, 1, 2, 3}, false},
+		{"empty", nil, false},
+	} {
+		d := capture.NewDecoder(capture.DecoderConfig{})
+		p, ok := decodeOne(d, capture.LinkEthernet, capturetest.UDP(capturetest.FrameOptions{}, from, vx, tc.payload))
+		if !ok {
+			t.Errorf("%s: not decoded: %v", tc.name, d.Stats().Skipped())
+			continue
+		}
+		if tc.vxlan != (p.Dst == dst4) || !tc.vxlan && (p.Dst != vx || !bytes.Equal(p.Payload, tc.payload)) {
+			t.Errorf("%s: %v -> %v, %d bytes", tc.name, p.Src, p.Dst, len(p.Payload))
+		}
+		if got := d.Stats().Encap.VXLAN; got != map[bool]uint64{true: 1}[tc.vxlan] {
+			t.Errorf("%s: %d VXLAN", tc.name, got)
+		}
+	}
+}
+
+// TestDecodeInnerFilter applies DecoderConfig.Inner to the packets inside
+// tunnels only, by the inner addresses and ports.
+func TestDecodeInnerFilter(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	d := capture.NewDecoder(capture.DecoderConfig{Inner: capture.FilterConfig{
+		ExcludeHosts: []netip.Addr{tunA4, netip.MustParseAddr("::ffff:192.0.2.99"), {}}, // the endpoint, a mapped host, an invalid one
+		ExcludeNets:  []netip.Prefix{netip.MustParsePrefix("2001:db8:dead::/48"), netip.MustParsePrefix("::ffff:0.0.0.0/8")},
+		Ports:        []capture.PortRange{{5060, 5061}, {10000, 20000}, {9, 1}},
+	}})
+	gre := capturetest.FrameOptions{Encap: []capturetest.Encap{{Kind: capturetest.EncapERSPAN2, Src: tunA4, Dst: tunB4}}}
+	vx6 := capturetest.FrameOptions{Encap: []capturetest.Encap{{Kind: capturetest.EncapVXLAN, Src: tunA6, Dst: tunB6, ID: 1}}}
+	ppp := capturetest.FrameOptions{Encap: []capturetest.Encap{{Kind: capturetest.EncapPPPoE}}}
+	for _, tc := range []struct {
+		name     string
+		o        capturetest.FrameOptions
+		src, dst string
+		keep     bool
+	}{
+		{"sip-through-excluded-endpoint", gre, "192.0.2.10:5060", "198.51.100.20:5060", true},
+		{"rtp-in-range", gre, "192.0.2.10:40000", "198.51.100.20:15000", true},
+		{"other-ports", gre, "192.0.2.10:40000", "198.51.100.20:30000", false},
+		{"excluded-inner-host", gre, "192.0.2.99:5060", "198.51.100.20:5060", false},
+		{"excluded-endpoint-as-inner-host", gre, "192.0.2.10:5060", "203.0.113.1:5060", false},
+		{"excluded-inner-v6-net", vx6, "[2001:db8::1]:5060", "[2001:db8:dead::5]:5060", false},
+		{"inner-v6-kept", vx6, "[2001:db8::1]:5060", "[2001:db8:beef::5]:5060", true},
+		{"no-tunnel-not-filtered", capturetest.FrameOptions{}, "192.0.2.99:1", "198.51.100.20:2", true},
+		{"pppoe-not-filtered", ppp, "192.0.2.99:1", "198.51.100.20:2", true},
+	} {
+		before := d.Stats()
+		_, ok := decodeOne(d, capture.LinkEthernet, capturetest.UDP(tc.o, ap(tc.src), ap(tc.dst), []byte("x")))
+		after := d.Stats()
+		if ok != tc.keep || !ok && after.Reasons[capture.SkipExcluded] != before.Reasons[capture.SkipExcluded]+1 {
+			t.Errorf("%s: kept %v, want %v (%v)", tc.name, ok, tc.keep, after.Skipped())
+		}
+	}
+	if sk := d.Stats().Skipped(); len(sk) != 1 || sk[0].Reason != "excluded by filter (inside tunnel)" || sk[0].Frames != 4 {
+		t.Errorf("skipped %+v", sk)
+	}
 }

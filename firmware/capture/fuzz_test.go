@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 
 // seedFrames returns frames of every kind for the fuzz corpora: real frames
 // of the sample call and built VLAN, IPv6, cooked, loopback and fragment
-// frames.
+// frames, and frames of every encapsulation.
 func seedFrames(t testing.TB) []capture.Frame {
 	var seeds []capture.Frame
 	if s, err := capture.OpenFile(samplePcap); err == nil {
@@ -38,13 +39,27 @@ func seedFrames(t testing.TB) []capture.Frame {
 	add(capturetest.FrameOptions{}, capturetest.UDPFragments(capturetest.FrameOptions{}, src6, dst6, payloadN(100, 0), 100, 1)[:2]...)
 	raw := capturetest.FrameOptions{Link: capture.LinkRaw}
 	add(raw, rawUDP6(0, append(extHeader(44, 0), 17, 0, 0, 1, 0, 0, 0, 5), payloadN(16, 0)))
+	for _, ec := range encapCases() {
+		add(ec.opts, capturetest.UDP(ec.opts, src4, dst4, []byte("abc")), capturetest.TCP(ec.opts, src6, dst6, 1, 2, capture.FlagSYN, nil))
+	}
+	span := findEncap("erspan2-vlan").opts
+	add(span, capturetest.UDPFragments(span, src4, dst4, payloadN(100, 0), 68, 2)[:2]...)
+	add(capturetest.FrameOptions{}, capturetest.PPPoEDiscovery(capturetest.FrameOptions{VLANs: []uint16{2}}, capturetest.PADI, 0))
 	return seeds
+}
+
+// fuzzInner is the inner filter of the fuzzed decoder: the seeds' tunnel
+// endpoints and an IPv6 network excluded, the seeds' ports kept.
+var fuzzInner = capture.FilterConfig{
+	ExcludeHosts: []netip.Addr{tunA4, netip.MustParseAddr("192.0.2.99")},
+	ExcludeNets:  []netip.Prefix{netip.MustParsePrefix("2001:db8:ff::/48")},
+	Ports:        []capture.PortRange{{5060, 5062}, {30000, 40000}},
 }
 
 // FuzzDecode feeds arbitrary frames of any link type to a fresh decoder:
 // first, then second, then first again, so fragments of one datagram,
-// duplicates and overlaps meet. It must never panic, and a decoded packet
-// must be sane.
+// duplicates and overlaps meet. It must never panic, a decoded packet must
+// be sane, and every frame lands in exactly one outcome.
 func FuzzDecode(f *testing.F) {
 	seeds := seedFrames(f)
 	for i, fr := range seeds {
@@ -54,7 +69,7 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, link uint32, first, second []byte) {
-		d := capture.NewDecoder(capture.DecoderConfig{MaxFragmentDatagrams: 1, MaxFragmentBytes: 4096})
+		d := capture.NewDecoder(capture.DecoderConfig{MaxFragmentDatagrams: 1, MaxFragmentBytes: 4096, Inner: fuzzInner})
 		for i, data := range [][]byte{first, second, first} {
 			fr := capture.Frame{Time: t0, Link: capture.LinkType(link), Data: data}
 			var p capture.Packet
@@ -70,8 +85,12 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 			if st.Frames != before.Frames+1 || st.PendingBytes > 4096 || st.PendingDatagrams > 1 ||
-				st.Fragments < st.FragmentsDropped+uint64(st.PendingFragments) {
+				st.Fragments < st.FragmentsDropped+uint64(st.PendingFragments) ||
+				st.Packets+sumReasons(st) != st.Frames || st.Encapsulated > st.Frames {
 				t.Fatalf("frame %d: stats %+v", i, st)
+			}
+			if !ok && sumReasons(st) != sumReasons(before)+1 {
+				t.Fatalf("frame %d: not counted under one reason: %+v", i, st.Skipped())
 			}
 		}
 	})

@@ -417,6 +417,76 @@ func TestLiveCapture(t *testing.T) {
 	}
 }
 
+// TestLiveTunnels captures tunnel frames with the appliance's own address
+// excluded, as admins configure it: the kernel keeps the tunnels from and
+// to it (GRE, ERSPAN, IP in IP, VXLAN) but drops the plain and PPPoE
+// traffic of excluded hosts and PPPoE discovery; the Decoder, given the
+// same filter, drops the excluded hosts inside the tunnels.
+func TestLiveTunnels(t *testing.T) {
+	ln := newLiveNet(t, 1)
+	p := ln.pairs[0]
+	excluded := netip.MustParseAddr("192.0.2.99")
+	fc := capture.FilterConfig{ExcludeHosts: []netip.Addr{p.cap4, p.peer4, p.cap6, excluded}}
+	src := openLiveIn(t, ln, capture.LiveConfig{Interfaces: []string{p.capIf}, Filter: fc, PollTimeout: 100 * time.Millisecond})
+	type E = capturetest.Encap
+	tunnels := []E{
+		{Kind: capturetest.EncapERSPAN2, Src: p.peer4, Dst: p.cap4, ID: 5, Seq: 1, VLANs: []uint16{300}},
+		{Kind: capturetest.EncapERSPAN3, Src: p.peer4, Dst: p.cap4, ID: 6, Seq: 2},
+		{Kind: capturetest.EncapERSPAN1, Src: p.peer4, Dst: p.cap4},
+		{Kind: capturetest.EncapTEB, Src: p.peer6, Dst: p.cap6},
+		{Kind: capturetest.EncapGRE, Src: p.peer6, Dst: p.cap6},
+		{Kind: capturetest.EncapIPIP, Src: p.peer4, Dst: p.cap4},
+		{Kind: capturetest.EncapVXLAN, Src: p.peer4, Dst: p.cap4, ID: 42},
+	}
+	sip := []byte("INVITE sip:2001@198.51.100.20 SIP/2.0\r\n\r\n")
+	caller, callee := netip.MustParseAddrPort("198.51.100.10:5060"), netip.MustParseAddrPort("198.51.100.20:5060")
+	other := netip.MustParseAddrPort("192.0.2.99:5060")
+	ppp := capturetest.FrameOptions{VLANs: []uint16{8}, Encap: []E{{Kind: capturetest.EncapPPPoE, ID: 3}}}
+	var keep, drop [][]byte
+	for _, e := range tunnels {
+		o := capturetest.FrameOptions{Encap: []E{e}}
+		keep = append(keep, capturetest.UDP(o, caller, callee, sip), capturetest.UDP(o, other, callee, sip))
+	}
+	keep = append(keep, capturetest.UDP(ppp, caller, callee, sip))
+	keep = append(keep, capturetest.UDPFragments(capturetest.FrameOptions{Encap: tunnels[:1]}, caller, callee, payloadN(3000, 1), 1400, 9)...)
+	drop = append(drop,
+		capturetest.UDP(ppp, other, callee, sip),
+		capturetest.UDP(capturetest.FrameOptions{}, netip.AddrPortFrom(p.peer4, 5060), netip.AddrPortFrom(p.cap4, 5060), sip),
+		capturetest.PPPoEDiscovery(capturetest.FrameOptions{}, capturetest.PADI, 0),
+		capturetest.Ether(ppp, 0x0800, ipv4Packet(1, caller.Addr(), callee.Addr(), 0, icmpEcho(false))),
+	)
+	tx := newRawSender(t, ln, p.peerIf)
+	tx.send(t, drop...)
+	tx.send(t, keep...)
+	got := readUntil(t, src, 50, func(r []received) bool { return len(r) >= len(keep) })
+	got = append(got, drainIdle(t, src)...)
+	if len(got) != len(keep) {
+		t.Fatalf("captured %d frames, want %d", len(got), len(keep))
+	}
+	d := capture.NewDecoder(capture.DecoderConfig{Inner: fc})
+	var sipSeen, reassembled int
+	for i, r := range got {
+		if !bytes.Equal(r.data, keep[i]) {
+			t.Fatalf("frame %d differs from frame sent", i)
+		}
+		var pkt capture.Packet
+		if d.Decode(&capture.Frame{Time: r.time, Link: capture.LinkEthernet, Data: r.data}, &pkt) {
+			switch {
+			case pkt.Src == caller && pkt.Dst == callee && bytes.Equal(pkt.Payload, sip):
+				sipSeen++
+			case pkt.Src == caller && len(pkt.Payload) == 3000:
+				reassembled++
+			default:
+				t.Errorf("frame %d: unexpected %v -> %v", i, pkt.Src, pkt.Dst)
+			}
+		}
+	}
+	st := d.Stats()
+	if sipSeen != len(tunnels)+1 || reassembled != 1 || st.Reasons[capture.SkipExcluded] != uint64(len(tunnels)) {
+		t.Errorf("%d SIP messages, %d reassembled; skipped %v", sipSeen, reassembled, st.Skipped())
+	}
+}
+
 // TestLiveSampleCall replays the reference call onto the wire and checks
 // the live capture decodes to exactly what the file does.
 func TestLiveSampleCall(t *testing.T) {

@@ -173,7 +173,9 @@ func (r *reassembler) grow(dg *fragDatagram, end int) bool {
 
 // fragment takes one IP fragment holding bytes [off, off+len(data)) of the
 // datagram key, more telling whether fragments follow it. When the datagram
-// is complete it is decoded into p.
+// is complete it is decoded into p, tunnel or transport; a fragment that
+// does not complete one is counted under its SkipReason. Inside a tunnel
+// the key is the inner header's.
 func (d *Decoder) fragment(f *Frame, p *Packet, key fragKey, off int, more bool, data []byte) bool {
 	end := off + len(data)
 	if end > maxDatagram || (more && (len(data) == 0 || len(data)%8 != 0)) {
@@ -198,7 +200,7 @@ func (d *Decoder) fragment(f *Frame, p *Packet, key fragKey, off int, more bool,
 	i := lo
 	if i < len(dg.pieces) && dg.pieces[i].off == off && dg.pieces[i].end == end {
 		if more || dg.total == end {
-			return false // an exact duplicate, as SPAN ports often deliver
+			return d.skip(SkipFragmentDuplicate) // as SPAN ports often deliver
 		}
 	}
 	bad := (i > 0 && dg.pieces[i-1].end > off) ||
@@ -210,11 +212,11 @@ func (d *Decoder) fragment(f *Frame, p *Packet, key fragKey, off int, more bool,
 	}
 	if bad {
 		r.drop(dg, 1)
-		return false
+		return d.skip(SkipFragmentOverlap)
 	}
 	if !r.grow(dg, end) {
 		r.drop(dg, 1)
-		return false
+		return d.skip(SkipFragmentNoRoom)
 	}
 	if !more {
 		dg.total = end
@@ -229,7 +231,7 @@ func (d *Decoder) fragment(f *Frame, p *Packet, key fragKey, off int, more bool,
 	dg.count++
 	r.held++
 	if dg.total < 0 || dg.have != dg.total {
-		return false
+		return d.skip(SkipFragmentHeld)
 	}
 	// Complete: hand out the datagram's buffer and keep the previous one.
 	r.remove(dg)
@@ -238,7 +240,7 @@ func (d *Decoder) fragment(f *Frame, p *Packet, key fragKey, off int, more bool,
 	r.release(dg)
 	d.stats.Reassembled++
 	if key.src.Is4() {
-		return d.transport(f, p, key.proto, key.src, key.dst, payload)
+		return d.ipPayload(f, p, key.proto, key.src, key.dst, payload)
 	}
 	return d.ipv6Next(f, p, key.proto, key.src, key.dst, payload, false)
 }

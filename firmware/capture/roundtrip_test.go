@@ -218,6 +218,8 @@ func TestRoundTripFragments(t *testing.T) {
 			want := capture.DecoderStats{
 				Frames: uint64(len(order)), Packets: 2, Fragments: uint64(len(frags) + 1), Reassembled: 1,
 			}
+			want.Reasons[capture.SkipFragmentHeld] = uint64(len(frags) - 1)
+			want.Reasons[capture.SkipFragmentDuplicate] = 1
 			if st != want {
 				t.Errorf("stats %+v, want %+v", st, want)
 			}

@@ -18,6 +18,13 @@ type FrameOptions struct {
 	// outermost is an 802.1ad (0x88a8) service tag. Only Ethernet and the
 	// Linux cooked captures carry tags.
 	VLANs []uint16
+	// Encap are the encapsulations around what the builders make (an IP
+	// packet, or a link-layer payload for Ether and PPPoEDiscovery),
+	// outermost first: the packet is wrapped in the last one, the result
+	// in the one before, and so on; the first is framed by Link and VLANs.
+	// Raw IP and loopback links need an outermost encapsulation with an
+	// outer IP header (not PPPoE).
+	Encap []Encap
 }
 
 // NullLink selects BSD loopback framing (capture.LinkNull, whose value is
@@ -29,6 +36,9 @@ const (
 	protoTCP = 6
 	protoUDP = 17
 	protoFrg = 44
+
+	etherIPv4 = 0x0800
+	etherIPv6 = 0x86dd
 
 	ipv4Header = 20
 	ipv6Header = 40
@@ -48,9 +58,9 @@ func UDP(o FrameOptions, src, dst netip.AddrPort, payload []byte) []byte {
 	v4 := family(src, dst)
 	udp := udpDatagram(src, dst, payload)
 	if v4 {
-		return o.frame(true, ipv4(src.Addr(), dst.Addr(), protoUDP, 0, 0x4000, udp))
+		return o.ip(ipv4(src.Addr(), dst.Addr(), protoUDP, 0, 0x4000, udp))
 	}
-	return o.frame(false, ipv6(src.Addr(), dst.Addr(), protoUDP, udp))
+	return o.ip(ipv6(src.Addr(), dst.Addr(), protoUDP, udp))
 }
 
 // UDPFragments returns the frames of a UDP datagram split into IP fragments
@@ -58,6 +68,8 @@ func UDP(o FrameOptions, src, dst netip.AddrPort, payload []byte) []byte {
 // and offset, identification id truncated to 16 bits) or IPv6 packets with a
 // fragment extension header (identification id). A datagram that fits
 // comes back as one unfragmented IPv4 packet, or as an IPv6 atomic fragment.
+// With o.Encap every fragment is encapsulated on its own, as a tunnel
+// carries the fragments of an inner datagram.
 func UDPFragments(o FrameOptions, src, dst netip.AddrPort, payload []byte, mtu int, id uint32) [][]byte {
 	v4 := family(src, dst)
 	udp := udpDatagram(src, dst, payload)
@@ -76,7 +88,7 @@ func UDPFragments(o FrameOptions, src, dst netip.AddrPort, payload []byte, mtu i
 			if more {
 				flags |= 0x2000
 			}
-			frames = append(frames, o.frame(true, ipv4(src.Addr(), dst.Addr(), protoUDP, uint16(id), flags, part)))
+			frames = append(frames, o.ip(ipv4(src.Addr(), dst.Addr(), protoUDP, uint16(id), flags, part)))
 			continue
 		}
 		fh := make([]byte, fragHeader, fragHeader+len(part))
@@ -87,7 +99,7 @@ func UDPFragments(o FrameOptions, src, dst netip.AddrPort, payload []byte, mtu i
 		}
 		binary.BigEndian.PutUint16(fh[2:4], fo)
 		binary.BigEndian.PutUint32(fh[4:8], id)
-		frames = append(frames, o.frame(false, ipv6(src.Addr(), dst.Addr(), protoFrg, append(fh, part...))))
+		frames = append(frames, o.ip(ipv6(src.Addr(), dst.Addr(), protoFrg, append(fh, part...))))
 	}
 	return frames
 }
@@ -107,9 +119,9 @@ func TCP(o FrameOptions, src, dst netip.AddrPort, seq, ack uint32, flags capture
 	copy(seg[20:], payload)
 	binary.BigEndian.PutUint16(seg[16:18], transportChecksum(src.Addr(), dst.Addr(), protoTCP, seg))
 	if v4 {
-		return o.frame(true, ipv4(src.Addr(), dst.Addr(), protoTCP, 0, 0x4000, seg))
+		return o.ip(ipv4(src.Addr(), dst.Addr(), protoTCP, 0, 0x4000, seg))
 	}
-	return o.frame(false, ipv6(src.Addr(), dst.Addr(), protoTCP, seg))
+	return o.ip(ipv6(src.Addr(), dst.Addr(), protoTCP, seg))
 }
 
 // family reports whether src and dst are IPv4 (true) or IPv6 (false).
@@ -216,11 +228,27 @@ func (o FrameOptions) LinkType() capture.LinkType {
 	return o.Link
 }
 
-// frame wraps an IP packet in o's link-layer framing.
-func (o FrameOptions) frame(v4 bool, ip []byte) []byte {
-	etype := uint16(0x86dd)
-	if v4 {
-		etype = 0x0800
+// ip wraps an IP packet in o's encapsulations and link-layer framing.
+func (o FrameOptions) ip(pkt []byte) []byte {
+	return o.frame(ipEtherType(pkt), pkt)
+}
+
+// Ether returns a frame carrying payload as EtherType etype (ARP 0x0806,
+// LLDP 0x88cc…) in o's encapsulations and link-layer framing. Raw IP and
+// loopback links carry only IPv4 and IPv6.
+func Ether(o FrameOptions, etype uint16, payload []byte) []byte {
+	return o.frame(etype, payload)
+}
+
+// frame wraps payload of EtherType etype in o's encapsulations and
+// link-layer framing.
+func (o FrameOptions) frame(etype uint16, payload []byte) []byte {
+	for i := len(o.Encap) - 1; i >= 0; i-- {
+		etype, payload = o.Encap[i].wrap(etype, payload)
+	}
+	v4 := etype == etherIPv4
+	if !v4 && etype != etherIPv6 && !o.etherLink() {
+		panic(fmt.Sprintf("capturetest: link type %d cannot carry EtherType %#04x", o.LinkType(), etype))
 	}
 	link := o.LinkType()
 	var hdr []byte
@@ -266,14 +294,23 @@ func (o FrameOptions) frame(v4 bool, ip []byte) []byte {
 	default:
 		panic(fmt.Sprintf("capturetest: cannot frame link type %d", link))
 	}
-	if len(o.VLANs) > 0 && link != capture.LinkEthernet && link != capture.LinkSLL && link != capture.LinkSLL2 {
+	if len(o.VLANs) > 0 && !o.etherLink() {
 		panic(fmt.Sprintf("capturetest: link type %d carries no VLAN tags", link))
 	}
-	b := append(hdr, ip...)
+	b := append(hdr, payload...)
 	if link == capture.LinkEthernet && len(b) < minEther {
 		b = append(b, make([]byte, minEther-len(b))...)
 	}
 	return b
+}
+
+// etherLink reports whether o's link type carries an EtherType.
+func (o FrameOptions) etherLink() bool {
+	switch o.LinkType() {
+	case capture.LinkEthernet, capture.LinkSLL, capture.LinkSLL2:
+		return true
+	}
+	return false
 }
 
 // outerType is the type field in front of the first tag, or etype untagged.
