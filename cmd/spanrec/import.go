@@ -6,9 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"spanrec/firmware/calls"
 	"spanrec/firmware/config"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
@@ -41,10 +44,10 @@ func (a aliasFlag) Set(v string) error {
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("import", "FILE...", stderr)
 	data := fs.String("data", defaultDataDir, "data directory (recordings, index, keys)")
-	mediaTimeout := fs.Duration("media-timeout", 30*time.Second, "end a call after this long without RTP when its BYE is missed")
+	mediaTimeout := fs.Duration("media-timeout", 0, "end a call after this long without RTP when its BYE is missed (default: the configuration's, 30s)")
 	verbose := fs.Bool("v", false, "log every call")
 	jsonOut := fs.Bool("json", false, "print the indexed calls as JSON lines")
-	configFile := fs.String("config", "", "configuration file: its pbx, recording and consent sections (recording rules, consent prompts) and NAT aliases apply")
+	configFile := fs.String("config", "", "configuration file: its calls, pbx, recording and consent sections (timeouts and max_duration, recording rules, consent prompts) and NAT aliases apply")
 	aliases := aliasFlag{}
 	fs.Var(aliases, "alias", "NAT alias `SDP-IP=SEEN-IP`: media advertised at one is also seen at the other (repeatable)")
 	if err := parse(fs, args); err != nil {
@@ -59,23 +62,35 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	var got []*index.Call
-	opts := engine.Options{
-		DataDir:   *data,
-		Software:  "spanrec " + version,
-		Log:       log,
-		OnIndexed: func(c *index.Call) { got = append(got, c) },
-	}
-	opts.Calls.MediaTimeout = *mediaTimeout
-	opts.Calls.Aliases = aliases
+	cfg := config.Default()
 	if *configFile != "" {
-		cfg, err := config.Load(*configFile)
-		if err == nil {
+		var err error
+		if cfg, err = config.Load(*configFile); err == nil {
 			err = cfg.Validate()
 		}
 		if err != nil {
 			return err
 		}
+	}
+	var got []*index.Call
+	opts := engine.Options{
+		DataDir:     *data,
+		Software:    "spanrec " + version,
+		Log:         log,
+		OnIndexed:   func(c *index.Call) { got = append(got, c) },
+		Calls:       callsConfig(cfg),
+		MaxDuration: cfg.Calls.MaxDuration.Std(),
+	}
+	if *mediaTimeout > 0 {
+		opts.Calls.MediaTimeout = *mediaTimeout
+	}
+	if opts.Calls.Aliases == nil {
+		opts.Calls.Aliases = map[netip.Addr][]netip.Addr{}
+	}
+	for from, tos := range aliases {
+		opts.Calls.Aliases[from] = append(opts.Calls.Aliases[from], tos...)
+	}
+	if *configFile != "" {
 		pol, err := policy.NewEngine(cfg.PBX, cfg.Recording)
 		if err != nil {
 			return err
@@ -85,13 +100,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		opts.Policy, opts.Consent, opts.QuarantineWithoutPrompt = pol, prompts, cfg.Consent.Quarantine
-		for from, tos := range cfg.AliasMap() {
-			aliases[from] = append(aliases[from], tos...)
-		}
 	}
 	e, err := engine.Open(opts)
 	if err != nil {
 		return err
+	}
+	// What an earlier import or run left unfinished (a crash) is repaired
+	// first, as spanrec run does at start.
+	if rep, err := e.Recover(); err != nil {
+		e.Close("recovery-failed")
+		return fmt.Errorf("repair of interrupted recordings: %w", err)
+	} else if n := len(rep.Repaired) + len(rep.Lost); n > 0 && !*jsonOut {
+		fmt.Fprintf(stdout, "repaired %d interrupted recordings (%d lost) from an earlier run\n", len(rep.Repaired), len(rep.Lost))
 	}
 	start := time.Now()
 	var failed []error
@@ -115,12 +135,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := index.WriteTable(stdout, got); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "\n%d frames, %d SIP messages, %d RTP packets in %.2fs; %d calls: %d recorded, %d not recorded, %d already indexed, %d failed\n",
-			s.Pipeline.Frames, s.Pipeline.SIP, s.Pipeline.RTP, elapsed.Seconds(), s.Calls.Calls,
-			s.Recorder.Recordings, s.Recorder.NotRecorded, s.Recorder.Skipped, s.Recorder.Failed)
-		if n := s.Pipeline.SIPErrors + s.Decoder.Malformed; n > 0 {
-			fmt.Fprintf(stdout, "skipped malformed input: %d SIP messages, %d frames\n", s.Pipeline.SIPErrors, s.Decoder.Malformed)
-		}
+		fmt.Fprintln(stdout)
+		writeImportSummary(stdout, s, elapsed)
 		fmt.Fprintf(stdout, "data directory: %s\n", *data)
 	}
 	if closeErr != nil {
@@ -129,5 +145,74 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d files could not be read completely", len(failed), fs.NArg())
 	}
+	if s.Recorder.Failed > 0 {
+		return fmt.Errorf("%d recordings failed: %s", s.Recorder.Failed, strings.Join(failureReasons(got), "; "))
+	}
 	return nil
+}
+
+// callsConfig is the call tracker's part of the configuration.
+func callsConfig(cfg config.Config) calls.Config {
+	return calls.Config{
+		MediaTimeout: cfg.Calls.MediaTimeout.Std(),
+		HoldTimeout:  cfg.Calls.HoldTimeout.Std(),
+		SetupTimeout: cfg.Calls.SetupTimeout.Std(),
+		MaxCalls:     cfg.Calls.MaxCalls,
+		Aliases:      cfg.AliasMap(),
+	}
+}
+
+// failureReasons lists the distinct reasons of failed recordings.
+func failureReasons(cs []*index.Call) []string {
+	var out []string
+	for _, c := range cs {
+		if r, ok := strings.CutPrefix(c.Reason, "recording failed: "); ok && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// writeImportSummary says what an import did, and why what was seen was
+// not recorded: skipped frames and refused traffic, by reason.
+func writeImportSummary(w io.Writer, s engine.Summary, elapsed time.Duration) {
+	fmt.Fprintf(w, "%s frames, %s SIP messages, %s RTP packets in %.2fs; %s calls: %s recorded, %s not recorded (%s answered without media), %s already indexed, %s failed\n",
+		count(s.Pipeline.Frames), count(s.Pipeline.SIP), count(s.Pipeline.RTP), elapsed.Seconds(), count(s.Calls.Calls),
+		count(s.Recorder.Recordings), count(s.Recorder.NotRecorded+s.Recorder.NoMedia), count(s.Recorder.NoMedia),
+		count(s.Recorder.Skipped), count(s.Recorder.Failed))
+	var skipped uint64
+	var parts []string
+	for _, sk := range s.Decoder.Skipped() {
+		skipped += sk.Frames
+		parts = append(parts, count(sk.Frames)+" "+sk.Reason)
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "%s frames skipped: %s\n", count(skipped), strings.Join(parts, ", "))
+	}
+	if s.Decoder.Encapsulated > 0 {
+		fmt.Fprintf(w, "%s frames decoded from inside tunnels or PPPoE\n", count(s.Decoder.Encapsulated))
+	}
+	if s.Pipeline.SIPErrors > 0 {
+		fmt.Fprintf(w, "%s SIP-looking datagrams or segments could not be parsed\n", count(s.Pipeline.SIPErrors))
+	}
+	parts = nil
+	for _, r := range s.Calls.Rejected.List() {
+		parts = append(parts, count(r.N)+" "+r.Reason.String())
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "refused: %s\n", strings.Join(parts, ", "))
+	}
+	if s.Pipeline.SIP == 0 {
+		fmt.Fprintf(w, "no SIP seen: %s of %s frames were UDP or TCP (%s UDP datagrams matched no call and were not SIP)\n",
+			count(s.Decoder.Packets), count(s.Pipeline.Frames), count(s.Pipeline.Unmatched))
+	}
+}
+
+// count writes n with thousands separators: 1,234,567.
+func count(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

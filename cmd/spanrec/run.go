@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/config"
 	"spanrec/firmware/console"
@@ -97,6 +96,12 @@ func offloadConfig(o config.Offload) *offload.Config {
 }
 
 // daemonOptions turns a configuration into the daemon's options.
+// liveFilter is what the capture leaves out: in the kernel, and inside
+// tunnels (which the kernel passes whole) in the decoder.
+func liveFilter(cfg config.Config) capture.FilterConfig {
+	return capture.FilterConfig{ExcludeHosts: cfg.Capture.ExcludeAddrs()}
+}
+
 func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) {
 	prompts, err := loadConsent(cfg.Consent)
 	if err != nil {
@@ -104,15 +109,11 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 	}
 	return daemon.Options{
 		Engine: engine.Options{
-			DataDir:  cfg.DataDir,
-			Software: "spanrec " + version,
-			Calls: calls.Config{
-				MediaTimeout: cfg.Calls.MediaTimeout.Std(),
-				HoldTimeout:  cfg.Calls.HoldTimeout.Std(),
-				SetupTimeout: cfg.Calls.SetupTimeout.Std(),
-				MaxCalls:     cfg.Calls.MaxCalls,
-				Aliases:      cfg.AliasMap(),
-			},
+			DataDir:                 cfg.DataDir,
+			Software:                "spanrec " + version,
+			Calls:                   callsConfig(cfg),
+			MaxDuration:             cfg.Calls.MaxDuration.Std(),
+			Decoder:                 capture.DecoderConfig{Inner: liveFilter(cfg)},
 			FlushInterval:           cfg.Storage.FlushInterval.Std(),
 			BlockSize:               cfg.Storage.BlockKB << 10,
 			Consent:                 prompts,
@@ -136,14 +137,13 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 		Live: capture.LiveConfig{
 			Interfaces: cfg.Interfaces,
 			NoPromisc:  !cfg.Capture.Promiscuous,
-			Filter:     capture.FilterConfig{ExcludeHosts: cfg.Capture.ExcludeAddrs()},
+			Filter:     liveFilter(cfg),
 			RingBytes:  cfg.Capture.RingBytes(),
 			SnapLen:    cfg.Capture.SnapLen,
 		},
-		MaxDuration: cfg.Calls.MaxDuration.Std(),
-		SocketPath:  cfg.SocketPath(),
-		Version:     version,
-		Log:         cfg.Log.Logger(stderr),
+		SocketPath: cfg.SocketPath(),
+		Version:    version,
+		Log:        cfg.Log.Logger(stderr),
 	}, nil
 }
 

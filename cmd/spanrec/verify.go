@@ -5,10 +5,8 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
-	"os"
 
 	"spanrec/firmware/engine"
-	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/media/sign"
 )
@@ -64,29 +62,18 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func verifyAll(ctx context.Context, dataDir string, pub ed25519.PublicKey, stdout io.Writer) (int, error) {
-	if _, err := os.Stat(engine.IndexPath(dataDir)); err != nil {
-		return 0, fmt.Errorf("no index in %s: %w", dataDir, err)
-	}
-	ix, err := index.Open(engine.IndexPath(dataDir))
+	rep, err := engine.Verify(ctx, dataDir, pub)
 	if err != nil {
 		return 0, err
 	}
-	defer ix.Close()
-	checked := 0
-	problems, err := ix.VerifyChainContext(ctx, dataDir, func(path string) error {
-		checked++
-		return sign.VerifyFile(path, pub)
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, p := range problems {
+	for _, p := range rep.Problems {
 		fmt.Fprintf(stdout, "INVALID: %s\n", p)
 	}
-	if len(problems) == 0 {
-		fmt.Fprintf(stdout, "index %s: %d recordings, every signature valid, hash chain intact\n", engine.IndexPath(dataDir), checked)
+	if len(rep.Problems) == 0 {
+		fmt.Fprintf(stdout, "index %s: %d recordings, every signature valid, hash chain intact; %d files, every one indexed and signed\n",
+			engine.IndexPath(dataDir), rep.Recordings, rep.Files)
 		return 0, nil
 	}
-	fmt.Fprintf(stdout, "index %s: %d problems\n", engine.IndexPath(dataDir), len(problems))
-	return len(problems), nil
+	fmt.Fprintf(stdout, "index %s: %d problems\n", engine.IndexPath(dataDir), len(rep.Problems))
+	return len(rep.Problems), nil
 }

@@ -67,7 +67,7 @@ type Stream struct {
 	// SSRC is the RTP SSRC of its stream.
 	SSRC uint32
 
-	srcRank   uint8           // how well Source matches the side's SDP (rank)
+	srcRank   uint8            // how well Source matches the side's SDP (rank)
 	addrs     []netip.AddrPort // addresses registered for the side in the table
 	ssrcSet   bool
 	prevSSRC  uint32    // the SSRC before the last change

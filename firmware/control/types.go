@@ -61,9 +61,23 @@ type Status struct {
 	Storage           Storage     `json:"storage"`
 	Evicted           uint64      `json:"evicted"`   // calls dropped because the call table was full
 	Malformed         uint64      `json:"malformed"` // frames and SIP messages that could not be parsed
+	// Skipped counts the frames not decoded, by reason (PPPoE discovery,
+	// ARP, unknown GRE protocol, ...).
+	Skipped []Count `json:"skipped,omitempty"`
+	// Refused counts the SIP messages, SDP addresses and media packets the
+	// call tracker refused, by reason (tags of no dialog, foreign media
+	// source, ...).
+	Refused []Count `json:"refused,omitempty"`
 	// Faults lists what is wrong (what the fault LED shows): capture link
-	// down, no SIP seen, storage near full or full, offload failing.
+	// down, no SIP seen, storage near full or full, offload failing,
+	// hostile traffic.
 	Faults []string `json:"faults"`
+}
+
+// Count is how many of something happened, for one reason.
+type Count struct {
+	Reason string `json:"reason"`
+	N      uint64 `json:"n"`
 }
 
 // Interface is one capture interface's state and counters.

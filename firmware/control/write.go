@@ -56,6 +56,12 @@ func WriteStatus(w io.Writer, s Status) error {
 	fmt.Fprintf(tw, "recordings written\t%d\n", s.RecordingsWritten)
 	fmt.Fprintf(tw, "evicted calls\t%d\n", s.Evicted)
 	fmt.Fprintf(tw, "malformed input\t%d\n", s.Malformed)
+	for _, c := range s.Skipped {
+		fmt.Fprintf(tw, "frames skipped\t%d %s\n", c.N, clean(c.Reason))
+	}
+	for _, c := range s.Refused {
+		fmt.Fprintf(tw, "refused\t%d %s\n", c.N, clean(c.Reason))
+	}
 	st := s.Storage
 	switch {
 	case st.TotalBytes == 0:

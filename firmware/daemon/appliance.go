@@ -43,6 +43,7 @@ type appliance struct {
 	selfTest bool
 	lastSIP  time.Time
 	sipSeen  uint64
+	hostile  burst
 	wg       sync.WaitGroup
 }
 
@@ -123,9 +124,11 @@ func (d *Daemon) startAppliance(ctx context.Context) *appliance {
 func (d *Daemon) applianceTick(now time.Time) {
 	a := d.app
 	a.heart.Beat()
-	if sip := d.e.Summary().Pipeline.SIP; sip != a.sipSeen {
+	sum := d.e.Summary()
+	if sip := sum.Pipeline.SIP; sip != a.sipSeen {
 		a.sipSeen, a.lastSIP = sip, now
 	}
+	a.hostile.note(now, sum.Calls.Rejected.Suspicious())
 	if len(a.leds) == 0 || a.selfTest {
 		return
 	}
@@ -159,8 +162,38 @@ func (d *Daemon) ledState(now time.Time) ledstate.State {
 	if a.offload != nil {
 		s.OffloadFailing = a.offload.Status().ConsecutiveFailures > 0
 	}
+	s.HostileTraffic = a.hostile.active(now)
 	return s
 }
+
+// Hostile traffic: refused messages and packets from outside their dialogs
+// (see calls.Reason.Suspicious). A burst of them raises a warning that
+// stays for a while after the burst ends.
+const (
+	hostileBurst = 50              // refusals within a minute that make a burst
+	hostileHold  = 5 * time.Minute // how long the warning stays after one
+)
+
+// burst notices bursts of a growing counter, sampled once a second.
+type burst struct {
+	samples [60]uint64 // the counter over the last minute (a ring)
+	n       int
+	until   time.Time // the warning holds until then
+}
+
+func (b *burst) note(now time.Time, total uint64) {
+	b.samples[b.n%len(b.samples)] = total
+	b.n++
+	oldest := b.samples[0]
+	if b.n > len(b.samples) {
+		oldest = b.samples[b.n%len(b.samples)]
+	}
+	if total-oldest >= hostileBurst {
+		b.until = now.Add(hostileHold)
+	}
+}
+
+func (b *burst) active(now time.Time) bool { return now.Before(b.until) }
 
 // buttonPressed pauses every recording, or resumes them all when any is
 // paused.

@@ -23,13 +23,12 @@ import (
 // Options configure the daemon. Reload, if set, is called on SIGHUP to
 // read the configuration again.
 type Options struct {
-	Engine      engine.Options
-	Live        capture.LiveConfig
-	MaxDuration time.Duration // split calls into files of at most this long
-	SocketPath  string        // control socket ("" = none)
-	Version     string
-	Log         *slog.Logger
-	Reload      func() (Options, error)
+	Engine     engine.Options
+	Live       capture.LiveConfig
+	SocketPath string // control socket ("" = none)
+	Version    string
+	Log        *slog.Logger
+	Reload     func() (Options, error)
 	// PBX and Rules are the recording rules; a reload applies them to new
 	// calls.
 	PBX   policy.PBX
@@ -153,7 +152,7 @@ func (d *Daemon) loop(ctx context.Context, hup <-chan os.Signal) error {
 		}
 		if now := time.Now(); !now.Before(nextTick) {
 			nextTick = now.Add(time.Second)
-			d.e.Tick(now, d.opts.MaxDuration)
+			d.e.Tick(now)
 			d.applianceTick(now)
 		}
 	}
@@ -190,7 +189,8 @@ func (d *Daemon) reload() {
 			d.log.Error("reload: recording rules not valid; keeping the old ones", "err", err)
 		}
 	}
-	d.opts.MaxDuration = next.MaxDuration
+	d.e.SetMaxDuration(next.Engine.MaxDuration)
+	d.opts.Engine.MaxDuration = next.Engine.MaxDuration
 	if len(next.Live.Interfaces) > 0 && !slices.Equal(next.Live.Interfaces, d.opts.Live.Interfaces) {
 		src, err := capture.OpenLive(next.Live)
 		if err != nil {
@@ -201,7 +201,7 @@ func (d *Daemon) reload() {
 			d.opts.Live = next.Live
 		}
 	}
-	d.log.Info("configuration reloaded", "interfaces", d.opts.Live.Interfaces, "max_duration", d.opts.MaxDuration)
+	d.log.Info("configuration reloaded", "interfaces", d.opts.Live.Interfaces, "max_duration", d.opts.Engine.MaxDuration)
 }
 
 // Status implements control.Daemon.
@@ -221,6 +221,12 @@ func (d *Daemon) Status() control.Status {
 			RecordingsWritten: s.Recorder.Recordings,
 			Evicted:           s.Calls.Evicted,
 			Malformed:         s.Decoder.Malformed + s.Pipeline.SIPErrors,
+		}
+		for _, sk := range s.Decoder.Skipped() {
+			st.Skipped = append(st.Skipped, control.Count{Reason: sk.Reason, N: sk.Frames})
+		}
+		for _, r := range s.Calls.Rejected.List() {
+			st.Refused = append(st.Refused, control.Count{Reason: r.Reason.String(), N: r.N})
 		}
 		st.Faults = faults(d.ledState(time.Now()), d.app.storage.Status())
 		for _, is := range d.src.Stats() {

@@ -72,19 +72,34 @@ func (e *Engine) each(id string, fn func(c *calls.Call) error) (int, error) {
 }
 
 // Tick runs the time-driven work at wall-clock time now (live capture):
-// timeouts of calls whose packets stopped, and the split of calls whose
-// current file is older than maxDuration (0: never split).
-// Recordings are also flushed to disk every FlushInterval.
-func (e *Engine) Tick(now time.Time, maxDuration time.Duration) {
+// timeouts of calls whose packets stopped, the split of calls whose
+// current file is older than Options.MaxDuration, and the periodic flush
+// of recordings (every FlushInterval).
+func (e *Engine) Tick(now time.Time) {
 	e.tracker.Expire(now)
 	e.recorder.FlushIndex()
+	e.splitLong(now)
+	for _, c := range e.tracker.Calls() {
+		if c.State == calls.Answered {
+			e.recorder.Flush(c, now, e.opts.FlushInterval)
+		}
+	}
+}
+
+// splitLong starts a new file for every call whose current one began
+// Options.MaxDuration or more before now. It runs on capture time too (every
+// second of it, from the pipeline), so an import splits as live capture
+// does.
+func (e *Engine) splitLong(now time.Time) {
+	if e.opts.MaxDuration <= 0 {
+		return
+	}
 	for _, c := range e.tracker.Calls() {
 		if c.State != calls.Answered {
 			continue
 		}
-		if start := e.recorder.PartStart(c); maxDuration > 0 && !start.IsZero() && now.Sub(start) >= maxDuration {
+		if start := e.recorder.PartStart(c); !start.IsZero() && now.Sub(start) >= e.opts.MaxDuration {
 			e.recorder.Split(c, now)
 		}
-		e.recorder.Flush(c, now, e.opts.FlushInterval)
 	}
 }

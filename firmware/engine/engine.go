@@ -33,6 +33,9 @@ type Options struct {
 	FlushInterval time.Duration
 	// BlockSize is the WAV write block (default recorder.DefaultBlockSize).
 	BlockSize int
+	// MaxDuration splits calls into files of at most this long (0: never),
+	// on capture time: an import splits as live capture does.
+	MaxDuration time.Duration
 	// Policy decides which calls are recorded (nil: every call).
 	Policy recorder.Policy
 	// Consent prompts per direction, and whether recordings without their
@@ -105,6 +108,7 @@ func Open(opts Options) (*Engine, error) {
 	e.dec = capture.NewDecoder(opts.Decoder)
 	e.tcp = sipflow.NewTCPAssembler(opts.TCP)
 	e.pipe = pipeline.New(e.dec, e.tcp, e.tracker, log)
+	e.pipe.OnSecond = e.splitLong
 	return e, nil
 }
 
@@ -125,6 +129,10 @@ func (e *Engine) ImportFile(ctx context.Context, path string) error {
 
 // SetCallsConfig applies new call-tracking limits (config reload).
 func (e *Engine) SetCallsConfig(cfg calls.Config) { e.tracker.SetConfig(cfg) }
+
+// SetMaxDuration changes the length at which calls are split (config
+// reload); it applies to files from their next split check on.
+func (e *Engine) SetMaxDuration(d time.Duration) { e.opts.MaxDuration = d }
 
 // Drain waits until the storage work queued so far (fsyncs, finishing and
 // signing files, index writes) is done.

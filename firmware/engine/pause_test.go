@@ -105,11 +105,11 @@ func TestLongCallIsSplitIntoParts(t *testing.T) {
 		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: data, MaxDuration: 3 * time.Second, OnIndexed: func(c *index.Call) { got = append(got, c) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed(t, e, r, func(now time.Time) { e.Tick(now, 3*time.Second) })
+	feed(t, e, r, func(now time.Time) { e.Tick(now) })
 	if err := e.Close("capture-ended"); err != nil {
 		t.Fatal(err)
 	}

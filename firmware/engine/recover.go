@@ -140,10 +140,10 @@ func (e *Engine) repair(abs string, c *index.Call) error {
 	c.Reason = ""
 	c.Incomplete = true
 	tags := []wav.InfoTag{
-		{ID: "INAM", Value: fmt.Sprintf("Call %s -> %s (incomplete)", c.Caller, c.Callee)},
-		{ID: "ISFT", Value: e.opts.Software},
-		{ID: "ICMT", Value: fmt.Sprintf("id=%s; call-id=%s; incomplete: recovered after a restart; answer=%s; duration=%.3fs",
-			c.ID, c.CallID, c.Answer.Format(time.RFC3339Nano), c.DurationS)},
+		{ID: "INAM", Value: wav.Printable(fmt.Sprintf("Call %s -> %s (incomplete)", c.Caller, c.Callee))},
+		{ID: "ISFT", Value: wav.Printable(e.opts.Software)},
+		{ID: "ICMT", Value: wav.Printable(fmt.Sprintf("id=%s; call-id=%s; incomplete: recovered after a restart; answer=%s; duration=%.3fs",
+			c.ID, c.CallID, c.Answer.Format(time.RFC3339Nano), c.DurationS))},
 	}
 	if err := w.Finish(tags, nil); err != nil {
 		return err

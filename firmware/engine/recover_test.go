@@ -35,7 +35,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	feed(t, e, &cut, func(now time.Time) {
 		if now.Sub(lastTick) >= time.Second {
 			lastTick = now
-			e.Tick(now, 0)
+			e.Tick(now)
 		}
 	})
 	// Power cut: nothing is finalised; only the index file is released

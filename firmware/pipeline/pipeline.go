@@ -36,6 +36,9 @@ type Pipeline struct {
 	frame   capture.Frame
 	emit    func(raw []byte)
 	stats   Stats
+	// OnSecond, if set, is called once per second of capture time with the
+	// time of the packet that crossed the second.
+	OnSecond func(now time.Time)
 	// nextTick is when (in capture time) the TCP reassembler next expires
 	// idle streams and stale gaps.
 	nextTick time.Time
@@ -88,6 +91,9 @@ func (p *Pipeline) HandleFrame(f *capture.Frame) {
 	if !pkt.Time.Before(p.nextTick) {
 		p.nextTick = pkt.Time.Add(time.Second)
 		p.tcp.Tick(pkt.Time, p.emit)
+		if p.OnSecond != nil {
+			p.OnSecond(pkt.Time)
+		}
 	}
 	switch pkt.Transport {
 	case capture.UDP:

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
@@ -136,11 +135,11 @@ func notAnsweredReason(c *calls.Call) string {
 func infoTags(e *index.Call, software string) []wav.InfoTag {
 	caller, callee := partyLabel(e.Caller, e.CallerName), partyLabel(e.Callee, e.CalleeName)
 	return []wav.InfoTag{
-		{ID: "INAM", Value: printable(fmt.Sprintf("Call %s -> %s", caller, callee))},
-		{ID: "IART", Value: printable(caller)},
+		{ID: "INAM", Value: wav.Printable(fmt.Sprintf("Call %s -> %s", caller, callee))},
+		{ID: "IART", Value: wav.Printable(caller)},
 		{ID: "ICRD", Value: e.Answer.Format(time.RFC3339)},
-		{ID: "ISFT", Value: printable(software)},
-		{ID: "ICMT", Value: printable(fmt.Sprintf("id=%s; call-id=%s; caller=%s; callee=%s; dialed=%s; start=%s; answer=%s; end=%s; duration=%.3fs; codec=%s; channels=left:caller,right:callee",
+		{ID: "ISFT", Value: wav.Printable(software)},
+		{ID: "ICMT", Value: wav.Printable(fmt.Sprintf("id=%s; call-id=%s; caller=%s; callee=%s; dialed=%s; start=%s; answer=%s; end=%s; duration=%.3fs; codec=%s; channels=left:caller,right:callee",
 			e.ID, e.CallID, e.Caller, e.Callee, e.Dialed,
 			e.Start.Format(time.RFC3339Nano), e.Answer.Format(time.RFC3339Nano), e.End.Format(time.RFC3339Nano),
 			e.DurationS, e.Codec))},
@@ -152,38 +151,4 @@ func partyLabel(user, display string) string {
 		return user
 	}
 	return fmt.Sprintf("%s <%s>", display, user)
-}
-
-// printable makes text from the wire safe for a WAV's metadata, which
-// players show as they are: control characters (NUL among them, which the
-// format cannot hold) and invalid UTF-8 become \xNN escapes.
-func printable(s string) string {
-	var b strings.Builder
-	dirty := false
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if unprintable(r, n) {
-			if !dirty {
-				dirty = true
-				b.Grow(len(s) + 16)
-				b.WriteString(s[:i])
-			}
-			for _, c := range []byte(s[i : i+n]) {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		} else if dirty {
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	if !dirty {
-		return s
-	}
-	return b.String()
-}
-
-// unprintable reports whether rune r (of n bytes) cannot be shown as it is:
-// C0 and C1 controls, DEL and bytes that are not UTF-8.
-func unprintable(r rune, n int) bool {
-	return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == utf8.RuneError && n == 1
 }

@@ -43,6 +43,9 @@ const (
 	StorageNearFull
 	// OffloadFailing: copying recordings off the box fails (warning).
 	OffloadFailing
+	// HostileTraffic: a burst of traffic from outside the dialogs it
+	// pretends to belong to was refused (warning).
+	HostileTraffic
 	numFaults
 )
 
@@ -57,6 +60,8 @@ func (f Fault) String() string {
 		return "storage near full"
 	case OffloadFailing:
 		return "offload failing"
+	case HostileTraffic:
+		return "hostile traffic refused"
 	}
 	return fmt.Sprintf("Fault(%d)", uint8(f))
 }
@@ -80,6 +85,8 @@ type State struct {
 	StorageNearFull bool
 	// OffloadFailing: the last offload attempts failed.
 	OffloadFailing bool
+	// HostileTraffic: a burst of refused traffic recently.
+	HostileTraffic bool
 	// SelfTest: a self-test owns the LEDs; Apply leaves them alone.
 	SelfTest bool
 }
@@ -87,7 +94,7 @@ type State struct {
 // Faults lists the faults present in s, critical ones first.
 func (s State) Faults() []Fault {
 	var fs []Fault
-	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing} {
+	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing, s.HostileTraffic} {
 		if on {
 			fs = append(fs, Fault(f))
 		}

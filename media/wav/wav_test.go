@@ -417,3 +417,19 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"Alice":           "Alice",
+		"Al\x00ice":       `Al\x00ice`,
+		"\x1b[31mred":     `\x1b[31mred`,
+		"caf\xc3\xa9":     "caf\xc3\xa9",
+		"bad\xffutf8":     `bad\xffutf8`,
+		"c1\u0085":        `c1\xc2\x85`,
+		"line\r\nbreak\t": `line\x0d\x0abreak\x09`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -397,4 +399,39 @@ func (w *Writer) Close() error {
 		err = fmt.Errorf("wav: close: %w", cerr)
 	}
 	return err
+}
+
+// Printable makes text safe for INFO values and cue labels, which players
+// show as they are: control characters (NUL among them, which the format
+// cannot hold) and bytes that are not UTF-8 become \xNN escapes. Text
+// without them comes back unchanged.
+func Printable(s string) string {
+	var b strings.Builder
+	dirty := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unprintable(r, n) {
+			if !dirty {
+				dirty = true
+				b.Grow(len(s) + 16)
+				b.WriteString(s[:i])
+			}
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		} else if dirty {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	if !dirty {
+		return s
+	}
+	return b.String()
+}
+
+// unprintable reports whether rune r (of n bytes) cannot be shown as it is:
+// C0 and C1 controls, DEL and bytes that are not UTF-8.
+func unprintable(r rune, n int) bool {
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == utf8.RuneError && n == 1
 }

@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
+	"spanrec/media/sign"
+)
+
+// VerifyReport is what Verify found in a data directory.
+type VerifyReport struct {
+	Recordings int             // recordings of the hash chain checked
+	Files      int             // files under recordings/ looked at
+	Problems   []index.Problem // every problem; none when all is well
+}
+
+// Verify checks a whole data directory: the index's hash chain and every
+// chained recording's file and signature (index.VerifyChain); every entry
+// still marked in progress (a crash that the next start repairs); and every
+// file under recordings/ that no index entry names, or that is not signed.
+// The index must not be open elsewhere (a running daemon holds it).
+func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey) (VerifyReport, error) {
+	var rep VerifyReport
+	if _, err := os.Stat(IndexPath(dataDir)); err != nil {
+		return rep, fmt.Errorf("no index in %s: %w", dataDir, err)
+	}
+	ix, err := index.Open(IndexPath(dataDir))
+	if err != nil {
+		return rep, err
+	}
+	defer ix.Close()
+	checked := map[string]bool{}
+	problems, err := ix.VerifyChainContext(ctx, dataDir, func(path string) error {
+		rep.Recordings++
+		checked[path] = true
+		return sign.VerifyFile(path, pub)
+	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Problems = problems
+	named, reported := map[string]bool{}, map[string]bool{}
+	abs := func(rel string) string { return filepath.Join(dataDir, filepath.FromSlash(rel)) }
+	err = ix.List(func(c *index.Call) error {
+		for _, f := range []string{c.File, c.RawRTP} {
+			if f != "" {
+				named[abs(f)] = true
+			}
+		}
+		what := ""
+		switch {
+		case c.EndReason == recorder.InProgress:
+			what = "recording still in progress: interrupted by a crash or power cut (the next start of spanrec run or import repairs it)"
+		case !c.Recorded && c.File != "" && c.SHA256 == "":
+			what = "partial file of a failed recording, not signed yet (the next start repairs it): " + c.Reason
+		}
+		if what != "" {
+			rep.Problems = append(rep.Problems, index.Problem{ID: c.ID, File: c.File, What: what})
+			reported[abs(c.File)] = true
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return rep, err
+	}
+	root := filepath.Join(dataDir, "recordings")
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rep.Files++
+		rel, _ := filepath.Rel(dataDir, p)
+		rel = filepath.ToSlash(rel)
+		if !named[p] {
+			what := "file not in the index"
+			if strings.HasSuffix(p, ".wav") && sign.VerifyFile(p, pub) != nil {
+				what = "file not in the index and not signed (the next start repairs it)"
+			}
+			rep.Problems = append(rep.Problems, index.Problem{File: rel, What: what})
+			return nil
+		}
+		if strings.HasSuffix(p, ".wav") && !checked[p] && !reported[p] {
+			if err := sign.VerifyFile(p, pub); err != nil {
+				rep.Problems = append(rep.Problems, index.Problem{File: rel, What: fmt.Sprintf("signature: %v", err)})
+			}
+		}
+		return nil
+	})
+	return rep, err
+}
