@@ -6,6 +6,7 @@ require (
 	github.com/emiago/sipgo v1.7.2
 	github.com/gopacket/gopacket v1.7.7
 	github.com/hirochachacha/go-smb2 v1.1.0
+	github.com/pion/opus v0.1.0
 	github.com/pion/rtp v1.10.6
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/pkg/sftp v1.13.10
