@@ -1,10 +1,7 @@
 package simcall
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
-	"math/rand"
 	"net/netip"
 	"sort"
 	"strings"
@@ -12,21 +9,25 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/media/g711"
 )
 
 // Call describes one call to generate. Zero fields take defaults.
 type Call struct {
 	CallID          string
 	CallerNum       string // default "1001"
-	CalleeNum       string // default "2001"
+	CallerName      string // display name of the From header (default CallerNum)
+	CalleeNum       string // default "2001"; the To user
+	RequestUser     string // user of the INVITE's Request-URI (default CalleeNum)
+	CallerTag       string // default "caller-tag-1"
+	CalleeTag       string // default "callee-tag-1"
 	CallerSIP       netip.AddrPort
 	CalleeSIP       netip.AddrPort
 	CallerRTP       netip.AddrPort
 	CalleeRTP       netip.AddrPort
-	PT              uint8  // 0 PCMU (default) or 8 PCMA
-	CallerAudio     []byte // G.711 bytes the caller sends after the ACK
-	CalleeAudio     []byte // G.711 bytes the callee sends after the ACK
+	PT              uint8         // 0 PCMU (default) or 8 PCMA
+	Ptime           time.Duration // packet duration; default 20 ms
+	CallerAudio     []byte        // G.711 bytes the caller sends after the ACK
+	CalleeAudio     []byte        // G.711 bytes the callee sends after the ACK
 	Start           time.Time
 	Ring            time.Duration // INVITE -> final answer; default 500 ms
 	Talk            time.Duration // 200 OK -> BYE; default 8 s
@@ -41,7 +42,48 @@ type Call struct {
 	OnlyCallerMedia bool          // the mirror misses the callee's RTP
 	SSRC            uint32        // default 0xCA110000 for both directions, as sipp does
 	DTMF            []Press       // digits the caller dials during the call
+
+	// AuthRetry answers the first INVITE with 401 and has the caller
+	// retry with credentials: with the same From tag, or a new one.
+	AuthRetry AuthRetry
+	// DelayedOffer sends the INVITE without SDP: the 200 OK offers and
+	// the ACK answers.
+	DelayedOffer bool
+	// NoMedia: neither side's RTP reaches the mirror (a SIP-only port).
+	NoMedia bool
+	// InDialog are moments after the answer at which the caller sends an
+	// in-dialog OPTIONS (a keepalive).
+	InDialog []time.Duration
+	// FaxAt switches the call to T.38 with a re-INVITE this long after the
+	// answer; UDPTL (every 40 ms each way) replaces the RTP from then on.
+	FaxAt time.Duration
+	// Keepalive, if set, has the callee send a 5-byte NAT keepalive from
+	// its RTP port this often.
+	Keepalive time.Duration
+	// CalleeCN are spans after the answer in which the callee sends
+	// comfort noise (RFC 3389, every 200 ms) instead of audio.
+	CalleeCN []Span
+	// CallerClockPPM makes the caller's RTP clock run fast (+) or slow
+	// (-) by this many parts per million: it sends a packet every ptime of
+	// its own clock.
+	CallerClockPPM float64
+	// Frame, if set, frames this call's packets instead of the Options'
+	// (an encapsulation, other VLAN tags).
+	Frame *capturetest.FrameOptions
 }
+
+// AuthRetry is how a generated call goes through digest authentication.
+type AuthRetry int
+
+// Authentication retries.
+const (
+	NoAuth     AuthRetry = iota
+	AuthSameTag          // 401, then the INVITE again with the same From tag
+	AuthNewTag           // 401, then the INVITE again with a new From tag
+)
+
+// Span is an interval after the answer.
+type Span struct{ From, To time.Duration }
 
 // DTMFMode is how a dialled digit travels.
 type DTMFMode int
@@ -54,18 +96,23 @@ const (
 )
 
 // Press is a sequence of digits dialled At after the answer, each lasting
-// 100 ms with 60 ms between digits.
+// 100 ms, Gap apart (default 160 ms from one digit's start to the next's).
 type Press struct {
 	At     time.Duration
 	Digits string
 	Mode   DTMFMode
+	Gap    time.Duration
 }
 
 // DigitTimes returns when each digit of the press starts.
 func (p Press) DigitTimes(answer time.Time) []time.Time {
+	gap := p.Gap
+	if gap <= 0 {
+		gap = 160 * time.Millisecond
+	}
 	var out []time.Time
 	for i := range p.Digits {
-		out = append(out, answer.Add(p.At+time.Duration(i)*160*time.Millisecond))
+		out = append(out, answer.Add(p.At+time.Duration(i)*gap))
 	}
 	return out
 }
@@ -94,6 +141,8 @@ type Packet struct {
 	Flags    capture.TCPFlags
 	Payload  []byte
 	RTP      bool
+	// Frame, if set, frames the packet instead of the Options' framing.
+	Frame *capturetest.FrameOptions
 }
 
 // Result is what was generated, for checking a recording.
@@ -107,6 +156,10 @@ type Result struct {
 	CalleeFirst  time.Time
 	CallerFrames int // RTP packets the caller sent after the answer
 	CalleeFrames int
+	// CallerRate is how fast the caller's clock runs against the capture's
+	// (1 + CallerClockPPM/1e6): its sample k left at
+	// CallerFirst + k/(8000*CallerRate) s.
+	CallerRate float64
 }
 
 func (c *Call) defaults() {
@@ -118,6 +171,15 @@ func (c *Call) defaults() {
 	}
 	if c.CalleeNum == "" {
 		c.CalleeNum = "2001"
+	}
+	if c.RequestUser == "" {
+		c.RequestUser = c.CalleeNum
+	}
+	if c.CallerTag == "" {
+		c.CallerTag = "caller-tag-1"
+	}
+	if c.CalleeTag == "" {
+		c.CalleeTag = "callee-tag-1"
 	}
 	def := func(a *netip.AddrPort, s string) {
 		if !a.IsValid() {
@@ -143,41 +205,9 @@ func (c *Call) defaults() {
 	if c.SSRC == 0 {
 		c.SSRC = 0xCA110000
 	}
-}
-
-func (c *Call) encoding() string {
-	switch c.PT {
-	case 8:
-		return "PCMA"
-	case 9:
-		return "G722"
-	case 18:
-		return "G729"
+	if c.Ptime <= 0 {
+		c.Ptime = 20 * time.Millisecond
 	}
-	return "PCMU"
-}
-
-func hostOf(a netip.AddrPort) string {
-	if a.Addr().Is6() {
-		return "[" + a.Addr().String() + "]"
-	}
-	return a.Addr().String()
-}
-
-func (c *Call) sdp(rtp netip.AddrPort, version int, direction string) string {
-	ipv := "IP4"
-	if rtp.Addr().Is6() {
-		ipv = "IP6"
-	}
-	return fmt.Sprintf("v=0\r\no=- 42 %d IN %s %s\r\ns=-\r\nc=IN %s %s\r\nt=0 0\r\n"+
-		"m=audio %d RTP/AVP %d 101\r\na=rtpmap:%d %s/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=%s\r\n",
-		version, ipv, rtp.Addr(), ipv, rtp.Addr(), rtp.Port(), c.PT, c.PT, c.encoding(), direction)
-}
-
-type sipMsg struct {
-	at       time.Time
-	fromCall bool // sent by the caller
-	text     string
 }
 
 func (c *Call) transport() string {
@@ -187,123 +217,111 @@ func (c *Call) transport() string {
 	return "UDP"
 }
 
-func (c *Call) request(method string, cseq int, cseqMethod string, toTag bool, body string, fromCaller bool) string {
-	return c.requestTyped(method, cseq, cseqMethod, toTag, body, "application/sdp", fromCaller)
+func (c *Call) sdp(rtp netip.AddrPort, version int, direction string) string {
+	return SDP(rtp, c.PT, int(c.Ptime/time.Millisecond), version, direction)
 }
 
-func (c *Call) requestTyped(method string, cseq int, cseqMethod string, toTag bool, body, contentType string, fromCaller bool) string {
-	src, dst := c.CallerSIP, c.CalleeSIP
-	fromUser, toUser := c.CallerNum, c.CalleeNum
-	fromTag, toTagV := "caller-tag-1", "callee-tag-1"
-	if !fromCaller {
-		src, dst = c.CalleeSIP, c.CallerSIP
-		fromUser, toUser = c.CalleeNum, c.CallerNum
-		fromTag, toTagV = toTagV, fromTag
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s sip:%s@%s:%d SIP/2.0\r\n", method, toUser, hostOf(dst), dst.Port())
-	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK-%s-%d\r\n", c.transport(), hostOf(src), src.Port(), strings.ToLower(method), cseq)
-	fmt.Fprintf(&b, "From: \"%s\" <sip:%s@%s:%d>;tag=%s\r\n", fromUser, fromUser, hostOf(src), src.Port(), fromTag)
-	to := fmt.Sprintf("To: <sip:%s@%s:%d>", toUser, hostOf(dst), dst.Port())
-	if toTag {
-		to += ";tag=" + toTagV
-	}
-	b.WriteString(to + "\r\n")
-	fmt.Fprintf(&b, "Call-ID: %s\r\nCSeq: %d %s\r\n", c.CallID, cseq, cseqMethod)
-	fmt.Fprintf(&b, "Contact: <sip:%s@%s:%d;transport=%s>\r\nMax-Forwards: 70\r\n", fromUser, hostOf(src), src.Port(), strings.ToLower(c.transport()))
-	return finishTyped(&b, body, contentType)
-}
-
-func (c *Call) response(code int, reason string, req string, body string) string {
-	// Copy Via, From, To, Call-ID, CSeq from the request; add the To tag.
-	var b strings.Builder
-	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", code, reason)
-	for _, line := range strings.Split(req, "\r\n")[1:] {
-		if line == "" {
-			break
-		}
-		switch {
-		case strings.HasPrefix(line, "Via:"), strings.HasPrefix(line, "From:"), strings.HasPrefix(line, "Call-ID:"), strings.HasPrefix(line, "CSeq:"):
-			b.WriteString(line + "\r\n")
-		case strings.HasPrefix(line, "To:"):
-			if code > 100 && !strings.Contains(line, "tag=") {
-				line += ";tag=callee-tag-1"
-			}
-			b.WriteString(line + "\r\n")
-		}
-	}
-	return finish(&b, body)
-}
-
-func finish(b *strings.Builder, body string) string {
-	return finishTyped(b, body, "application/sdp")
-}
-
-func finishTyped(b *strings.Builder, body, contentType string) string {
-	if body != "" {
-		b.WriteString("Content-Type: " + contentType + "\r\n")
-	}
-	fmt.Fprintf(b, "Content-Length: %d\r\n\r\n%s", len(body), body)
-	return b.String()
+type sipMsg struct {
+	at       time.Time
+	fromCall bool // sent by the caller
+	text     string
 }
 
 // Generate builds the call's packets in capture order.
 func Generate(c Call, o Options) *Result {
 	c.defaults()
-	r := &Result{Invite: c.Start}
+	r := &Result{Invite: c.Start, CallerRate: 1 + c.CallerClockPPM/1e6}
+	d := dialog{c: &c, callerTag: c.CallerTag}
 	var msgs []sipMsg
 	t := c.Start
-	invite := c.request("INVITE", 1, "INVITE", false, c.sdp(c.CallerRTP, 1, "sendrecv"), true)
+	cseq := 1
+	offer := c.sdp(c.CallerRTP, 1, "sendrecv")
+	if c.DelayedOffer {
+		offer = ""
+	}
+	if c.AuthRetry != NoAuth {
+		first := d.request("INVITE", cseq, "INVITE", false, offer, "", true)
+		msgs = append(msgs,
+			sipMsg{t, true, first},
+			sipMsg{t.Add(10 * time.Millisecond), false, d.response(401, "Unauthorized", first, "", "auth-tag")},
+			sipMsg{t.Add(15 * time.Millisecond), true, strings.Replace(d.ackTo(cseq, "auth-tag"), "branch=z9hG4bK-ack-1", "branch=z9hG4bK-invite-1", 1)})
+		if c.AuthRetry == AuthNewTag {
+			d.callerTag = c.CallerTag + "-retry"
+		}
+		cseq++
+		t = t.Add(30 * time.Millisecond)
+	}
+	invite := d.request("INVITE", cseq, "INVITE", false, offer, "", true)
+	if c.AuthRetry != NoAuth {
+		invite = strings.Replace(invite, "Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nAuthorization: Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"x\", response=\"00\"\r\n", 1)
+	}
 	msgs = append(msgs, sipMsg{t, true, invite})
-	msgs = append(msgs, sipMsg{t.Add(10 * time.Millisecond), false, c.response(100, "Trying", invite, "")})
-	answerAt := t.Add(c.Ring)
+	msgs = append(msgs, sipMsg{t.Add(10 * time.Millisecond), false, d.response(100, "Trying", invite, "", c.CalleeTag)})
+	answerAt := c.Start.Add(c.Ring)
 	if c.EarlyMedia > 0 {
-		msgs = append(msgs, sipMsg{answerAt.Add(-c.EarlyMedia - 10*time.Millisecond), false, c.response(183, "Session Progress", invite, c.sdp(c.CalleeRTP, 1, "sendrecv"))})
+		msgs = append(msgs, sipMsg{answerAt.Add(-c.EarlyMedia - 10*time.Millisecond), false, d.response(183, "Session Progress", invite, c.sdp(c.CalleeRTP, 1, "sendrecv"), c.CalleeTag)})
 	} else {
-		msgs = append(msgs, sipMsg{t.Add(50 * time.Millisecond), false, c.response(180, "Ringing", invite, "")})
+		msgs = append(msgs, sipMsg{t.Add(50 * time.Millisecond), false, d.response(180, "Ringing", invite, "", c.CalleeTag)})
 	}
 	var rtp []Packet
 	switch c.Final {
 	case 486:
-		resp := c.response(486, "Busy Here", invite, "")
+		resp := d.response(486, "Busy Here", invite, "", c.CalleeTag)
 		msgs = append(msgs, sipMsg{answerAt, false, resp})
-		msgs = append(msgs, sipMsg{answerAt.Add(5 * time.Millisecond), true, c.ackFor(invite, 1)})
+		msgs = append(msgs, sipMsg{answerAt.Add(5 * time.Millisecond), true, d.ackFor(cseq)})
 		r.End = answerAt
 	case 487:
-		cancel := strings.Replace(c.request("CANCEL", 1, "CANCEL", false, "", true), "branch=z9hG4bK-cancel-1", "branch=z9hG4bK-invite-1", 1)
+		cancel := strings.Replace(d.request("CANCEL", cseq, "CANCEL", false, "", "", true), fmt.Sprintf("branch=z9hG4bK-cancel-%d", cseq), fmt.Sprintf("branch=z9hG4bK-invite-%d", cseq), 1)
 		msgs = append(msgs, sipMsg{answerAt.Add(-20 * time.Millisecond), true, cancel})
-		msgs = append(msgs, sipMsg{answerAt.Add(-15 * time.Millisecond), false, c.response(200, "OK", cancel, "")})
-		msgs = append(msgs, sipMsg{answerAt, false, c.response(487, "Request Terminated", invite, "")})
-		msgs = append(msgs, sipMsg{answerAt.Add(5 * time.Millisecond), true, c.ackFor(invite, 1)})
+		msgs = append(msgs, sipMsg{answerAt.Add(-15 * time.Millisecond), false, d.response(200, "OK", cancel, "", c.CalleeTag)})
+		msgs = append(msgs, sipMsg{answerAt, false, d.response(487, "Request Terminated", invite, "", c.CalleeTag)})
+		msgs = append(msgs, sipMsg{answerAt.Add(5 * time.Millisecond), true, d.ackFor(cseq)})
 		r.End = answerAt
 	default:
 		r.Answer = answerAt
-		msgs = append(msgs, sipMsg{answerAt, false, c.response(200, "OK", invite, c.sdp(c.CalleeRTP, 1, "sendrecv"))})
+		msgs = append(msgs, sipMsg{answerAt, false, d.response(200, "OK", invite, c.sdp(c.CalleeRTP, 1, "sendrecv"), c.CalleeTag)})
 		r.ACK = answerAt.Add(5 * time.Millisecond)
-		msgs = append(msgs, sipMsg{r.ACK, true, c.request("ACK", 1, "ACK", true, "", true)})
+		ackBody := ""
+		if c.DelayedOffer {
+			ackBody = c.sdp(c.CallerRTP, 1, "sendrecv")
+		}
+		msgs = append(msgs, sipMsg{r.ACK, true, d.request("ACK", cseq, "ACK", true, ackBody, "", true)})
 		bye := answerAt.Add(c.Talk)
 		r.End = bye
-		if c.EarlyMedia > 0 {
-			rtp = append(rtp, c.stream(false, answerAt.Add(-c.EarlyMedia), answerAt, c.CalleeAudio, 0, c.CalleeRTP, c.CallerRTP, nil)...)
+		if c.EarlyMedia > 0 && !c.NoMedia {
+			rtp = append(rtp, c.stream(streamSpec{fromCaller: false, start: answerAt.Add(-c.EarlyMedia), end: answerAt, audio: c.CalleeAudio, src: c.CalleeRTP, dst: c.CallerRTP})...)
 		}
-		callerDst := c.CalleeRTP
-		moves := []move{}
+		var moves []move
 		if c.ReinviteAt > 0 {
+			cseq++
 			at := answerAt.Add(c.ReinviteAt)
-			msgs = append(msgs, c.reinvite(at, 2, c.MovedCallerRTP, "sendrecv", "sendrecv")...)
+			msgs = append(msgs, d.reinvite(at, cseq, c.sdp(c.MovedCallerRTP, cseq, "sendrecv"), c.sdp(c.CalleeRTP, cseq, "sendrecv"))...)
 			moves = append(moves, move{at: at.Add(15 * time.Millisecond), addr: c.MovedCallerRTP})
 		}
 		var gaps []gap
 		if c.HoldAt > 0 {
+			cseq++
 			at := answerAt.Add(c.HoldAt)
-			msgs = append(msgs, c.reinvite(at, 3, c.CallerRTP, "sendonly", "recvonly")...)
+			msgs = append(msgs, d.reinvite(at, cseq, c.sdp(c.CallerRTP, cseq, "sendonly"), c.sdp(c.CalleeRTP, cseq, "recvonly"))...)
 			back := at.Add(c.HoldFor)
-			msgs = append(msgs, c.reinvite(back, 4, c.CallerRTP, "sendrecv", "sendrecv")...)
+			cseq++
+			msgs = append(msgs, d.reinvite(back, cseq, c.sdp(c.CallerRTP, cseq, "sendrecv"), c.sdp(c.CalleeRTP, cseq, "sendrecv"))...)
 			gaps = append(gaps, gap{at, back.Add(15 * time.Millisecond)})
 		}
-		callerPkts := c.stream(true, r.ACK, bye, c.CallerAudio, 0, c.CallerRTP, callerDst, gaps)
+		mediaEnd := bye
+		if c.FaxAt > 0 {
+			cseq++
+			at := answerAt.Add(c.FaxAt)
+			msgs = append(msgs, d.reinvite(at, cseq, FaxSDP(c.CallerRTP, cseq), FaxSDP(c.CalleeRTP, cseq))...)
+			mediaEnd = at.Add(15 * time.Millisecond)
+		}
+		var cn []gap
+		for _, s := range c.CalleeCN {
+			cn = append(cn, gap{answerAt.Add(s.From), answerAt.Add(s.To)})
+		}
+		callerPkts := c.stream(streamSpec{fromCaller: true, start: r.ACK, end: mediaEnd, audio: c.CallerAudio, src: c.CallerRTP, dst: c.CalleeRTP, gaps: gaps, rate: r.CallerRate})
 		// The callee sends to wherever the caller's media currently is.
-		calleePkts := c.stream(false, r.ACK, bye, c.CalleeAudio, 0, c.CalleeRTP, c.CallerRTP, gaps)
+		calleePkts := c.stream(streamSpec{fromCaller: false, start: r.ACK, end: mediaEnd, audio: c.CalleeAudio, src: c.CalleeRTP, dst: c.CallerRTP, gaps: gaps, cn: cn})
 		for _, m := range moves {
 			for i := range callerPkts {
 				if !callerPkts[i].Time.Before(m.at) {
@@ -322,11 +340,16 @@ func Generate(c Call, o Options) *Result {
 				continue
 			}
 			for j, at := range p.DigitTimes(answerAt) {
-				cseq := 100 + 10*i + j
-				info := c.requestTyped("INFO", cseq, "INFO", true, fmt.Sprintf("Signal=%c\r\nDuration=100\r\n", p.Digits[j]), "application/dtmf-relay", true)
+				n := 100 + 10*i + j
+				info := d.request("INFO", n, "INFO", true, fmt.Sprintf("Signal=%c\r\nDuration=100\r\n", p.Digits[j]), "application/dtmf-relay", true)
 				msgs = append(msgs, sipMsg{at, true, info})
-				msgs = append(msgs, sipMsg{at.Add(5 * time.Millisecond), false, c.response(200, "OK", info, "")})
+				msgs = append(msgs, sipMsg{at.Add(5 * time.Millisecond), false, d.response(200, "OK", info, "", c.CalleeTag)})
 			}
+		}
+		for i, off := range c.InDialog {
+			opt := d.request("OPTIONS", 200+i, "OPTIONS", true, "", "", true)
+			msgs = append(msgs, sipMsg{answerAt.Add(off), true, opt})
+			msgs = append(msgs, sipMsg{answerAt.Add(off + 5*time.Millisecond), false, d.response(200, "OK", opt, "", c.CalleeTag)})
 		}
 		r.CallerFrames, r.CalleeFrames = len(callerPkts), len(calleePkts)
 		if len(callerPkts) > 0 {
@@ -335,14 +358,25 @@ func Generate(c Call, o Options) *Result {
 		if len(calleePkts) > 0 {
 			r.CalleeFirst = calleePkts[0].Time
 		}
-		rtp = append(rtp, callerPkts...)
-		if !c.OnlyCallerMedia {
-			rtp = append(rtp, calleePkts...)
+		if !c.NoMedia {
+			rtp = append(rtp, callerPkts...)
+			if !c.OnlyCallerMedia {
+				rtp = append(rtp, calleePkts...)
+			}
+			if c.FaxAt > 0 {
+				rtp = append(rtp, c.udptl(mediaEnd, bye)...)
+			}
+			if c.Keepalive > 0 {
+				for at := r.ACK.Add(c.Keepalive); at.Before(bye); at = at.Add(c.Keepalive) {
+					rtp = append(rtp, Packet{Time: at, Src: c.CalleeRTP, Dst: c.CallerRTP, Payload: []byte{0, 0, 0, 0, 0}})
+				}
+			}
 		}
 		if !c.MissBYE {
-			byeMsg := c.request("BYE", 2+boolInt(c.ReinviteAt > 0)+2*boolInt(c.HoldAt > 0), "BYE", true, "", true)
+			cseq++
+			byeMsg := d.request("BYE", cseq, "BYE", true, "", "", true)
 			msgs = append(msgs, sipMsg{bye, true, byeMsg})
-			msgs = append(msgs, sipMsg{bye.Add(5 * time.Millisecond), false, c.response(200, "OK", byeMsg, "")})
+			msgs = append(msgs, sipMsg{bye.Add(5 * time.Millisecond), false, d.response(200, "OK", byeMsg, "", c.CalleeTag)})
 		} else {
 			last := r.ACK
 			for _, p := range rtp {
@@ -354,105 +388,37 @@ func Generate(c Call, o Options) *Result {
 		}
 	}
 	rtp = impair(rtp, o.Impair)
-	r.Packets = append(r.Packets, c.sipPackets(msgs, o)...)
+	r.Packets = append(r.Packets, c.sipPackets(msgs)...)
 	r.Packets = append(r.Packets, rtp...)
+	if c.Frame != nil {
+		for i := range r.Packets {
+			r.Packets[i].Frame = c.Frame
+		}
+	}
 	sort.SliceStable(r.Packets, func(i, j int) bool { return r.Packets[i].Time.Before(r.Packets[j].Time) })
 	return r
 }
 
-// dtmf puts RFC 4733 events or in-band tones for the caller's presses into
-// its RTP stream.
-func (c *Call) dtmf(pkts []Packet, answer time.Time) []Packet {
-	for _, press := range c.DTMF {
-		for j, start := range press.DigitTimes(answer) {
-			end := start.Add(100 * time.Millisecond)
-			digit := press.Digits[j]
-			var evTS uint32
-			first := true
-			var last = -1
-			for i := range pkts {
-				p := &pkts[i]
-				if p.Time.Before(start) || !p.Time.Before(end) {
-					continue
-				}
-				switch press.Mode {
-				case RFC4733:
-					hdr := append([]byte(nil), p.Payload[:12]...)
-					if first {
-						evTS = binary.BigEndian.Uint32(hdr[4:])
-						hdr[1] = 101 | 0x80 // marker on the first packet of the event
-						first = false
-					} else {
-						hdr[1] = 101
-					}
-					binary.BigEndian.PutUint32(hdr[4:], evTS)
-					dur := uint16(p.Time.Sub(start)/time.Millisecond*8 + 160)
-					ev := []byte{eventCode(digit), 10, byte(dur >> 8), byte(dur)}
-					p.Payload = append(hdr, ev...)
-					last = i
-				case Inband:
-					pcm := toneSamples(digit, len(p.Payload)-12, int(p.Time.Sub(start)/time.Millisecond*8))
-					enc := make([]byte, len(pcm))
-					if c.PT == 8 {
-						g711.EncodeALaw(enc, pcm)
-					} else {
-						g711.EncodeULaw(enc, pcm)
-					}
-					p.Payload = append(append([]byte(nil), p.Payload[:12]...), enc...)
-				}
-			}
-			if last >= 0 {
-				pkts[last].Payload[13] |= 0x80 // E bit
-				// The end packet is sent three times.
-				for k := 1; k <= 2; k++ {
-					d := pkts[last]
-					d.Payload = append([]byte(nil), d.Payload...)
-					d.Time = d.Time.Add(time.Duration(k) * time.Millisecond)
-					pkts = append(pkts, d)
-				}
-			}
-		}
-	}
-	sort.SliceStable(pkts, func(i, j int) bool { return pkts[i].Time.Before(pkts[j].Time) })
-	return pkts
-}
-
-func eventCode(d byte) byte {
-	switch {
-	case d >= '0' && d <= '9':
-		return d - '0'
-	case d == '*':
-		return 10
-	case d == '#':
-		return 11
-	}
-	return 12 + d - 'A'
-}
-
-// toneSamples synthesises a DTMF digit's two tones (-6 dBFS each).
-func toneSamples(d byte, n, phase int) []int16 {
-	rows := [4]float64{697, 770, 852, 941}
-	cols := [4]float64{1209, 1336, 1477, 1633}
-	keys := "123A456B789C*0#D"
-	k := strings.IndexByte(keys, d)
-	lo, hi := rows[k/4], cols[k%4]
-	out := make([]int16, n)
-	for i := range out {
-		t := float64(i+phase) / 8000
-		out[i] = int16(8000 * (math.Sin(2*math.Pi*lo*t) + math.Sin(2*math.Pi*hi*t)))
-	}
-	return out
-}
-
 // reinvite is the caller's re-INVITE transaction at at: INVITE offering
-// media at callerRTP with callerDir, 200 OK answering with calleeDir, ACK.
-func (c *Call) reinvite(at time.Time, cseq int, callerRTP netip.AddrPort, callerDir, calleeDir string) []sipMsg {
-	re := c.request("INVITE", cseq, "INVITE", true, c.sdp(callerRTP, cseq, callerDir), true)
+// callerSDP, 200 OK answering with calleeSDP, ACK.
+func (d dialog) reinvite(at time.Time, cseq int, callerSDP, calleeSDP string) []sipMsg {
+	re := d.request("INVITE", cseq, "INVITE", true, callerSDP, "", true)
 	return []sipMsg{
 		{at, true, re},
-		{at.Add(10 * time.Millisecond), false, c.response(200, "OK", re, c.sdp(c.CalleeRTP, cseq, calleeDir))},
-		{at.Add(15 * time.Millisecond), true, c.request("ACK", cseq, "ACK", true, "", true)},
+		{at.Add(10 * time.Millisecond), false, d.response(200, "OK", re, calleeSDP, d.c.CalleeTag)},
+		{at.Add(15 * time.Millisecond), true, d.request("ACK", cseq, "ACK", true, "", "", true)},
 	}
+}
+
+// ackFor is the ACK of a failed INVITE (same branch as the INVITE).
+func (d dialog) ackFor(cseq int) string {
+	return strings.Replace(d.ackTo(cseq, d.c.CalleeTag), fmt.Sprintf("branch=z9hG4bK-ack-%d", cseq), fmt.Sprintf("branch=z9hG4bK-invite-%d", cseq), 1)
+}
+
+func (d dialog) ackTo(cseq int, toTag string) string {
+	m := Msg{Method: "ACK", CSeq: cseq, CallID: d.c.CallID, Transport: d.c.transport(), From: d.caller(), To: d.callee(),
+		FromTag: d.callerTag, ToTag: toTag}
+	return m.Text()
 }
 
 type move struct {
@@ -462,85 +428,7 @@ type move struct {
 
 type gap struct{ from, to time.Time }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (c *Call) ackFor(invite string, cseq int) string {
-	ack := c.request("ACK", cseq, "ACK", true, "", true)
-	return strings.Replace(ack, "branch=z9hG4bK-ack-1", "branch=z9hG4bK-invite-1", 1)
-}
-
-// stream makes 20 ms RTP packets of audio from start until end (or until
-// the audio runs out), skipping the gaps (hold).
-func (c *Call) stream(fromCaller bool, start, end time.Time, audio []byte, seq0 uint16, src, dst netip.AddrPort, gaps []gap) []Packet {
-	var out []Packet
-	seq := seq0 + 1000
-	if !fromCaller {
-		seq += 20000
-	}
-	ts := uint32(160000)
-	if !fromCaller {
-		ts = 480000
-	}
-	for i := 0; i*160 < len(audio); i++ {
-		at := start.Add(time.Duration(i) * 20 * time.Millisecond)
-		if !at.Before(end) {
-			break
-		}
-		frame := audio[i*160 : min(len(audio), i*160+160)]
-		held := false
-		for _, g := range gaps {
-			if !at.Before(g.from) && at.Before(g.to) {
-				held = true
-			}
-		}
-		if !held {
-			pkt := make([]byte, 12+len(frame))
-			pkt[0] = 0x80
-			pkt[1] = c.PT
-			if i == 0 {
-				pkt[1] |= 0x80
-			}
-			binary.BigEndian.PutUint16(pkt[2:], seq)
-			binary.BigEndian.PutUint32(pkt[4:], ts)
-			binary.BigEndian.PutUint32(pkt[8:], c.SSRC)
-			copy(pkt[12:], frame)
-			out = append(out, Packet{Time: at, Src: src, Dst: dst, Payload: pkt, RTP: true})
-		}
-		seq++
-		ts += 160
-	}
-	return out
-}
-
-func impair(pkts []Packet, im Impairments) []Packet {
-	if im.Loss == 0 && im.Duplicate == 0 && im.Reorder == 0 {
-		return pkts
-	}
-	rng := rand.New(rand.NewSource(im.Seed))
-	var out []Packet
-	for _, p := range pkts {
-		if rng.Float64() < im.Loss {
-			continue
-		}
-		if rng.Float64() < im.Reorder {
-			p.Time = p.Time.Add(30 * time.Millisecond) // behind the next packet
-		}
-		out = append(out, p)
-		if rng.Float64() < im.Duplicate {
-			d := p
-			d.Time = p.Time.Add(time.Millisecond)
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func (c *Call) sipPackets(msgs []sipMsg, o Options) []Packet {
+func (c *Call) sipPackets(msgs []sipMsg) []Packet {
 	var out []Packet
 	seq := [2]uint32{1000, 5000} // caller->callee, callee->caller
 	if c.TCP {
@@ -584,19 +472,23 @@ type Writer interface {
 func (r *Result) WriteTo(w Writer, o Options) error {
 	var fragID uint32 = 0x4000
 	for _, p := range r.Packets {
+		fo := o.Frame
+		if p.Frame != nil {
+			fo = *p.Frame
+		}
 		var frames [][]byte
 		switch {
 		case p.TCP:
-			frames = [][]byte{capturetest.TCP(o.Frame, p.Src, p.Dst, p.Seq, 1, p.Flags, p.Payload)}
+			frames = [][]byte{capturetest.TCP(fo, p.Src, p.Dst, p.Seq, 1, p.Flags, p.Payload)}
 		case o.FragmentMTU > 0 && len(p.Payload)+48 > o.FragmentMTU:
 			fragID++
-			frames = capturetest.UDPFragments(o.Frame, p.Src, p.Dst, p.Payload, o.FragmentMTU, fragID)
+			frames = capturetest.UDPFragments(fo, p.Src, p.Dst, p.Payload, o.FragmentMTU, fragID)
 			// Real networks deliver fragments out of order too.
 			for i, j := 0, len(frames)-1; i < j; i, j = i+1, j-1 {
 				frames[i], frames[j] = frames[j], frames[i]
 			}
 		default:
-			frames = [][]byte{capturetest.UDP(o.Frame, p.Src, p.Dst, p.Payload)}
+			frames = [][]byte{capturetest.UDP(fo, p.Src, p.Dst, p.Payload)}
 		}
 		for _, f := range frames {
 			if err := w.Write(p.Time, f); err != nil {
