@@ -20,7 +20,7 @@ func (t *Tracker) HandleMedia(p *capture.Packet) bool {
 	if src == nil && dst == nil {
 		return t.rtcpPort(p)
 	}
-	c, from, ok := attribute(src, dst)
+	c, from, ok := attribute(src, dst, p.Src, p.Dst)
 	if !ok {
 		return false
 	}

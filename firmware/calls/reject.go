@@ -63,10 +63,12 @@ func (r Reason) String() string {
 
 // Suspicious reports whether traffic refused for r comes from outside the
 // dialogs it pretends to belong to (counted towards the hostile-traffic
-// fault); the others are benign noise.
+// fault); the others are benign noise, or, for an SDP naming another call's
+// media address, as likely a media server shared by many calls as a
+// stranger's attempt (whose packets are then refused as foreign).
 func (r Reason) Suspicious() bool {
 	switch r {
-	case WrongTags, UnknownHost, SDPNamesSIP, SDPAddressOwned, ForeignSource, ForeignSSRC:
+	case WrongTags, UnknownHost, SDPNamesSIP, ForeignSource, ForeignSSRC:
 		return true
 	}
 	return false

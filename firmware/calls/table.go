@@ -38,7 +38,7 @@ type mediaRef struct {
 type addrEntry struct{ refs []mediaRef }
 
 // maxRefs bounds how many call sides one address can be registered for.
-const maxRefs = 64
+const maxRefs = 256
 
 // staleGrace is how long an address a side moved away from (re-INVITE,
 // hold) still takes its packets in flight.
@@ -73,65 +73,56 @@ func (e *addrEntry) owner(c *Call) *mediaRef {
 	return nil
 }
 
-// senderScore is the evidence that side of c sent a packet from this
-// address: 3 its latched source, 2 an address its SDP gave, 1 a claim.
-func (e *addrEntry) senderScore(c *Call, side Side) uint8 {
-	if e == nil {
-		return 0
-	}
-	var best uint8
-	for i := range e.refs {
-		if r := &e.refs[i]; r.call == c && r.side == side {
-			best = max(best, r.senderScore())
-		}
-	}
-	return best
-}
-
-// receiverScore is the evidence that side of c is the receiver of a packet
-// sent to this address: 2 an address its SDP gave or its latched source
-// (symmetric RTP), 1 a claim.
-func (e *addrEntry) receiverScore(c *Call, side Side) uint8 {
-	if e == nil {
-		return 0
-	}
-	var best uint8
-	for i := range e.refs {
-		if r := &e.refs[i]; r.call == c && r.side == side {
-			best = max(best, r.receiverScore())
-		}
-	}
-	return best
-}
-
-func (r *mediaRef) senderScore() uint8 {
-	switch {
-	case r.claim:
-		return 1
-	case r.kind == refSource:
-		return 3
-	}
-	return 2
-}
-
-func (r *mediaRef) receiverScore() uint8 {
-	if r.claim {
-		return 1
-	}
-	return 2
-}
-
 // candidate is a possible attribution of a packet: call c, sent by side
-// from, with the evidence of its source and destination addresses.
+// from, with the evidence of its source and destination addresses (see
+// evidence) and whether the table reached it through an address the call
+// owns rather than only claims.
 type candidate struct {
-	c        *Call
-	from     Side
-	src, dst uint8
+	c            *Call
+	from         Side
+	src, dst     uint8
+	contradicted bool
+	owned        bool
+}
+
+// evidence scores how well a packet from src to dst fits side from of c
+// sending to the other side, from the call's own state: the source is 3
+// for the side's latched source, 2 for an address its SDPs gave; the
+// destination 2 for an address the receiver's SDPs gave or its latched
+// source (symmetric RTP). An end contradicts when the side there has known
+// addresses and none is the packet's.
+func evidence(c *Call, from Side, src, dst netip.AddrPort) candidate {
+	k := candidate{c: c, from: from}
+	snd, rcv := &c.Media[from], &c.Media[from.Other()]
+	switch {
+	case src == snd.Source:
+		k.src = 3
+	case snd.has(src):
+		k.src = 2
+	}
+	if dst == rcv.Source || rcv.has(dst) {
+		k.dst = 2
+	}
+	k.contradicted = k.src == 0 && (snd.Source.IsValid() || len(snd.addrs) > 0) ||
+		k.dst == 0 && (rcv.Source.IsValid() || len(rcv.addrs) > 0)
+	return k
+}
+
+// has reports whether a is one of the addresses the side's SDPs gave (with
+// aliases, and those it moved away from a moment ago).
+func (st *Stream) has(a netip.AddrPort) bool {
+	for _, x := range st.addrs {
+		if x == a {
+			return true
+		}
+	}
+	return false
 }
 
 // better reports whether a is a better attribution than b: evidence from
-// both ends beats one end; then more evidence; then an answered call; then
-// the call answered last (the same ports reused for a new call).
+// both ends beats one end; then an end that does not contradict; then
+// an address the call owns over one it only claims; then more evidence; then an answered call; then the call answered last (the
+// same ports reused for a new call).
 func (a *candidate) better(b *candidate) bool {
 	if b.c == nil {
 		return true
@@ -139,6 +130,12 @@ func (a *candidate) better(b *candidate) bool {
 	ab, bb := a.src > 0 && a.dst > 0, b.src > 0 && b.dst > 0
 	if ab != bb {
 		return ab
+	}
+	if a.contradicted != b.contradicted {
+		return !a.contradicted
+	}
+	if a.owned != b.owned {
+		return a.owned
 	}
 	if as, bs := a.src+a.dst, b.src+b.dst; as != bs {
 		return as > bs
@@ -149,27 +146,34 @@ func (a *candidate) better(b *candidate) bool {
 	return a.c.Answer.After(b.c.Answer)
 }
 
-// attribute decides which call side sent a packet from the entries of its
-// source and destination addresses (either may be nil). A candidate needs
-// evidence other than claims.
-func attribute(src, dst *addrEntry) (*Call, Side, bool) {
+// attribute decides which call side sent a packet from src to dst, given
+// the table entries of the two addresses (either may be nil). The entries
+// only name the candidates; each is judged by evidence. A candidate reached
+// only through claims on its addresses needs evidence from both ends (a
+// stranger's SDP naming a live call's addresses takes nothing; many calls
+// naming one media server address are told apart by the other end).
+func attribute(srcEntry, dstEntry *addrEntry, src, dst netip.AddrPort) (*Call, Side, bool) {
 	var best candidate
-	consider := func(c candidate) {
-		if (c.src >= 2 || c.dst >= 2) && c.better(&best) {
-			best = c
+	consider := func(r *mediaRef, from Side) {
+		k := evidence(r.call, from, src, dst)
+		k.owned = !r.claim
+		if k.src == 0 && k.dst == 0 || !k.owned && (k.src == 0 || k.dst == 0) {
+			return
+		}
+		if k.better(&best) {
+			best = k
 		}
 	}
-	if src != nil {
-		for i := range src.refs {
-			r := &src.refs[i]
-			consider(candidate{c: r.call, from: r.side, src: r.senderScore(), dst: dst.receiverScore(r.call, r.side.Other())})
+	if srcEntry != nil {
+		for i := range srcEntry.refs {
+			r := &srcEntry.refs[i]
+			consider(r, r.side)
 		}
 	}
-	if dst != nil {
-		for i := range dst.refs {
-			r := &dst.refs[i]
-			from := r.side.Other()
-			consider(candidate{c: r.call, from: from, src: src.senderScore(r.call, from), dst: r.receiverScore()})
+	if dstEntry != nil {
+		for i := range dstEntry.refs {
+			r := &dstEntry.refs[i]
+			consider(r, r.side.Other())
 		}
 	}
 	return best.c, best.from, best.c != nil

@@ -218,8 +218,8 @@ func TestSpanPortEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		left := audiotest.Follow(audiotest.Channel(p, 0), callerRef[:min(len(callerRef), 4*8000)], 8000, 4000, 480)
-		right := audiotest.Follow(audiotest.Channel(p, 1), calleeRef[:min(len(calleeRef), 4*8000)], 8000, 4000, 480)
+		left := audiotest.Follow(audiotest.Channel(p, 0), callerRef[:min(len(callerRef), 4*8000)], 0, 8000, 4000, 480)
+		right := audiotest.Follow(audiotest.Channel(p, 1), calleeRef[:min(len(calleeRef), 4*8000)], 0, 8000, 4000, 480)
 		t.Logf("call %s -> %s: %.2fs, end %s, left/caller corr %.3f (shift %d), right/callee corr %.3f (shift %d)", c.Caller, c.Callee, c.DurationS, c.EndReason, left.Corr, left.Shift, right.Corr, right.Shift)
 		if left.Corr < 0.9 || right.Corr < 0.9 {
 			t.Errorf("call %s: caller/callee audio not on the right channels (left %.3f, right %.3f)", c.Callee, left.Corr, right.Corr)

@@ -463,8 +463,8 @@ func checkChannels(t *testing.T, path string, pc plCall, refSecs float64) {
 	n := int(refSecs * 8000)
 	// Segment by segment: a replay that falls behind delays packets, and
 	// the recording follows the capture clock in small steps.
-	left := audiotest.Follow(audiotest.Channel(p, 0), pc.callerRef[:n], 8000, 4000, 480)
-	right := audiotest.Follow(audiotest.Channel(p, 1), pc.calleeRef[:n], 8000, 4000, 480)
+	left := audiotest.Follow(audiotest.Channel(p, 0), pc.callerRef[:n], 0, 8000, 4000, 480)
+	right := audiotest.Follow(audiotest.Channel(p, 1), pc.calleeRef[:n], 0, 8000, 4000, 480)
 	if left.Corr < 0.9 || right.Corr < 0.9 {
 		t.Errorf("call %s: audio not intact (left/caller corr %.3f, right/callee %.3f)", pc.num, left.Corr, right.Corr)
 	}

@@ -162,6 +162,7 @@ func (r *Recorder) open(rec *recording) {
 	for i := range rec.streams {
 		rec.streams[i] = jitter.New(jitter.Config{Rate: rec.rate})
 	}
+	rec.streams[0].Pair(rec.streams[1])
 }
 
 // Flush writes what c's recording holds up to shortly before now to its

@@ -77,9 +77,9 @@ type AuthRetry int
 
 // Authentication retries.
 const (
-	NoAuth     AuthRetry = iota
-	AuthSameTag          // 401, then the INVITE again with the same From tag
-	AuthNewTag           // 401, then the INVITE again with a new From tag
+	NoAuth      AuthRetry = iota
+	AuthSameTag           // 401, then the INVITE again with the same From tag
+	AuthNewTag            // 401, then the INVITE again with a new From tag
 )
 
 // Span is an interval after the answer.
@@ -143,6 +143,9 @@ type Packet struct {
 	RTP      bool
 	// Frame, if set, frames the packet instead of the Options' framing.
 	Frame *capturetest.FrameOptions
+	// Raw, if set, is the whole frame, written as it is (not IP: ARP,
+	// PPPoE discovery, ...).
+	Raw []byte
 }
 
 // Result is what was generated, for checking a recording.
@@ -478,6 +481,8 @@ func (r *Result) WriteTo(w Writer, o Options) error {
 		}
 		var frames [][]byte
 		switch {
+		case p.Raw != nil:
+			frames = [][]byte{p.Raw}
 		case p.TCP:
 			frames = [][]byte{capturetest.TCP(fo, p.Src, p.Dst, p.Seq, 1, p.Flags, p.Payload)}
 		case o.FragmentMTU > 0 && len(p.Payload)+48 > o.FragmentMTU:

@@ -52,8 +52,11 @@ func LooksLikeSIP(b []byte) bool {
 	if len(line)-len(version) <= uriStart || string(line[len(line)-len(version):]) != version {
 		return false
 	}
+	// The Request-URI is one token: no space in it. Other control bytes
+	// (NUL, ESC, a stray CR) are garbage inside a real request, which is
+	// still followed (the tracker keeps such text exactly, escaped).
 	for _, c := range line[uriStart : len(line)-len(version)] {
-		if c <= ' ' || c == 0x7f {
+		if c == ' ' {
 			return false
 		}
 	}

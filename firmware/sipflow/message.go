@@ -71,7 +71,21 @@ type Message struct {
 func Parse(raw []byte) (*Message, error) {
 	sm, err := sip.ParseMessage(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		// A CR that ends no line (in a Call-ID, a user part) makes sipgo
+		// give up on the whole message. Parse it with the stray CRs
+		// replaced by a byte the message does not hold, then put them back
+		// into the fields: nothing of the call is lost, and its text stays
+		// exact.
+		fixed, sub, ok := strayCRs(raw)
+		if !ok {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		m, err2 := Parse(fixed)
+		if err2 != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		m.restore(sub)
+		return m, nil
 	}
 	m := &Message{SIP: sm}
 	switch v := sm.(type) {
@@ -281,4 +295,48 @@ func (m *Message) Headers(name string) []string {
 		}
 	}
 	return out
+}
+
+// strayCRs returns raw with every CR of its header section that is not
+// followed by LF replaced by sub, a control byte raw does not contain; ok
+// is false when there is no such CR (or no free byte).
+func strayCRs(raw []byte) (fixed []byte, sub byte, ok bool) {
+	end := bytes.Index(raw, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(raw)
+	}
+	stray := false
+	for i := 0; i < end; i++ {
+		if raw[i] == '\r' && (i+1 >= len(raw) || raw[i+1] != '\n') {
+			stray = true
+			break
+		}
+	}
+	if !stray {
+		return nil, 0, false
+	}
+	for c := byte(1); c < 0x20; c++ {
+		if c == '\t' || c == '\n' || c == '\r' || bytes.IndexByte(raw, c) >= 0 {
+			continue
+		}
+		fixed = append([]byte(nil), raw...)
+		for i := 0; i < end; i++ {
+			if fixed[i] == '\r' && (i+1 >= len(fixed) || fixed[i+1] != '\n') {
+				fixed[i] = c
+			}
+		}
+		return fixed, c, true
+	}
+	return nil, 0, false
+}
+
+// restore puts the stray CRs strayCRs replaced by sub back into the
+// message's fields.
+func (m *Message) restore(sub byte) {
+	r := strings.NewReplacer(string(sub), "\r")
+	for _, f := range []*string{&m.RequestURI, &m.RequestUser, &m.CallID, &m.Reason, &m.Contact,
+		&m.From.Display, &m.From.User, &m.From.Host, &m.From.URI, &m.From.Tag,
+		&m.To.Display, &m.To.User, &m.To.Host, &m.To.URI, &m.To.Tag} {
+		*f = r.Replace(*f)
+	}
 }

@@ -283,3 +283,24 @@ func BenchmarkParseInvite(b *testing.B) {
 		}
 	}
 }
+
+// TestControlBytesInFields: NUL, ESC and stray CRs in a Call-ID, a user
+// part or a display name are kept exactly; the message is not lost.
+func TestControlBytesInFields(t *testing.T) {
+	for _, bad := range []string{"\x00", "\x1b", "\r"} {
+		msg := "INVITE sip:20" + bad + "01@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n" +
+			"From: \"Al" + bad + "ice\" <sip:10" + bad + "01@10.0.0.1>;tag=a\r\nTo: <sip:2001@10.0.0.2>\r\n" +
+			"Call-ID: ab" + bad + "c@h\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+		if !LooksLikeSIP([]byte(msg)) {
+			t.Errorf("%q in the Request-URI: not taken for SIP", bad)
+		}
+		m, err := Parse([]byte(msg))
+		if err != nil {
+			t.Errorf("%q: %v", bad, err)
+			continue
+		}
+		if m.CallID != "ab"+bad+"c@h" || m.From.User != "10"+bad+"01" || m.From.Display != "Al"+bad+"ice" || m.RequestUser != "20"+bad+"01" {
+			t.Errorf("%q: call-id %q from %q %q request user %q", bad, m.CallID, m.From.Display, m.From.User, m.RequestUser)
+		}
+	}
+}

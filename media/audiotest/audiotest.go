@@ -61,9 +61,14 @@ func NCC(x, ref []float64, lag int) float64 {
 // first two seconds, and returns the lag and the correlation over all of
 // ref there.
 func BestLag(x, ref []float64, maxLag int) (int, float64) {
+	return bestLagIn(x, ref, 0, maxLag)
+}
+
+// bestLagIn is BestLag over lags lo..hi.
+func bestLagIn(x, ref []float64, lo, hi int) (int, float64) {
 	probe := ref[:min(len(ref), 16000)]
-	best, bestC := 0, -2.0
-	for lag := 0; lag <= maxLag; lag++ {
+	best, bestC := lo, -2.0
+	for lag := lo; lag <= hi; lag++ {
 		if c := NCC(x, probe, lag); c > bestC {
 			best, bestC = lag, c
 		}
@@ -74,21 +79,29 @@ func BestLag(x, ref []float64, maxLag int) (int, float64) {
 // Match says how well a reference was found in a recording, segment by
 // segment (see Follow).
 type Match struct {
-	Lag    int     // where the reference starts in the recording (samples)
-	Corr   float64 // median correlation of the reference's segments that carry sound
-	Worst  float64 // the lowest of those
-	Shift  int     // the largest distance of a segment's lag from Lag (samples)
-	Voiced int     // how many segments carried sound
+	Lag      int       // where the reference starts in the recording (samples)
+	Corr     float64   // median correlation of the reference's segments that carry sound
+	Worst    float64   // the lowest of those
+	Shift    int       // the largest distance of a segment's lag from Lag (samples)
+	Voiced   int       // how many segments carried sound
+	Segments []Segment // the segments that carried sound, in order
 }
 
-// Follow finds ref in x like BestLag, then follows it segment by segment
+// Segment is where one piece of the reference was found.
+type Segment struct {
+	Start int     // its first sample in the reference
+	Lag   int     // where it sits: reference sample Start is recording sample Start+Lag
+	Corr  float64 // its correlation there
+}
+
+// Follow finds ref in x like BestLag (over lags lo..hi), then follows it segment by segment
 // (seg samples each), every segment at its own best lag within slack of
 // the previous one's: a recording that was kept on the capture clock by
 // small corrections (a drifting sender, a replay that fell behind) still
 // matches, and Shift tells how far it moved. Segments of ref that are
 // near silence are not scored.
-func Follow(x, ref []float64, maxLag, seg, slack int) Match {
-	lag, _ := BestLag(x, ref, maxLag)
+func Follow(x, ref []float64, lo, hi, seg, slack int) Match {
+	lag, _ := bestLagIn(x, ref, lo, hi)
 	m := Match{Lag: lag}
 	var corrs []float64
 	cur := lag
@@ -109,6 +122,7 @@ func Follow(x, ref []float64, maxLag, seg, slack int) Match {
 		}
 		cur = best
 		corrs = append(corrs, bestC)
+		m.Segments = append(m.Segments, Segment{Start: start, Lag: best, Corr: bestC})
 		if d := best - lag; d > m.Shift || -d > m.Shift {
 			m.Shift = max(d, -d)
 		}

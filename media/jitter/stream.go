@@ -82,6 +82,13 @@ type Stream struct {
 	base      int64
 	baseUntil int64 // the baseline is taken until this arrival position
 	baseSet   bool
+	// drift is the latest estimate (against the baseline), taken at
+	// arrival position driftAt; driftSet says there is one.
+	drift    int64
+	driftAt  int64
+	driftSet bool
+	// partner is the other direction of the same call (see Pair).
+	partner *Stream
 
 	stats    Stats
 	lostBase uint64 // loss accumulated before the last re-anchor
@@ -183,11 +190,15 @@ func (s *Stream) Position(ts uint32) int64 { return s.position(ts) }
 
 // steer keeps the stream on the capture clock. late is how much later than
 // its timestamp says a packet arrived; the minimum of that over the last
-// one to two seconds, against its baseline, is the stream's drift. Beyond
-// the tolerance the stream is moved back in quiet packets, where a dropped
-// or repeated stretch of near silence is not heard (up to 10 ms at a
-// time); past twice the tolerance also in sound, 1 ms per packet.
-// It returns the correction applied.
+// one to two seconds, against its baseline, is the stream's drift. When the
+// call's other direction is heard too (Pair), the error is the difference
+// of the two drifts, and only the stream further from the capture clock
+// moves: a sender's clock that runs off is pulled back to the other side,
+// while a delay that both directions see (the network, a capture replayed
+// late) moves neither. Beyond the tolerance the stream is moved in quiet
+// packets, where a dropped or repeated stretch of near silence is not heard
+// (up to 10 ms at a time); past twice the tolerance also in sound, 1 ms
+// per packet. It returns the correction applied.
 func (s *Stream) steer(late, arrival int64, quiet bool) int64 {
 	window := s.rate
 	switch {
@@ -213,10 +224,18 @@ func (s *Stream) steer(late, arrival int64, quiet bool) int64 {
 		return 0
 	}
 	drift := low - s.base
-	abs := drift
-	if abs < 0 {
-		abs = -abs
+	s.drift, s.driftAt, s.driftSet = drift, arrival, true
+	err := drift
+	if p := s.partner; p != nil && p.driftSet && arrival-p.driftAt < 2*s.rate {
+		// The other direction of the call is heard too: keep this one with
+		// it. The one further from the capture clock moves; a delay both
+		// see (the network, a replay falling behind) moves neither.
+		if absInt(drift) <= absInt(p.drift) {
+			return 0
+		}
+		err = drift - p.drift
 	}
+	abs := absInt(err)
 	var step int64
 	switch {
 	case abs <= s.tolerance:
@@ -228,15 +247,29 @@ func (s *Stream) steer(late, arrival int64, quiet bool) int64 {
 	default:
 		return 0
 	}
-	if drift < 0 {
+	if err < 0 {
 		step = -step
 	}
 	s.anchorPos += step
+	s.drift -= step
 	s.winMin[0] -= step
 	s.winMin[1] -= step
 	s.stats.Corrections++
 	s.stats.Corrected += step
 	return step
+}
+
+func absInt(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// Pair makes s and other the two directions of one call: each is then kept
+// on the other's clock rather than on the capture clock alone (see Place).
+func (s *Stream) Pair(other *Stream) {
+	s.partner, other.partner = other, s
 }
 
 // baselineMS is how long the drift baseline is taken after an anchor.
@@ -251,6 +284,7 @@ func (s *Stream) resetDrift(at int64) {
 func (s *Stream) resetBase(at int64) {
 	s.resetDrift(at)
 	s.base, s.baseSet = 0, false
+	s.driftSet = false
 	s.baseUntil = at + baselineMS*s.rate/1000
 }
 

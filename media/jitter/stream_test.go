@@ -195,3 +195,48 @@ func TestClockRateScaling(t *testing.T) {
 		}
 	}
 }
+
+// TestPairedStreamsFollowEachOther: two directions of a call that see the
+// same growing delay (a replay falling behind) are not moved; when one
+// sender's clock runs fast, only that one is pulled back to the other.
+func TestPairedStreamsFollowEachOther(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		ppm      float64
+		lagRamp  float64 // extra delay both see, ms per second
+		wantMove bool
+	}{
+		{"common delay ramp", 0, 12.5, false},
+		{"caller clock fast", 12500, 0, true},
+		{"caller fast under a common ramp", 12500, 8, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := New(Config{}), New(Config{})
+			a.Pair(b)
+			worst := 0.0
+			for i := 0; i < 30*50; i++ {
+				sentA := float64(i) * 0.020 / (1 + tc.ppm/1e6)
+				sentB := float64(i) * 0.020
+				lagA := sentA*tc.lagRamp/1000 + float64((i*7919)%13)/1000
+				lagB := sentB*tc.lagRamp/1000 + float64((i*104729)%11)/1000
+				pa, _ := a.Place(Packet{Seq: uint16(i), TS: uint32(i * 160), SSRC: 1, Arrival: int64((sentA + lagA) * 8000), Audio: true, Quiet: i%50 > 35})
+				pb, _ := b.Place(Packet{Seq: uint16(i), TS: uint32(i * 160), SSRC: 2, Arrival: int64((sentB + lagB) * 8000), Audio: true, Quiet: i%50 > 35})
+				// Against each other: where each put its audio against when
+				// it was sent, compared between the two.
+				worst = math.Max(worst, math.Abs((float64(pa)/8000-sentA)-(float64(pb)/8000-sentB)))
+			}
+			sa, sb := a.Stats(), b.Stats()
+			t.Logf("worst misalignment between the two %.1f ms; corrections %d (%d samples) and %d (%d samples)",
+				worst*1000, sa.Corrections, sa.Corrected, sb.Corrections, sb.Corrected)
+			if worst > 0.060 {
+				t.Errorf("directions %.1f ms apart", worst*1000)
+			}
+			if moved := sa.Corrections+sb.Corrections > 0; moved != tc.wantMove {
+				t.Errorf("corrections: %d and %d", sa.Corrections, sb.Corrections)
+			}
+			if tc.lagRamp == 0 && sb.Corrections != 0 {
+				t.Errorf("the exact sender was moved %d times", sb.Corrections)
+			}
+		})
+	}
+}

@@ -1,0 +1,170 @@
+package corpus
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"spanrec/firmware/index"
+	"spanrec/firmware/simcall"
+	"spanrec/media/audiotest"
+	"spanrec/media/wav"
+)
+
+// one returns the case's single index entry.
+func one(t *testing.T, g *Got) *index.Call {
+	t.Helper()
+	if len(g.Calls) != 1 {
+		t.Fatalf("want 1 index entry, got %d", len(g.Calls))
+	}
+	return g.Calls[0]
+}
+
+// byCallID returns the entries whose Call-ID is id.
+func byCallID(g *Got, id string) []*index.Call {
+	var out []*index.Call
+	for _, c := range g.Calls {
+		if c.CallID == id {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func read(t *testing.T, g *Got, c *index.Call) *wav.Parsed {
+	t.Helper()
+	if !c.Recorded || c.File == "" {
+		t.Fatalf("%s: not recorded: %s", c.CallID, c.Reason)
+	}
+	p, err := wav.ReadFile(filepath.Join(g.Data, filepath.FromSlash(c.File)))
+	if err != nil {
+		t.Fatalf("%s: %v", c.CallID, err)
+	}
+	return p
+}
+
+// heard finds the audio (G.711, A-law when alaw) that a side sent in
+// channel ch of p, expected to start about want after the file's start (the
+// answer) from a sender whose clock ran rate times the capture's. The
+// median segment must correlate at least 0.9. It returns, per segment,
+// where it was found against where the capture clock puts it (seconds:
+// positive is late), with the segment's time.
+func heard(t *testing.T, g *Got, p *wav.Parsed, ch int, audio []byte, alaw bool, want time.Duration, rate float64, name string) []offset {
+	t.Helper()
+	ref := audiotest.DecodeG711(audio, alaw)
+	ref = ref[:min(len(ref), p.Frames())]
+	x := audiotest.Channel(p, ch)
+	center := int(want.Seconds() * 8000)
+	slack := 480
+	if g.Live {
+		slack = 800 // a replay that falls behind moves audio more
+	}
+	m := audiotest.Follow(x, ref, max(center-8000, 0), center+8000, 4000, slack)
+	if m.Voiced == 0 {
+		t.Fatalf("%s: no voiced reference", name)
+	}
+	var offs []offset
+	for _, s := range m.Segments {
+		// Sample s.Start left the sender at want + s.Start/(8000*rate) after the answer.
+		at := want.Seconds() + float64(s.Start)/(8000*rate)
+		offs = append(offs, offset{at: at, off: float64(s.Start+s.Lag)/8000 - at})
+	}
+	t.Logf("%s: median correlation %.3f (worst %.3f) over %d segments", name, m.Corr, m.Worst, m.Voiced)
+	if m.Corr < 0.9 {
+		t.Errorf("%s: channel %d does not hold its audio (median correlation %.3f)", name, ch, m.Corr)
+	}
+	return offs
+}
+
+// offset is where a piece of audio was found against where the capture
+// clock puts it.
+type offset struct{ at, off float64 }
+
+// twoWay asserts that c is recorded with the caller's audio on the left
+// and the callee's on the right, where r generated them: each within 60 ms
+// of the capture clock. In a live replay, whose own lag moves both
+// directions alike, the two are held within 100 ms of each other instead.
+func twoWay(t *testing.T, g *Got, c *index.Call, r *simcall.Result, call simcall.Call) *wav.Parsed {
+	t.Helper()
+	if !c.Recorded || c.OneWay || c.SilentSide != "" {
+		t.Fatalf("%s: recorded %v one_way %v silent %q (%s)", c.CallID, c.Recorded, c.OneWay, c.SilentSide, c.Reason)
+	}
+	p := read(t, g, c)
+	alaw := call.PT == 8
+	caller := heard(t, g, p, 0, call.CallerAudio[:min(len(call.CallerAudio), r.CallerFrames*samples(call))], alaw, r.CallerFirst.Sub(r.Answer), r.CallerRate, "caller")
+	callee := heard(t, g, p, 1, call.CalleeAudio[:min(len(call.CalleeAudio), r.CalleeFrames*samples(call))], alaw, r.CalleeFirst.Sub(r.Answer), 1, "callee")
+	if !g.Live {
+		for _, side := range []struct {
+			name string
+			offs []offset
+		}{{"caller", caller}, {"callee", callee}} {
+			worst := 0.0
+			for _, o := range side.offs {
+				worst = math.Max(worst, math.Abs(o.off))
+			}
+			if worst > 0.060 {
+				t.Errorf("%s: audio up to %.1f ms away from the capture clock", side.name, worst*1000)
+			}
+		}
+		return p
+	}
+	worst := 0.0
+	for _, a := range caller {
+		// The callee's piece nearest in time.
+		best := math.Inf(1)
+		var near offset
+		for _, b := range callee {
+			if d := math.Abs(b.at - a.at); d < best {
+				best, near = d, b
+			}
+		}
+		if best < 2 {
+			worst = math.Max(worst, math.Abs(a.off-near.off))
+		}
+	}
+	t.Logf("channels at most %.1f ms apart", worst*1000)
+	if worst > 0.100 {
+		t.Errorf("caller and callee audio up to %.1f ms apart", worst*1000)
+	}
+	return p
+}
+
+func samples(c simcall.Call) int {
+	if c.Ptime == 0 {
+		return 160
+	}
+	return int(c.Ptime * 8000 / time.Second)
+}
+
+// lasted asserts c's duration (answer to end) is about d.
+func lasted(t *testing.T, g *Got, c *index.Call, d time.Duration) {
+	t.Helper()
+	limit := 0.25
+	if g.Live {
+		limit = 1
+	}
+	if math.Abs(c.DurationS-d.Seconds()) > limit {
+		t.Errorf("%s: lasted %.3fs, want %.3fs", c.CallID, c.DurationS, d.Seconds())
+	}
+}
+
+func hasFlag(c *index.Call, f string) bool {
+	for _, have := range c.Flags {
+		if have == f || strings.HasPrefix(have, f+":") {
+			return true
+		}
+	}
+	return false
+}
+
+func refused(t *testing.T, g *Got, reason string, atLeast uint64) {
+	t.Helper()
+	if g.Refused == nil {
+		return // the run gave no counts (checked elsewhere)
+	}
+	if n := g.Refused[reason]; n < atLeast {
+		t.Errorf("refused for %q: %d, want at least %d (all: %v)", reason, n, atLeast, g.Refused)
+	}
+}
