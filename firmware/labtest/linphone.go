@@ -309,11 +309,26 @@ func (l *Linphone) Resume() {
 }
 
 // SendDTMF sends digits in the configured mode (SIP INFO by default), one
-// command each: linphonec sends a digit when a line holds only it.
+// command each: linphonec sends a digit when a line holds only it. Each
+// digit waits until linphonec has taken its line (it echoes it). While it
+// is busy with a digit (about a second) a line written to it waits until
+// the next line arrives, so empty lines are written to move it on.
 func (l *Linphone) SendDTMF(digits string) {
 	l.t.Helper()
 	for _, d := range digits {
+		echo := regexp.MustCompile(`^(linphonec> )?` + regexp.QuoteMeta(string(d)) + `$`)
+		mark := l.Mark()
 		l.Send(string(d))
+		deadline := time.Now().Add(Timeout)
+		for {
+			if _, _, ok := l.find(mark, echo, 500*time.Millisecond); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				l.fatalf("%s: digit %c not taken after %v", l.Name, d, Timeout)
+			}
+			l.Send("")
+		}
 	}
 }
 
