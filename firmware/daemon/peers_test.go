@@ -30,6 +30,39 @@ type peerLab struct {
 	index []index.Call
 }
 
+// startRecorder runs `spanrec run` on the switch's mirror port, kills it
+// at the end of the test (printing its log's tail if the test failed) and
+// waits until it answers status.
+func startRecorder(t *testing.T, sw *labtest.Switch, bin, data string) (*exec.Cmd, string) {
+	t.Helper()
+	log := filepath.Join(t.TempDir(), "spanrec.log")
+	logFile, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := sw.Rec.Command(bin, "run", "--data", data, "--iface", labtest.SpanIface, "--log-format", "json")
+	rec.Stdout, rec.Stderr = logFile, logFile
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logFile.Close()
+	t.Cleanup(func() {
+		if rec.ProcessState == nil {
+			rec.Process.Kill()
+			rec.Wait()
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(log)
+			lines := strings.Split(string(b), "\n")
+			t.Logf("spanrec log (last lines):\n%s", strings.Join(lines[max(0, len(lines)-40):], "\n"))
+		}
+	})
+	if !waitFor(20*time.Second, func() bool { return exec.Command(bin, "status", "--data", data).Run() == nil }) {
+		t.Fatal("spanrec did not come up")
+	}
+	return rec, log
+}
+
 func newPeerLab(t *testing.T) *peerLab {
 	t.Helper()
 	if testing.Short() {
@@ -43,31 +76,7 @@ func newPeerLab(t *testing.T) *peerLab {
 	sw := labtest.NewSwitch(t)
 	pl := &peerLab{sw: sw, bin: buildSpanrec(t), data: t.TempDir()}
 	pl.k = labtest.StartKamailio(t, sw.Host("p"), labtest.KamailioConfig{Password: "secret"})
-	pl.log = filepath.Join(t.TempDir(), "spanrec.log")
-	logFile, err := os.Create(pl.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl.rec = sw.Rec.Command(pl.bin, "run", "--data", pl.data, "--iface", labtest.SpanIface, "--log-format", "json")
-	pl.rec.Stdout, pl.rec.Stderr = logFile, logFile
-	if err := pl.rec.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logFile.Close()
-	t.Cleanup(func() {
-		if pl.rec.ProcessState == nil {
-			pl.rec.Process.Kill()
-			pl.rec.Wait()
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(pl.log)
-			lines := strings.Split(string(b), "\n")
-			t.Logf("spanrec log (last lines):\n%s", strings.Join(lines[max(0, len(lines)-40):], "\n"))
-		}
-	})
-	if !waitFor(20*time.Second, func() bool { return exec.Command(pl.bin, "status", "--data", pl.data).Run() == nil }) {
-		t.Fatal("spanrec did not come up")
-	}
+	pl.rec, pl.log = startRecorder(t, sw, pl.bin, pl.data)
 	return pl
 }
 

@@ -231,7 +231,9 @@ func powerLossRound(t *testing.T, l *lab, bin, pcap string, calls []plCall, kill
 	logPath := filepath.Join(t.TempDir(), "spanrec.log")
 	d := startDaemon(t, l, bin, data, logPath)
 
-	replay := l.cmd("a", "tcpreplay", "-q", "-i", l.prefix+"-va", pcap)
+	// The replay is the wire: real-time priority and from memory, so that
+	// it keeps its time on a busy machine.
+	replay := l.cmd("a", "chrt", "-f", "20", "tcpreplay", "-q", "-K", "-i", l.prefix+"-va", pcap)
 	var replayOut bytes.Buffer
 	replay.Stdout, replay.Stderr = &replayOut, &replayOut
 	if err := replay.Start(); err != nil {

@@ -72,16 +72,24 @@ func (e *Engine) each(id string, fn func(c *calls.Call) error) (int, error) {
 }
 
 // Tick runs the time-driven work at wall-clock time now (live capture):
-// timeouts of calls whose packets stopped, the split of calls whose
-// current file is older than Options.MaxDuration, and the periodic flush
-// of recordings (every FlushInterval).
+// timeouts of calls whose packets stopped (on the wall clock: they run
+// even when no packet comes any more), and, on the capture clock (the time
+// of the newest packet, which lags the wall clock while the daemon works
+// through a backlog), the split of calls whose current file is older than
+// Options.MaxDuration and the periodic flush of recordings (every
+// FlushInterval), so that audio still on its way through the capture ring
+// is never cut off.
 func (e *Engine) Tick(now time.Time) {
 	e.tracker.Expire(now)
 	e.recorder.FlushIndex()
-	e.splitLong(now)
+	captured := e.tracker.Now()
+	if captured.IsZero() || captured.After(now) {
+		captured = now
+	}
+	e.splitLong(captured)
 	for _, c := range e.tracker.Calls() {
 		if c.State == calls.Answered {
-			e.recorder.Flush(c, now, e.opts.FlushInterval)
+			e.recorder.Flush(c, captured, e.opts.FlushInterval)
 		}
 	}
 }

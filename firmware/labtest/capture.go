@@ -34,7 +34,11 @@ func (s *Switch) StartCapture(t testing.TB, name string) *Capture {
 	// write in the test's 0700 temp dir.
 	// -B: an 8 MiB ring, so a loaded machine delays tcpdump without losing
 	// frames.
-	c.proc = startProc(t, s.Rec, "tcpdump-"+name, nil, bin, "-i", SpanIface, "-n", "-s", "0", "-B", "8192", "-U", "-Z", "root", "-w", c.Path)
+	// --time-stamp-precision=nano: the kernel's own timestamps, as a
+	// recorder on the port sees them (microseconds would move packets
+	// across sample boundaries).
+	c.proc = startProc(t, s.Rec, "tcpdump-"+name, nil, bin, "-i", SpanIface, "-n", "-s", "0", "-B", "8192", "-U", "-Z", "root",
+		"--time-stamp-precision=nano", "-w", c.Path)
 	c.proc.start(nil)
 	c.proc.Next(regexp.MustCompile(`listening on ` + SpanIface))
 	return c

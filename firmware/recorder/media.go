@@ -69,6 +69,9 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	if !ok {
 		return
 	}
+	if late := jp.Arrival - pos; late > rec.late {
+		rec.late = late
+	}
 	// Paused, or a late packet from inside a finished pause: the span stays
 	// silent; the audio is still searched for the in-band code to resume.
 	muted := rec.paused || pos < rec.muteTo && pos+int64(len(pcm)) > rec.muteFrom

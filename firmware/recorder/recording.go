@@ -41,14 +41,18 @@ type recording struct {
 	pauses           []index.Pause
 	cues             []wav.Cue
 	flushed          time.Time // last periodic flush
-	rel              string    // file path relative to the data dir, with slashes
-	abs              string
-	w                *wav.Writer
-	tl               *mix.Timeline
-	streams          [2]*jitter.Stream
-	source           [2]string
-	codec            [2]codec
-	codecs           []string // names of the codecs heard, in order
+	// late is how far behind its arrival a packet was placed lately (the
+	// most, decaying): a periodic flush keeps that much more in memory, so
+	// a capture that falls behind and catches up loses nothing.
+	late    int64
+	rel     string // file path relative to the data dir, with slashes
+	abs     string
+	w       *wav.Writer
+	tl      *mix.Timeline
+	streams [2]*jitter.Stream
+	source  [2]string
+	codec   [2]codec
+	codecs  []string // names of the codecs heard, in order
 	// DTMF per side: the feature-code matcher, the RTP timestamp of the
 	// last telephone-event seen, and whether an in-band tone is sounding.
 	code      [2]*dtmf.CodeMatcher
@@ -176,8 +180,12 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 		return
 	}
 	rec.flushed = now
-	// Keep the last half second in the ring for packets still in flight.
-	upTo := rec.position(now) - int64(rec.rate/2)
+	// Keep the last half second in the ring for packets still in flight,
+	// more when packets have come late (never more than the ring holds).
+	window := int64(r.cfg.Window.Seconds() * float64(rec.rate))
+	hold := min(max(int64(rec.rate/2), rec.late+int64(rec.rate/4)), window-int64(rec.rate/10))
+	rec.late = max(rec.late-int64(rec.rate/10), 0)
+	upTo := rec.position(now) - hold
 	for _, m := range rec.code {
 		if m == nil {
 			continue

@@ -143,7 +143,10 @@ func lasted(t *testing.T, g *Got, c *index.Call, d time.Duration) {
 	t.Helper()
 	limit := 0.25
 	if g.Live {
-		limit = 1
+		// A replay on a busy machine stretches its own time (the daemon's
+		// live results are held to an import of what the wire carried
+		// for precision).
+		limit = max(2, 0.15*d.Seconds())
 	}
 	if math.Abs(c.DurationS-d.Seconds()) > limit {
 		t.Errorf("%s: lasted %.3fs, want %.3fs", c.CallID, c.DurationS, d.Seconds())

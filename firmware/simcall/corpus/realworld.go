@@ -353,7 +353,7 @@ func checkPause(t *testing.T, g *Got, e *index.Call, r *simcall.Result, c simcal
 	// Where the digits were dialled (a live replay's own lag moves them).
 	near := 0.020
 	if g.Live {
-		near = 0.250
+		near = 0.250 + 0.08*end.Seconds()
 	}
 	if math.Abs((start-wantStart).Seconds()) > near || math.Abs((end-wantEnd).Seconds()) > near+0.1 {
 		t.Errorf("%s: pause %v..%v after the answer, want %v..%v", e.CallID, start, end, wantStart, wantEnd)
