@@ -80,6 +80,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		OnIndexed:   func(c *index.Call) { got = append(got, c) },
 		Calls:       callsConfig(cfg),
 		MaxDuration: cfg.Calls.MaxDuration.Std(),
+		SampleRate:  cfg.Recording.Rate(),
 	}
 	if *mediaTimeout > 0 {
 		opts.Calls.MediaTimeout = *mediaTimeout
@@ -91,7 +92,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		opts.Calls.Aliases[from] = append(opts.Calls.Aliases[from], tos...)
 	}
 	if *configFile != "" {
-		pol, err := policy.NewEngine(cfg.PBX, cfg.Recording)
+		pol, err := policy.NewEngine(cfg.PBX, cfg.Recording.Rules)
 		if err != nil {
 			return err
 		}

@@ -113,6 +113,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			Software:                "spanrec " + version,
 			Calls:                   callsConfig(cfg),
 			MaxDuration:             cfg.Calls.MaxDuration.Std(),
+			SampleRate:              cfg.Recording.Rate(),
 			Decoder:                 capture.DecoderConfig{Inner: liveFilter(cfg)},
 			FlushInterval:           cfg.Storage.FlushInterval.Std(),
 			BlockSize:               cfg.Storage.BlockKB << 10,
@@ -120,7 +121,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			QuarantineWithoutPrompt: cfg.Consent.Quarantine,
 		},
 		PBX:   cfg.PBX,
-		Rules: cfg.Recording,
+		Rules: cfg.Recording.Rules,
 		Storage: storage.Config{
 			MaxBytes:          cfg.Storage.MaxMB << 20,
 			MaxAge:            time.Duration(cfg.Storage.MaxDays) * 24 * time.Hour,

@@ -52,15 +52,37 @@ type Config struct {
 	// PBX describes the phone system the appliance watches: extensions,
 	// trunks, conferences, queues, voicemail, paging.
 	PBX policy.PBX `yaml:"pbx"`
-	// Recording holds the recording rules (SPEC §4); with none, every call
-	// is recorded.
-	Recording policy.Rules `yaml:"recording"`
+	// Recording holds the recording rules (SPEC §4; with none, every call
+	// is recorded) and the recordings' format.
+	Recording Recording `yaml:"recording"`
 	// Consent registers the prompts the PBX plays before recording.
 	Consent Consent `yaml:"consent"`
 	// Offload copies recordings to a network share; empty kind: off.
 	Offload Offload `yaml:"offload"`
 	// Hardware names the board's LEDs, button and watchdog.
 	Hardware Hardware `yaml:"hardware"`
+}
+
+// Recording is the "recording" section: what is recorded, and how.
+type Recording struct {
+	policy.Rules `yaml:",inline"`
+	// SampleRate of the recordings: "auto" (8 kHz for narrowband calls,
+	// 16 kHz when either side is wideband: G.722, Opus), or 8000, 16000,
+	// 48000 for every call.
+	SampleRate string `yaml:"sample_rate"`
+}
+
+// Rate returns the sample rate as the recorder takes it: 0 for auto.
+func (r Recording) Rate() int {
+	switch r.SampleRate {
+	case "8000":
+		return 8000
+	case "16000":
+		return 16000
+	case "48000":
+		return 48000
+	}
+	return 0
 }
 
 // Hardware names the board's LEDs (Linux LED class), front button (an
@@ -294,7 +316,7 @@ func (c *Config) normalize() {
 		p.Trunks[i].Addresses, p.Trunks[i].Domains = nilIfEmpty(p.Trunks[i].Addresses), nilIfEmpty(p.Trunks[i].Domains)
 	}
 	p.Paging.Numbers, p.Paging.Headers = nilIfEmpty(p.Paging.Numbers), nilIfEmpty(p.Paging.Headers)
-	r := &c.Recording
+	r := &c.Recording.Rules
 	r.Extensions, r.Trunks = nilIfEmpty(r.Extensions), nilIfEmpty(r.Trunks)
 	r.Conferences, r.Queues = nilIfEmpty(r.Conferences), nilIfEmpty(r.Queues)
 }

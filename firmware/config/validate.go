@@ -105,7 +105,12 @@ func (c *Config) Validate() error {
 	if b := c.Storage.BlockKB; b < 4 || b > MaxBlockKB || b%4 != 0 {
 		v.bad("storage.block_kb", "must be a multiple of 4 from 4 to %d (KiB), got %d", MaxBlockKB, b)
 	}
-	if err := policy.Validate(c.PBX, c.Recording); err != nil {
+	switch c.Recording.SampleRate {
+	case "", "auto", "8000", "16000", "48000":
+	default:
+		v.bad("recording.sample_rate", "must be auto, 8000, 16000 or 48000, got %q", c.Recording.SampleRate)
+	}
+	if err := policy.Validate(c.PBX, c.Recording.Rules); err != nil {
 		for _, e := range Errors(err) {
 			v.errs = append(v.errs, &Error{Key: "pbx/recording", Msg: e.Error(), Kind: ErrInvalid})
 		}

@@ -36,6 +36,8 @@ type Options struct {
 	// MaxDuration splits calls into files of at most this long (0: never),
 	// on capture time: an import splits as live capture does.
 	MaxDuration time.Duration
+	// SampleRate of the recordings (0: auto; see recorder.Config).
+	SampleRate int
 	// Policy decides which calls are recorded (nil: every call).
 	Policy recorder.Policy
 	// Consent prompts per direction, and whether recordings without their
@@ -95,6 +97,7 @@ func Open(opts Options) (*Engine, error) {
 		Log:                     log,
 		OnIndexed:               opts.OnIndexed,
 		BlockSize:               opts.BlockSize,
+		SampleRate:              opts.SampleRate,
 		Policy:                  opts.Policy,
 		Consent:                 opts.Consent,
 		QuarantineWithoutPrompt: opts.QuarantineWithoutPrompt,

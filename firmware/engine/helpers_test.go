@@ -60,15 +60,20 @@ func recorded(calls []*index.Call) []*index.Call {
 	return out
 }
 
-// readRecording reads a recording and checks its format.
+// readRecording reads a recording and checks its format: stereo, at the
+// rate the index gives (8 kHz when it gives none).
 func readRecording(t testing.TB, dataDir string, c *index.Call) *wav.Parsed {
 	t.Helper()
 	p, err := wav.ReadFile(filepath.Join(dataDir, filepath.FromSlash(c.File)))
 	if err != nil {
 		t.Fatalf("read %s: %v", c.File, err)
 	}
-	if p.SampleRate != 8000 || p.Channels != 2 {
-		t.Fatalf("%s: %d Hz %d channels, want 8000 Hz stereo", c.File, p.SampleRate, p.Channels)
+	want := c.SampleRate
+	if want == 0 {
+		want = 8000
+	}
+	if p.SampleRate != want || p.Channels != 2 {
+		t.Fatalf("%s: %d Hz %d channels, want %d Hz stereo", c.File, p.SampleRate, p.Channels, want)
 	}
 	return p
 }

@@ -123,7 +123,7 @@ func (e *Engine) repair(abs string, c *index.Call) error {
 		return err
 	}
 	defer w.Close()
-	dur := time.Duration(w.Frames()) * time.Second / recorder.SampleRate
+	dur := time.Duration(w.Frames()) * time.Second / time.Duration(w.Format().SampleRate)
 	if !c.Answer.IsZero() && c.Start.IsZero() {
 		c.Start = c.Answer
 	}

@@ -88,8 +88,12 @@ type Call struct {
 	// DurationS is the talk time in seconds (answer to end); 0 when
 	// unanswered.
 	DurationS float64 `json:"duration_s"`
-	// Codec is the negotiated codec, e.g. "PCMA".
+	// Codec is the negotiated codec, e.g. "PCMA" (the codecs heard, in
+	// order, when they changed: "PCMU,G722").
 	Codec string `json:"codec"`
+	// SampleRate is the recording's sample rate: 8000 for narrowband
+	// calls, 16000 when a side was wideband (or as configured).
+	SampleRate int `json:"sample_rate,omitempty"`
 	// Recorded tells whether a recording file was written.
 	Recorded bool `json:"recorded"`
 	// Reason says why the call was not recorded; "" when it was.

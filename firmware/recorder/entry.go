@@ -93,10 +93,16 @@ func (r *Recorder) fillMedia(e *index.Call, c *calls.Call, rec *recording) {
 		e.Flags = appendFlag(e.Flags, "no-media")
 	}
 	for _, name := range rec.codecs {
-		if name != "PCMU" && name != "PCMA" {
+		if !decodable(name) {
 			e.Flags = appendFlag(e.Flags, "undecodable-codec:"+name)
 		}
 	}
+	for _, cd := range rec.codec {
+		if cd.undecoded != "" {
+			e.Flags = appendFlag(e.Flags, "undecoded:"+cd.undecoded)
+		}
+	}
+	e.SampleRate = rec.rate
 }
 
 func transportName(t capture.Transport) string {

@@ -140,12 +140,12 @@ func (r *Recorder) checkConsent(path string, e *index.Call) {
 	if r.cfg.Consent.For(e.Direction) == nil {
 		return
 	}
-	pcm, err := readStart(path, r.cfg.ConsentSearch)
+	pcm, rate, err := readStart(path, r.cfg.ConsentSearch)
 	if err != nil {
 		r.log.Error("consent check: cannot read recording", "id", e.ID, "err", err)
 		return
 	}
-	res, ok := r.cfg.Consent.Check(e.Direction, pcm, 2, r.cfg.ConsentSearch.Seconds())
+	res, ok := r.cfg.Consent.Check(e.Direction, pcm, 2, rate, r.cfg.ConsentSearch.Seconds())
 	if !ok {
 		return
 	}
@@ -157,21 +157,22 @@ func (r *Recorder) checkConsent(path string, e *index.Call) {
 	}
 }
 
-// readStart reads the first d of a finished stereo recording's samples.
-func readStart(path string, d time.Duration) ([]int16, error) {
+// readStart reads the first d of a finished stereo recording's samples,
+// and their rate.
+func readStart(path string, d time.Duration) ([]int16, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	p, err := wav.Read(io.NewSectionReader(f, 0, st.Size()), st.Size())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	n := min(len(p.Samples), int(d.Seconds()*SampleRate)*p.Channels)
-	return p.Samples[:n], nil
+	n := min(len(p.Samples), int(d.Seconds()*float64(p.SampleRate))*p.Channels)
+	return p.Samples[:n], p.SampleRate, nil
 }

@@ -7,7 +7,6 @@ import (
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/rawrtp"
-	"spanrec/firmware/sdp"
 	"spanrec/media/jitter"
 	"spanrec/media/rtp"
 )
@@ -24,7 +23,7 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 		return
 	}
 	if rec.w == nil {
-		r.open(rec)
+		r.open(c, rec)
 		r.putInProgress(c, rec)
 		if rec.err != nil {
 			r.log.Error("cannot record", "id", rec.id, "err", rec.err)
@@ -43,35 +42,35 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	}
 	jp := jitter.Packet{Seq: h.SequenceNumber, TS: h.Timestamp, SSRC: h.SSRC, Arrival: rec.position(m.Packet.Time)}
 	st := rec.streams[from]
-	if cd.table == nil {
+	var pcm []int16
+	switch cd.kind {
+	case kindG711, kindG722, kindOpus:
+		var ok bool
+		if pcm, ok = r.decode(cd, pkt.Payload); ok {
+			jp.Audio, jp.Quiet = true, quiet(pcm)
+		}
+	}
+	pos, ok := st.Place(jp)
+	if !ok {
+		return
+	}
+	if !jp.Audio {
 		// Comfort noise (the gap stays silent), events, undecodable codecs:
 		// they count in the stream's sequence, nothing is placed.
-		pos, ok := st.Place(jp)
-		if !ok {
-			return
-		}
-		switch cd.name {
-		case "TELEPHONE-EVENT":
+		switch cd.kind {
+		case kindEvent:
 			r.telephoneEvent(c, rec, from, pkt, pos)
-		case "CN":
+		case kindCN:
 		default:
 			r.stats.Undecodable++
 			r.keepRaw(rec, m.Packet)
 		}
 		return
 	}
-	if len(pkt.Payload) > len(r.pcm) {
-		r.pcm = make([]int16, len(pkt.Payload))
-	}
-	pcm := r.pcm[:cd.table.Decode(r.pcm, pkt.Payload)]
-	jp.Audio, jp.Quiet = true, quiet(pcm)
-	pos, ok := st.Place(jp)
-	if !ok {
-		return
-	}
 	if late := jp.Arrival - pos; late > rec.late {
 		rec.late = late
 	}
+	pcm, pos = r.convert(cd, pcm, pos)
 	// Paused, or a late packet from inside a finished pause: the span stays
 	// silent; the audio is still searched for the in-band code to resume.
 	muted := rec.paused || pos < rec.muteTo && pos+int64(len(pcm)) > rec.muteFrom
@@ -104,33 +103,6 @@ func quiet(pcm []int16) bool {
 		}
 	}
 	return true
-}
-
-// selectCodec chooses how side's packets of payload type pt are decoded.
-func (r *Recorder) selectCodec(rec *recording, from calls.Side, pt uint8, f sdp.Format) {
-	cd := &rec.codec[from]
-	cd.pt = int16(pt)
-	cd.table = nil
-	name := f.Encoding
-	if name == "" {
-		name = fmt.Sprintf("PT%d", pt)
-	}
-	cd.name = name
-	switch name {
-	case "PCMU":
-		cd.table = r.ulaw
-	case "PCMA":
-		cd.table = r.alaw
-	}
-	if name == "CN" || name == "TELEPHONE-EVENT" {
-		return
-	}
-	for _, have := range rec.codecs {
-		if have == name {
-			return
-		}
-	}
-	rec.codecs = append(rec.codecs, name)
 }
 
 // keepRaw writes a packet of media that cannot be decoded (a codec the
@@ -189,7 +161,7 @@ func eventDigit(e uint8) byte {
 // onset counts as a digit, and the frame before it is silenced too (it may
 // hold the tone's first milliseconds).
 func (r *Recorder) inbandTone(c *calls.Call, rec *recording, from calls.Side, frame []int16, pos int64) bool {
-	d := r.tones.Detect(frame)
+	d := r.tonesAt(rec.rate).Detect(frame)
 	if d == 0 {
 		rec.toneOn[from] = false
 		return false

@@ -128,7 +128,7 @@ func (r *Recorder) Split(c *calls.Call, at time.Time) {
 	rec.w, rec.tl = nil, nil
 	rec.pauses, rec.cues = nil, nil
 	rec.paused = false
-	r.open(rec)
+	r.open(c, rec)
 	r.putInProgress(c, rec)
 	if paused && rec.w != nil {
 		_ = r.pauseAt(rec, source, 0) // the pause goes on in the next part

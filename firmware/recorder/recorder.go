@@ -3,6 +3,7 @@ package recorder
 import (
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -14,8 +15,6 @@ import (
 	"spanrec/media/g711"
 )
 
-// SampleRate is the rate of every recording (G.711 narrowband).
-const SampleRate = 8000
 
 // DefaultBlockSize is the WAV write block: large sequential writes for
 // flash, small enough for a thousand concurrent calls.
@@ -58,6 +57,10 @@ type Config struct {
 	// ConsentSearch is how much of a recording's start is searched for the
 	// prompt (default 30 s).
 	ConsentSearch time.Duration
+	// SampleRate of the recordings: 0 (auto) records narrowband calls at
+	// 8 kHz and calls where either side is wideband (G.722, Opus) at
+	// 16 kHz; 8000, 16000 or 48000 records every call at that rate.
+	SampleRate int
 }
 
 // Policy is what the recorder needs of the recording rules.
@@ -73,6 +76,7 @@ type Stats struct {
 	Skipped     uint64 // calls already in the index (re-import)
 	Failed      uint64 // recordings that hit an I/O error
 	Undecodable uint64 // packets of codecs that cannot be decoded
+	BadAudio    uint64 // packets of a decodable codec that did not decode (broken Opus)
 }
 
 // Recorder implements calls.Handler.
@@ -81,8 +85,9 @@ type Recorder struct {
 	log   *slog.Logger
 	ulaw  *g711.Table
 	alaw  *g711.Table
-	tones *dtmf.ToneDetector
-	pcm   []int16
+	tones map[int]*dtmf.ToneDetector // by sample rate
+	pcm   []int16                    // decoded audio of a packet
+	conv  []int16                    // ... at the recording's rate
 	stats Stats
 	// recordings and failed are counted by the storage worker.
 	recordings, failed atomic.Uint64
@@ -104,9 +109,20 @@ const batchSize = 256
 
 // Errors of New.
 var (
-	ErrNoKey   = errors.New("recorder: no signing key")
-	ErrNoIndex = errors.New("recorder: no index")
+	ErrNoKey      = errors.New("recorder: no signing key")
+	ErrNoIndex    = errors.New("recorder: no index")
+	ErrSampleRate = errors.New("recorder: sample rate must be 8000, 16000 or 48000 (or 0: auto)")
 )
+
+// tonesAt returns the in-band DTMF detector for a sample rate.
+func (r *Recorder) tonesAt(rate int) *dtmf.ToneDetector {
+	d := r.tones[rate]
+	if d == nil {
+		d = dtmf.NewToneDetector(rate)
+		r.tones[rate] = d
+	}
+	return d
+}
 
 // New returns a Recorder.
 func New(cfg Config) (*Recorder, error) {
@@ -133,6 +149,11 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.ConsentSearch <= 0 {
 		cfg.ConsentSearch = 30 * time.Second
 	}
+	switch cfg.SampleRate {
+	case 0, 8000, 16000, 48000:
+	default:
+		return nil, fmt.Errorf("%w: %d Hz", ErrSampleRate, cfg.SampleRate)
+	}
 	switch cfg.FeatureCode {
 	case "":
 		cfg.FeatureCode = "*1"
@@ -148,8 +169,9 @@ func New(cfg Config) (*Recorder, error) {
 		log:        log,
 		ulaw:       g711.NewULaw(),
 		alaw:       g711.NewALaw(),
-		pcm:        make([]int16, 4096),
-		tones:      dtmf.NewToneDetector(SampleRate),
+		pcm:        make([]int16, 8192),
+		conv:       make([]int16, 8192),
+		tones:      map[int]*dtmf.ToneDetector{},
 		jobs:       make(chan func(), queueLength),
 		workerDone: make(chan struct{}),
 		syncReq:    make(chan struct{}, 1),

@@ -12,18 +12,10 @@ import (
 	"spanrec/firmware/policy"
 	"spanrec/firmware/rawrtp"
 	"spanrec/media/dtmf"
-	"spanrec/media/g711"
 	"spanrec/media/jitter"
 	"spanrec/media/mix"
 	"spanrec/media/wav"
 )
-
-// codec is how one side's current payload type is decoded.
-type codec struct {
-	pt    int16 // -1: none yet
-	table *g711.Table
-	name  string
-}
 
 // recording is the per-call state, kept in calls.Call.Rec. Its file is
 // created at the call's first media packet, so a call whose media is never
@@ -87,7 +79,7 @@ func (rec *recording) recording() bool {
 // Answered decides whether the call is recorded; its file waits for the
 // first media packet.
 func (r *Recorder) Answered(c *calls.Call) {
-	rec := &recording{id: c.ID, origin: c.Answer, rate: SampleRate}
+	rec := &recording{id: c.ID, origin: c.Answer}
 	c.Rec = rec
 	if _, err := r.cfg.Index.Get(c.ID); err == nil {
 		rec.skip = true
@@ -142,9 +134,15 @@ func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
 	})
 }
 
-// open creates the recording's file and timeline for audio from rec.origin.
-func (r *Recorder) open(rec *recording) {
-	rec.codec = [2]codec{{pt: -1}, {pt: -1}}
+// open creates the recording's file and timeline for audio from rec.origin
+// (the rate is chosen at the call's first file; later parts keep it).
+func (r *Recorder) open(c *calls.Call, rec *recording) {
+	if rec.rate == 0 {
+		rec.rate = r.rateFor(c)
+	}
+	for i := range rec.codec {
+		rec.codec[i].pt = -1
+	}
 	rec.codecs = nil
 	rec.source = [2]string{}
 	rec.muteFrom, rec.muteTo = 0, 0

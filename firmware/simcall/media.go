@@ -17,10 +17,12 @@ type streamSpec struct {
 	fromCaller bool
 	start, end time.Time
 	audio      []byte
+	payloads   [][]byte // instead of audio: one payload per packet
 	src, dst   netip.AddrPort
 	gaps       []gap   // hold: nothing sent
 	cn         []gap   // comfort noise instead of audio
 	rate       float64 // the sender's clock against the capture's (0: 1)
+	format     Format  // the payload format (zero: the call's, PT and Clock)
 }
 
 // RTP builds an RTP packet.
@@ -54,7 +56,16 @@ func (c *Call) stream(s streamSpec) []Packet {
 	if rate == 0 {
 		rate = 1
 	}
-	n := int(c.Ptime * 8000 / time.Second) // samples per packet
+	f := s.format
+	if f.Codec == "" {
+		f = c.callerFormat()
+	}
+	n := int(c.Ptime * 8000 / time.Second)                         // audio bytes per packet (one per 8 kHz tick)
+	step := uint32(c.Ptime * time.Duration(f.Clock) / time.Second) // RTP clock ticks per packet
+	count := (len(s.audio) + n - 1) / n
+	if s.payloads != nil {
+		count = len(s.payloads)
+	}
 	in := func(at time.Time, gs []gap) bool {
 		for _, g := range gs {
 			if !at.Before(g.from) && at.Before(g.to) {
@@ -64,13 +75,18 @@ func (c *Call) stream(s streamSpec) []Packet {
 		return false
 	}
 	var lastCN time.Time
-	for i := 0; i*n < len(s.audio); i++ {
+	for i := 0; i < count; i++ {
 		at := s.start.Add(time.Duration(float64(i) * float64(c.Ptime) / rate))
 		if !at.Before(s.end) {
 			break
 		}
-		frame := s.audio[i*n : min(len(s.audio), i*n+n)]
-		stamp := ts + uint32(i*n)
+		var frame []byte
+		if s.payloads != nil {
+			frame = s.payloads[i]
+		} else {
+			frame = s.audio[i*n : min(len(s.audio), i*n+n)]
+		}
+		stamp := ts + uint32(i)*step
 		switch {
 		case in(at, s.gaps):
 			continue // on hold: nothing sent
@@ -81,7 +97,7 @@ func (c *Call) stream(s streamSpec) []Packet {
 			lastCN = at
 			out = append(out, Packet{Time: at, Src: s.src, Dst: s.dst, Payload: RTP(seq, stamp, c.SSRC, 13, false, []byte{60}), RTP: true})
 		default:
-			out = append(out, Packet{Time: at, Src: s.src, Dst: s.dst, Payload: RTP(seq, stamp, c.SSRC, c.PT, i == 0, frame), RTP: true})
+			out = append(out, Packet{Time: at, Src: s.src, Dst: s.dst, Payload: RTP(seq, stamp, c.SSRC, f.PT, i == 0, frame), RTP: true})
 		}
 		seq++
 	}

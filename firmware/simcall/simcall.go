@@ -13,21 +13,33 @@ import (
 
 // Call describes one call to generate. Zero fields take defaults.
 type Call struct {
-	CallID          string
-	CallerNum       string // default "1001"
-	CallerName      string // display name of the From header (default CallerNum)
-	CalleeNum       string // default "2001"; the To user
-	RequestUser     string // user of the INVITE's Request-URI (default CalleeNum)
-	CallerTag       string // default "caller-tag-1"
-	CalleeTag       string // default "callee-tag-1"
-	CallerSIP       netip.AddrPort
-	CalleeSIP       netip.AddrPort
-	CallerRTP       netip.AddrPort
-	CalleeRTP       netip.AddrPort
-	PT              uint8         // 0 PCMU (default) or 8 PCMA
-	Ptime           time.Duration // packet duration; default 20 ms
-	CallerAudio     []byte        // G.711 bytes the caller sends after the ACK
-	CalleeAudio     []byte        // G.711 bytes the callee sends after the ACK
+	CallID      string
+	CallerNum   string // default "1001"
+	CallerName  string // display name of the From header (default CallerNum)
+	CalleeNum   string // default "2001"; the To user
+	RequestUser string // user of the INVITE's Request-URI (default CalleeNum)
+	CallerTag   string // default "caller-tag-1"
+	CalleeTag   string // default "callee-tag-1"
+	CallerSIP   netip.AddrPort
+	CalleeSIP   netip.AddrPort
+	CallerRTP   netip.AddrPort
+	CalleeRTP   netip.AddrPort
+	PT          uint8         // 0 PCMU (default) or 8 PCMA
+	Ptime       time.Duration // packet duration; default 20 ms
+	CallerAudio []byte        // G.711 (or G.722) bytes the caller sends after the ACK
+	CalleeAudio []byte        // G.711 (or G.722) bytes the callee sends after the ACK
+	// CallerPayloads and CalleePayloads, when set, are the payloads of the
+	// sides' packets one by one (a codec of variable packet size, Opus),
+	// instead of Audio cut into packets.
+	CallerPayloads, CalleePayloads [][]byte
+	// Codec names the payload type PT in the SDP (default from PT: PCMU,
+	// PCMA, G722, G729), with its RTP clock Clock (default 8000); a Codec
+	// with a slash is the whole rtpmap ("opus/48000/2").
+	Codec string
+	Clock int
+	// Callee, when its PT is set, is the callee's own codec: its SDP
+	// offers it first (and the caller's too) and its packets carry it.
+	Callee          Format
 	Start           time.Time
 	Ring            time.Duration // INVITE -> final answer; default 500 ms
 	Talk            time.Duration // 200 OK -> BYE; default 8 s
@@ -211,6 +223,12 @@ func (c *Call) defaults() {
 	if c.Ptime <= 0 {
 		c.Ptime = 20 * time.Millisecond
 	}
+	if c.Codec == "" {
+		c.Codec = encoding(c.PT)
+	}
+	if c.Clock == 0 {
+		c.Clock = 8000
+	}
 }
 
 func (c *Call) transport() string {
@@ -220,8 +238,44 @@ func (c *Call) transport() string {
 	return "UDP"
 }
 
+// Format is a payload format of a generated call.
+type Format struct {
+	PT    uint8
+	Codec string // rtpmap encoding name, or the whole rtpmap with a slash
+	Clock int
+}
+
+func (f Format) rtpmap() string {
+	if strings.Contains(f.Codec, "/") {
+		return f.Codec
+	}
+	return f.Codec + "/" + fmt.Sprint(f.Clock)
+}
+
+func (c *Call) callerFormat() Format { return Format{PT: c.PT, Codec: c.Codec, Clock: c.Clock} }
+
+func (c *Call) calleeFormat() Format {
+	if c.Callee.PT == 0 && c.Callee.Codec == "" {
+		return c.callerFormat()
+	}
+	f := c.Callee
+	if f.Clock == 0 {
+		f.Clock = 8000
+	}
+	return f
+}
+
+// sdp is a side's SDP: its own format first, then the other side's.
 func (c *Call) sdp(rtp netip.AddrPort, version int, direction string) string {
-	return SDP(rtp, c.PT, int(c.Ptime/time.Millisecond), version, direction)
+	own, other := c.callerFormat(), c.calleeFormat()
+	if rtp == c.CalleeRTP {
+		own, other = other, own
+	}
+	formats := []Format{own}
+	if other != own {
+		formats = append(formats, other)
+	}
+	return sdpWith(rtp, formats, int(c.Ptime/time.Millisecond), version, direction, nil)
 }
 
 type sipMsg struct {
@@ -292,7 +346,7 @@ func Generate(c Call, o Options) *Result {
 		bye := answerAt.Add(c.Talk)
 		r.End = bye
 		if c.EarlyMedia > 0 && !c.NoMedia {
-			rtp = append(rtp, c.stream(streamSpec{fromCaller: false, start: answerAt.Add(-c.EarlyMedia), end: answerAt, audio: c.CalleeAudio, src: c.CalleeRTP, dst: c.CallerRTP})...)
+			rtp = append(rtp, c.stream(streamSpec{fromCaller: false, start: answerAt.Add(-c.EarlyMedia), end: answerAt, audio: c.CalleeAudio, src: c.CalleeRTP, dst: c.CallerRTP, format: c.calleeFormat()})...)
 		}
 		var moves []move
 		if c.ReinviteAt > 0 {
@@ -322,9 +376,9 @@ func Generate(c Call, o Options) *Result {
 		for _, s := range c.CalleeCN {
 			cn = append(cn, gap{answerAt.Add(s.From), answerAt.Add(s.To)})
 		}
-		callerPkts := c.stream(streamSpec{fromCaller: true, start: r.ACK, end: mediaEnd, audio: c.CallerAudio, src: c.CallerRTP, dst: c.CalleeRTP, gaps: gaps, rate: r.CallerRate})
+		callerPkts := c.stream(streamSpec{fromCaller: true, start: r.ACK, end: mediaEnd, audio: c.CallerAudio, payloads: c.CallerPayloads, src: c.CallerRTP, dst: c.CalleeRTP, gaps: gaps, rate: r.CallerRate})
 		// The callee sends to wherever the caller's media currently is.
-		calleePkts := c.stream(streamSpec{fromCaller: false, start: r.ACK, end: mediaEnd, audio: c.CalleeAudio, src: c.CalleeRTP, dst: c.CallerRTP, gaps: gaps, cn: cn})
+		calleePkts := c.stream(streamSpec{fromCaller: false, start: r.ACK, end: mediaEnd, audio: c.CalleeAudio, payloads: c.CalleePayloads, src: c.CalleeRTP, dst: c.CallerRTP, gaps: gaps, cn: cn, format: c.calleeFormat()})
 		for _, m := range moves {
 			for i := range callerPkts {
 				if !callerPkts[i].Time.Before(m.at) {

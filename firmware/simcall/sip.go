@@ -107,6 +107,12 @@ func (m Msg) Text() string {
 // rtpmap), telephone-event 101, ptime and direction (sendrecv, sendonly,
 // recvonly, inactive).
 func SDP(rtp netip.AddrPort, pt uint8, ptime int, version int, direction string) string {
+	return sdpWith(rtp, []Format{{PT: pt, Codec: encoding(pt), Clock: 8000}}, ptime, version, direction, nil)
+}
+
+// sdpWith is SDP offering formats (with their rtpmaps) and, for SRTP,
+// a=crypto lines.
+func sdpWith(rtp netip.AddrPort, formats []Format, ptime int, version int, direction string, crypto []string) string {
 	ipv := "IP4"
 	if rtp.Addr().Is6() {
 		ipv = "IP6"
@@ -114,9 +120,20 @@ func SDP(rtp netip.AddrPort, pt uint8, ptime int, version int, direction string)
 	if ptime == 0 {
 		ptime = 20
 	}
+	proto := "RTP/AVP"
+	var extra strings.Builder
+	for _, c := range crypto {
+		proto = "RTP/SAVP"
+		extra.WriteString("a=crypto:" + c + "\r\n")
+	}
+	var pts, maps strings.Builder
+	for _, f := range formats {
+		fmt.Fprintf(&pts, "%d ", f.PT)
+		fmt.Fprintf(&maps, "a=rtpmap:%d %s\r\n", f.PT, f.rtpmap())
+	}
 	return fmt.Sprintf("v=0\r\no=- 42 %d IN %s %s\r\ns=-\r\nc=IN %s %s\r\nt=0 0\r\n"+
-		"m=audio %d RTP/AVP %d 13 101\r\na=rtpmap:%d %s/8000\r\na=rtpmap:13 CN/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:%d\r\na=%s\r\n",
-		version, ipv, rtp.Addr(), ipv, rtp.Addr(), rtp.Port(), pt, pt, encoding(pt), ptime, direction)
+		"m=audio %d %s %s13 101\r\n%sa=rtpmap:13 CN/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:%d\r\na=%s\r\n%s",
+		version, ipv, rtp.Addr(), ipv, rtp.Addr(), rtp.Port(), proto, pts.String(), maps.String(), ptime, direction, extra.String())
 }
 
 // FaxSDP switches a call to T.38 at addr (audio stream rejected).

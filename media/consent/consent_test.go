@@ -92,10 +92,10 @@ func TestDetectCalleeSideStereo(t *testing.T) {
 		t.Errorf("DetectStereo: %+v", r)
 	}
 	set := Set{Inbound: f.prompt}
-	if r, ok := set.Check("inbound", rec, 2, 30); !ok || !r.Heard || r.Channel != 1 {
+	if r, ok := set.Check("inbound", rec, 2, Rate, 30); !ok || !r.Heard || r.Channel != 1 {
 		t.Errorf("Set.Check inbound: %+v %v", r, ok)
 	}
-	if _, ok := set.Check("outbound", rec, 2, 30); ok {
+	if _, ok := set.Check("outbound", rec, 2, Rate, 30); ok {
 		t.Error("Set.Check outbound: no prompt is registered")
 	}
 	if _, err := f.prompt.DetectContext(context.Background(), rec, 2, 2, 30); !errors.Is(err, ErrChannel) {
@@ -353,4 +353,34 @@ func TestResample(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCheckAtWidebandRates: a recording at 16 or 48 kHz is searched as
+// well as one at 8 kHz.
+func TestCheckAtWidebandRates(t *testing.T) {
+	f := newFixture(t)
+	lead := promptStart(t, f.promptPCM)
+	plen := float64(len(f.promptPCM)) / Rate
+	right := call(20, []part{{f.promptPCM, 0.8 - lead, -6}, {f.ce, 0.8 + plen, -6}}, false, 3, 1)
+	left := call(20, []part{{f.caller, 0.8 + plen + 5, 0}}, false, 3, 2)
+	rec := interleave(left, right)
+	set := &Set{Inbound: f.prompt}
+	for _, rate := range []int{16000, 48000} {
+		up := upsampleInterleaved(rec, 2, rate/Rate)
+		if r, ok := set.Check("inbound", up, 2, rate, 30); !ok || !r.Heard || r.Channel != 1 {
+			t.Errorf("%d Hz: %+v %v", rate, r, ok)
+		}
+	}
+}
+
+// upsampleInterleaved repeats every frame n times (enough for a test: the
+// prompt's band is far below the images this makes).
+func upsampleInterleaved(x []int16, channels, n int) []int16 {
+	out := make([]int16, 0, len(x)*n)
+	for i := 0; i+channels <= len(x); i += channels {
+		for range n {
+			out = append(out, x[i:i+channels]...)
+		}
+	}
+	return out
 }

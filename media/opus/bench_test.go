@@ -17,7 +17,7 @@ func BenchmarkDecode(b *testing.B) {
 					b.Fatal(err)
 				}
 				dst := make([]int16, maxPacketSamples48)
-				for _, p := range ogg.packets { // buffers grow to their final size
+				for _, p := range ogg.Packets { // buffers grow to their final size
 					if _, err := d.Decode(dst, p); err != nil {
 						b.Fatal(err)
 					}
@@ -25,10 +25,10 @@ func BenchmarkDecode(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					if _, err := d.Decode(dst, ogg.packets[i]); err != nil {
+					if _, err := d.Decode(dst, ogg.Packets[i]); err != nil {
 						b.Fatal(err)
 					}
-					if i++; i == len(ogg.packets) {
+					if i++; i == len(ogg.Packets) {
 						i = 0
 					}
 				}
@@ -39,7 +39,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func BenchmarkParsePacket(b *testing.B) {
-	p := loadFixture(b, "hyb-fb-60-m").packets[5]
+	p := loadFixture(b, "hyb-fb-60-m").Packets[5]
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := ParsePacket(p); err != nil {

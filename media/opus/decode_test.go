@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"spanrec/media/opus/opustest"
 	"strings"
 	"testing"
 )
@@ -68,9 +69,9 @@ func oracleRates(t *testing.T, name string) []int {
 	return rates
 }
 
-func loadFixture(t testing.TB, name string) *oggOpus {
+func loadFixture(t testing.TB, name string) *opustest.File {
 	t.Helper()
-	ogg, err := readOggOpus(filepath.Join("testdata", name+".opus"))
+	ogg, err := opustest.ReadFile(filepath.Join("testdata", name+".opus"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestDecodeMatchesLibopus(t *testing.T) {
 		ogg := loadFixture(t, fx.name)
 		for _, rate := range oracleRates(t, fx.name) {
 			t.Run(fmt.Sprintf("%s/%d", fx.name, rate), func(t *testing.T) {
-				want, err := readPCM(filepath.Join("testdata", fmt.Sprintf("%s.%d.s16", fx.name, rate)))
+				want, err := opustest.ReadPCM(filepath.Join("testdata", fmt.Sprintf("%s.%d.s16", fx.name, rate)))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -135,7 +136,7 @@ func TestDecodeMatchesLibopus(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, infos := decodeStream(t, d, ogg.packets)
+				got, infos := decodeStream(t, d, ogg.Packets)
 				if len(got) != len(want) {
 					t.Fatalf("decoded %d samples, libopus %d", len(got), len(want))
 				}
@@ -168,12 +169,12 @@ func TestDecodeDTX(t *testing.T) {
 	for _, name := range []string{"silk-wb-20-dtx-m", "hyb-fb-20-dtx-m", "celt-fb-20-dtx-m"} {
 		t.Run(name, func(t *testing.T) {
 			ogg := loadFixture(t, name)
-			want, err := readPCM(filepath.Join("testdata", name+".16000.s16"))
+			want, err := opustest.ReadPCM(filepath.Join("testdata", name+".16000.s16"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			d, _ := NewDecoder(16000)
-			got, infos := decodeStream(t, d, ogg.packets)
+			got, infos := decodeStream(t, d, ogg.Packets)
 			keep := make([]bool, len(got))
 			pos, dtx, afterDTX := 0, 0, false
 			for i, pi := range infos {
@@ -238,7 +239,7 @@ func TestDecodeNoAliasing(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s/%d", tc.name, tc.rate), func(t *testing.T) {
 			d, _ := NewDecoder(tc.rate)
-			pcm, _ := decodeStream(t, d, loadFixture(t, tc.name).packets)
+			pcm, _ := decodeStream(t, d, loadFixture(t, tc.name).Packets)
 			x := pcm[len(pcm)/4 : 3*len(pcm)/4]
 			ref := tone(x, 1000, tc.rate)
 			for _, f := range tc.aliases {

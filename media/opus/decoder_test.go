@@ -32,14 +32,14 @@ func TestDecodeFramesEqualsWholePacket(t *testing.T) {
 			multi := 0
 			for _, rate := range []int{8000, 48000} {
 				d, _ := NewDecoder(rate)
-				got, infos := decodeStream(t, d, ogg.packets)
+				got, infos := decodeStream(t, d, ogg.Packets)
 				lib, err := pionopus.NewDecoderWithOutput(rate, 1)
 				if err != nil {
 					t.Fatal(err)
 				}
 				f := make([]float32, maxPacketSamples48)
 				want := make([]int16, 0, len(got))
-				for _, p := range ogg.packets {
+				for _, p := range ogg.Packets {
 					n, err := lib.DecodeToFloat32(p, f)
 					if err != nil {
 						t.Fatal(err)
@@ -75,7 +75,7 @@ func TestDecodeFramesEqualsWholePacket(t *testing.T) {
 func TestDecodeMixedEmptyFrame(t *testing.T) {
 	ogg := loadFixture(t, "hyb-fb-60-m")
 	var fr frames
-	for _, p := range ogg.packets[3:] {
+	for _, p := range ogg.Packets[3:] {
 		pi, err := parsePacket(p, &fr)
 		if err != nil || pi.Frames != 3 {
 			continue
@@ -93,7 +93,7 @@ func TestDecodeMixedEmptyFrame(t *testing.T) {
 		}
 		d, _ := NewDecoder(16000)
 		dst := make([]int16, 960)
-		for _, q := range ogg.packets[:3] { // some history
+		for _, q := range ogg.Packets[:3] { // some history
 			if _, err := d.Decode(dst, q); err != nil {
 				t.Fatal(err)
 			}
@@ -182,8 +182,8 @@ func TestDecodeAllocs(t *testing.T) {
 		// Mode switches in one pass over the stream, counting the wrap from
 		// the last packet back to the first.
 		switches := 0
-		for i, p := range ogg.packets {
-			prev := ogg.packets[(i+len(ogg.packets)-1)%len(ogg.packets)]
+		for i, p := range ogg.Packets {
+			prev := ogg.Packets[(i+len(ogg.Packets)-1)%len(ogg.Packets)]
 			if TOC(p[0]).Mode() != TOC(prev[0]).Mode() {
 				switches++
 			}
@@ -192,7 +192,7 @@ func TestDecodeAllocs(t *testing.T) {
 			d, _ := NewDecoder(rate)
 			dst := make([]int16, maxPacketSamples48)
 			run := func() {
-				for _, p := range ogg.packets {
+				for _, p := range ogg.Packets {
 					if _, err := d.Decode(dst, p); err != nil {
 						t.Fatal(err)
 					}
@@ -202,14 +202,14 @@ func TestDecodeAllocs(t *testing.T) {
 			perStream := testing.AllocsPerRun(3, run)
 			switch {
 			case strings.Contains(fx.name, "-fec"):
-				t.Logf("%s at %d Hz: %.1f allocations per packet (library, LBRR)", fx.name, rate, perStream/float64(len(ogg.packets)))
+				t.Logf("%s at %d Hz: %.1f allocations per packet (library, LBRR)", fx.name, rate, perStream/float64(len(ogg.Packets)))
 			case switches > 0:
 				t.Logf("%s at %d Hz: %.1f allocations per mode switch (library)", fx.name, rate, perStream/float64(switches))
 				if perStream > 64*float64(switches) {
 					t.Errorf("%s at %d Hz: %.0f allocations for %d mode switches", fx.name, rate, perStream, switches)
 				}
 			case perStream != 0:
-				t.Errorf("%s at %d Hz: %.2f allocations per packet, want 0", fx.name, rate, perStream/float64(len(ogg.packets)))
+				t.Errorf("%s at %d Hz: %.2f allocations per packet, want 0", fx.name, rate, perStream/float64(len(ogg.Packets)))
 			}
 		}
 	}

@@ -17,7 +17,7 @@ import (
 func FuzzDecode(f *testing.F) {
 	for _, fx := range fixtures {
 		ogg := loadFixture(f, fx.name)
-		f.Add(ogg.packets[len(ogg.packets)/2])
+		f.Add(ogg.Packets[len(ogg.Packets)/2])
 	}
 	strict := os.Getenv("OPUS_FUZZ_STRICT") != ""
 	f.Fuzz(func(t *testing.T, p []byte) {
@@ -90,8 +90,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	for _, fx := range fixtures {
 		ogg := loadFixture(t, fx.name)
-		for _, i := range []int{0, 1, len(ogg.packets) / 3} {
-			write(fmt.Sprintf("%s-%d", fx.name, i), ogg.packets[i])
+		for _, i := range []int{0, 1, len(ogg.Packets) / 3} {
+			write(fmt.Sprintf("%s-%d", fx.name, i), ogg.Packets[i])
 		}
 	}
 	for name, p := range map[string][]byte{

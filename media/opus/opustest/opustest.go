@@ -1,4 +1,6 @@
-package opus
+// Package opustest reads the Ogg Opus files (RFC 7845) that tests take
+// their Opus packets from, as opusenc and ffmpeg write them.
+package opustest
 
 import (
 	"bytes"
@@ -7,17 +9,17 @@ import (
 	"os"
 )
 
-// oggOpus is an Ogg Opus file (RFC 7845) split into its audio packets.
-type oggOpus struct {
-	channels int
-	preSkip  int
-	packets  [][]byte
+// File is an Ogg Opus file (RFC 7845) split into its audio packets.
+type File struct {
+	Channels int      // from OpusHead
+	PreSkip  int      // samples at 48 kHz to drop at the start
+	Packets  [][]byte // the audio packets, in order
 }
 
-// readOggOpus reads the first logical stream of an Ogg Opus file and
+// ReadFile reads the first logical stream of an Ogg Opus file and
 // reassembles its packets from the pages' lacing values (RFC 3533 §6). It
 // checks the page structure, not the CRCs: the fixtures are trusted files.
-func readOggOpus(path string) (*oggOpus, error) {
+func ReadFile(path string) (*File, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -51,15 +53,15 @@ func readOggOpus(path string) (*oggOpus, error) {
 		!bytes.HasPrefix(pkts[1], []byte("OpusTags")) {
 		return nil, fmt.Errorf("%s: no OpusHead/OpusTags", path)
 	}
-	return &oggOpus{
-		channels: int(pkts[0][9]),
-		preSkip:  int(binary.LittleEndian.Uint16(pkts[0][10:])),
-		packets:  pkts[2:],
+	return &File{
+		Channels: int(pkts[0][9]),
+		PreSkip:  int(binary.LittleEndian.Uint16(pkts[0][10:])),
+		Packets:  pkts[2:],
 	}, nil
 }
 
-// readPCM reads 16-bit little-endian samples.
-func readPCM(path string) ([]int16, error) {
+// ReadPCM reads a file of 16-bit little-endian samples.
+func ReadPCM(path string) ([]int16, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
