@@ -15,7 +15,6 @@ import (
 	"spanrec/media/g711"
 )
 
-
 // DefaultBlockSize is the WAV write block: large sequential writes for
 // flash, small enough for a thousand concurrent calls.
 const DefaultBlockSize = 64 << 10
