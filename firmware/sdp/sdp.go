@@ -77,6 +77,7 @@ type Media struct {
 	Ptime     int            // packetisation time in ms (media-level overrides session-level); 0 if absent
 	Proto     string         // transport protocol of the m-line: RTP/AVP, RTP/SAVP, udptl, ...
 	T38       bool           // the m-line offers T.38 fax (m=image ... udptl t38)
+	Security  Security       // SDES keys, DTLS fingerprint, ZRTP (session-level fingerprint and zrtp-hash inherited)
 }
 
 // OnHold reports whether the m-line puts the stream on hold: sendonly,
@@ -361,6 +362,7 @@ func Parse(body []byte) (*Session, error) {
 		return nil, fmt.Errorf("%w: %d m-lines parsed of %d", ErrMalformed, len(sd.MediaDescriptions), len(kinds))
 	}
 	sess := readAttrs(sd.Attributes)
+	sessSec := readSecurity(sd.Attributes)
 	sessAddr, _ := connAddr(sd.ConnectionInformation)
 
 	out := &Session{Media: make([]Media, 0, len(sd.MediaDescriptions))}
@@ -384,6 +386,9 @@ func Parse(body []byte) (*Session, error) {
 		}
 		m.Formats = formats(md, m.Kind == "audio")
 		m.Proto = protos[i]
+		m.Security = readSecurity(md.Attributes)
+		m.Security.Fingerprint = m.Security.Fingerprint || sessSec.Fingerprint
+		m.Security.ZRTP = m.Security.ZRTP || sessSec.ZRTP
 		for _, f := range md.MediaName.Formats {
 			if strings.EqualFold(f, "t38") {
 				m.T38 = true

@@ -2,6 +2,7 @@ package sdp
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -282,5 +283,30 @@ func TestFaxMedia(t *testing.T) {
 	}
 	if !s.HasKind("audio") || s.HasKind("video") {
 		t.Error("HasKind")
+	}
+}
+
+func TestSecurity(t *testing.T) {
+	body := "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\na=fingerprint:sha-256 AB:CD\r\n" +
+		"m=audio 4000 RTP/SAVP 0\r\n" +
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4;inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk|2^20|2:4 KDR=1\r\n" +
+		"a=crypto:2 AEAD_AES_128_GCM inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3OA\r\n"
+	m := mustAudio(t, body)
+	if !m.Secure() || !m.Security.Fingerprint || len(m.Security.Crypto) != 2 {
+		t.Fatalf("security %+v secure %v", m.Security, m.Secure())
+	}
+	c := m.Security.Crypto[0]
+	if c.Tag != 1 || c.Suite != "AES_CM_128_HMAC_SHA1_80" || len(c.Keys) != 2 || len(c.Params) != 1 {
+		t.Fatalf("crypto %+v", c)
+	}
+	if k := c.Keys[1]; len(k.Material) != 30 || k.Lifetime != 1<<20 || k.MKI != 2 || k.MKILen != 4 {
+		t.Fatalf("key %+v", k)
+	}
+	if g := m.Security.Crypto[1]; g.Suite != "AEAD_AES_128_GCM" || len(g.Keys[0].Material) != 28 {
+		t.Fatalf("unpadded GCM key %+v", g)
+	}
+	// Key material never prints.
+	if s := fmt.Sprintf("%v %+v %#v", m, m.Security, c.Keys[0]); strings.Contains(s, "WVNf") || strings.Contains(s, "89") || !strings.Contains(s, "REDACTED") {
+		t.Fatalf("printed: %s", s)
 	}
 }

@@ -12,4 +12,11 @@
 //
 // so any change to header, audio, metadata, chunk layout or embedded key, any
 // truncation and any appended byte is detected.
+//
+// Raw media (RTP that is not decoded, a fax's UDPTL, encrypted media) is kept
+// as pcapng and signed the same way in a last block of its own: a Custom
+// Block (type 0x00000BAD) of enterprise number 32473 whose data is "spsg",
+// the version, the key and the signature. The signature covers every byte
+// but its own 64, under the context "spanrec-pcapng-signature-v1\x00".
+// Wireshark and tcpdump skip the block.
 package sign

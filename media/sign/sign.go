@@ -26,8 +26,8 @@ var (
 	ErrKeyMismatch = errors.New("signed with a different key than expected")
 	// ErrBadSignature means the signature does not match the content.
 	ErrBadSignature = errors.New("signature does not match: the content was modified after signing")
-	// ErrMalformed means the file is not a well-formed RIFF/WAVE file or the
-	// signature chunk is damaged.
+	// ErrMalformed means the file is not a well-formed RIFF/WAVE or pcapng
+	// file or the signature chunk is damaged.
 	ErrMalformed = errors.New("malformed file")
 	// ErrAlreadySigned means Append found a signature chunk already.
 	ErrAlreadySigned = errors.New("file is already signed")
@@ -51,10 +51,10 @@ const (
 )
 
 // Append signs f, which must hold a complete RIFF/WAVE file (for example
-// after wav.Writer.Finish) and be open for reading and writing. It appends
-// the signature chunk, updates the RIFF size, computes the digest by reading
-// the file back, writes the signature and fsyncs. It returns the SHA-256 of
-// the finished file and its size, for the index.
+// after wav.Writer.Finish) or a complete pcapng file (raw media), open for
+// reading and writing. It appends the signature chunk or block, computes the
+// digest by reading the file back, writes the signature and fsyncs. It
+// returns the SHA-256 of the finished file and its size, for the index.
 func Append(f *os.File, priv ed25519.PrivateKey) (sum [32]byte, size int64, err error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return sum, 0, fmt.Errorf("sign: %w: %d bytes", ErrKey, len(priv))
@@ -63,7 +63,17 @@ func Append(f *os.File, priv ed25519.PrivateKey) (sum [32]byte, size int64, err 
 	if err != nil {
 		return sum, 0, fmt.Errorf("sign: %w", err)
 	}
-	orig := st.Size()
+	switch sniff(f) {
+	case formatWAV:
+		return appendWAV(f, priv, st.Size())
+	case formatPcapng:
+		return appendPcapng(f, priv, st.Size())
+	}
+	return sum, 0, fmt.Errorf("sign: %s: %w: neither a RIFF/WAVE nor a pcapng file", f.Name(), ErrMalformed)
+}
+
+// appendWAV updates the RIFF size along with the chunk.
+func appendWAV(f *os.File, priv ed25519.PrivateKey, orig int64) (sum [32]byte, size int64, err error) {
 	riff, chunks, err := walk(f, orig)
 	if err != nil {
 		return sum, 0, fmt.Errorf("sign: %s: %w", f.Name(), err)
@@ -225,7 +235,16 @@ func locate(r io.ReaderAt, size int64) (*located, error) {
 // without checking the signature. Callers of Verify with a nil key should
 // show it (e.g. its fingerprint) so a person can judge whether to trust it.
 func EmbeddedKey(r io.ReaderAt, size int64) (ed25519.PublicKey, error) {
-	l, err := locate(r, size)
+	var l *located
+	var err error
+	switch sniff(r) {
+	case formatWAV:
+		l, err = locate(r, size)
+	case formatPcapng:
+		l, err = locatePcapng(r, size)
+	default:
+		err = errUnknownFormat
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +256,10 @@ func fingerprint(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(s[:8])
 }
 
-// Verify checks the signature of the WAV file read from r (size bytes). If
+var errUnknownFormat = fmt.Errorf("%w: neither a RIFF/WAVE nor a pcapng file", ErrMalformed)
+
+// Verify checks the signature of the WAV or pcapng file read from r (size
+// bytes). If
 // pub is not nil the file must have been signed with it (ErrKeyMismatch
 // otherwise). If pub is nil the key embedded in the file is used: that only
 // proves the file is unmodified since whoever holds that key signed it, so
@@ -247,6 +269,16 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) error {
 	if pub != nil && len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: public key has %d bytes", ErrKey, len(pub))
 	}
+	switch sniff(r) {
+	case formatWAV:
+		return verifyWAV(r, size, pub)
+	case formatPcapng:
+		return verifyPcapng(r, size, pub)
+	}
+	return errUnknownFormat
+}
+
+func verifyWAV(r io.ReaderAt, size int64, pub ed25519.PublicKey) error {
 	l, err := locate(r, size)
 	if err != nil {
 		return err
