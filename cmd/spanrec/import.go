@@ -177,10 +177,13 @@ func failureReasons(cs []*index.Call) []string {
 // writeImportSummary says what an import did, and why what was seen was
 // not recorded: skipped frames and refused traffic, by reason.
 func writeImportSummary(w io.Writer, s engine.Summary, elapsed time.Duration) {
-	fmt.Fprintf(w, "%s frames, %s SIP messages, %s RTP packets in %.2fs; %s calls: %s recorded, %s not recorded (%s answered without media), %s already indexed, %s failed\n",
+	fmt.Fprintf(w, "%s frames, %s SIP messages, %s RTP packets in %.2fs; %s calls: %s recorded with audio, %s kept as raw media only, %s not recorded (%s answered without media), %s already indexed, %s failed\n",
 		count(s.Pipeline.Frames), count(s.Pipeline.SIP), count(s.Pipeline.RTP), elapsed.Seconds(), count(s.Calls.Calls),
-		count(s.Recorder.Recordings), count(s.Recorder.NotRecorded+s.Recorder.NoMedia), count(s.Recorder.NoMedia),
+		count(s.Recorder.Recordings), count(s.Recorder.RawOnly), count(s.Recorder.NotRecorded+s.Recorder.NoMedia), count(s.Recorder.NoMedia),
 		count(s.Recorder.Skipped), count(s.Recorder.Failed))
+	if n := s.Recorder.RawMedia; n > 0 {
+		fmt.Fprintf(w, "warning: %s raw media files (media not decoded to audio: see the warning lines above; each is a signed pcapng with the call's SIP)\n", count(n))
+	}
 	var skipped uint64
 	var parts []string
 	for _, sk := range s.Decoder.Skipped() {

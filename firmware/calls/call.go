@@ -129,6 +129,11 @@ type Call struct {
 
 	// Invite is the initial INVITE (its headers classify the call).
 	Invite *sipflow.Message
+	// SIP are the dialog's messages as captured (up to a bound), for its
+	// raw media file; SIPDropped counts those past the bound.
+	SIP        []Signalling
+	SIPDropped int
+	sipBytes   int
 
 	// Rec belongs to the Handler (its recording state for this call).
 	Rec any
@@ -141,6 +146,31 @@ type Call struct {
 	finalAt              time.Time // a failure answer or CANCEL: ends after a grace period
 	early                map[string][]byte
 	sessionExpires       time.Duration
+}
+
+// Signalling is one SIP message of a call as captured.
+type Signalling struct {
+	Time      time.Time
+	Src, Dst  netip.AddrPort
+	Transport capture.Transport
+	Raw       []byte
+}
+
+// Bounds of the signalling kept per call: a long call's re-INVITEs and
+// session refreshes fit; a flood of in-dialog requests does not grow it.
+const (
+	maxSIPMessages = 256
+	maxSIPBytes    = 512 << 10
+)
+
+// keepSIP adds m to the call's signalling.
+func (c *Call) keepSIP(m *sipflow.Message) {
+	if len(c.SIP) >= maxSIPMessages || c.sipBytes+len(m.Raw) > maxSIPBytes {
+		c.SIPDropped++
+		return
+	}
+	c.sipBytes += len(m.Raw)
+	c.SIP = append(c.SIP, Signalling{Time: m.Time, Src: m.Src, Dst: m.Dst, Transport: m.Transport, Raw: m.Raw})
 }
 
 // OnHold reports whether either side has put the call on hold.

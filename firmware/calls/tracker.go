@@ -207,6 +207,7 @@ func (t *Tracker) HandleSIP(m *sipflow.Message) {
 	}
 	c.addHost(m.Dst.Addr())
 	t.learnHosts(c, m)
+	c.keepSIP(m)
 	if m.IsRequest {
 		t.request(c, from, confirmed, m)
 	} else {
@@ -240,6 +241,7 @@ func (t *Tracker) initialInvite(legs []*Call, m *sipflow.Message) {
 		}
 		c.addHost(m.Dst.Addr())
 		t.learnHosts(c, m)
+		c.keepSIP(m)
 		if m.CSeq <= c.inviteCSeq {
 			return // a retransmission, or a proxy forwarding the INVITE on
 		}
@@ -262,6 +264,7 @@ func (t *Tracker) initialInvite(legs []*Call, m *sipflow.Message) {
 			c.callerTag = m.From.Tag
 			c.Caller.Tag = m.From.Tag
 			t.learnHosts(c, m)
+			c.keepSIP(m)
 			t.retryInvite(c, m)
 			return
 		}
@@ -368,6 +371,7 @@ func (t *Tracker) startCall(m *sipflow.Message) {
 	c.addHost(m.Src.Addr())
 	c.addHost(m.Dst.Addr())
 	t.learnHosts(c, m)
+	c.keepSIP(m)
 	c.sessionExpires = sessionExpires(m)
 	c.ID = callIndexID(c)
 	legs := t.byCallID[c.CallID]

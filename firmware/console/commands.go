@@ -554,12 +554,19 @@ func (s *session) showRecording(c index.Call) {
 		row("duration", control.Clock(c.DurationS))
 	}
 	row("codec", c.Codec)
-	if c.Recorded {
+	switch {
+	case c.Recorded && c.Raw():
+		row("recorded", "raw, rule "+dash(c.Rule))
+		row("raw", c.RawWarning())
+		row("file", c.File)
+		row("size", control.Bytes(uint64(max(c.Size, 0))))
+		row("sha256", c.SHA256)
+	case c.Recorded:
 		row("recorded", "yes, rule "+dash(c.Rule))
 		row("file", c.File)
 		row("size", control.Bytes(uint64(max(c.Size, 0))))
 		row("sha256", c.SHA256)
-	} else {
+	default:
 		row("recorded", "no: "+dash(c.Reason))
 	}
 	row("ended by", c.EndReason)
@@ -580,7 +587,7 @@ func (s *session) showRecording(c index.Call) {
 		row("stream "+st.Side, fmt.Sprintf("%s: %d packets, %d lost, %d late", st.Source, st.Packets, st.Lost, st.Late))
 	}
 	if c.RawRTP != "" {
-		row("raw rtp", c.RawRTP)
+		row("raw media", c.RawRTP+" ("+dash(c.RawID)+")")
 	}
 	if len(c.Flags) > 0 {
 		row("flags", strings.Join(c.Flags, ", "))
@@ -686,7 +693,14 @@ func cmdStorage(s *session, a args) error {
 	} else {
 		s.c.printf("data        %s: size unknown\n", safe(st.Path))
 	}
-	s.c.printf("recordings  %d (%s)\ncalls       %d in the index\n", st.Recordings, control.Bytes(uint64(max(st.RecordingBytes, 0))), st.Calls)
+	size := control.Bytes(uint64(max(st.RecordingBytes, 0)))
+	if st.RawMedia == 0 {
+		s.c.printf("recordings  %d (%s)\n", st.Recordings, size)
+	} else {
+		s.c.printf("recordings  %d with audio and %d raw media files (%d calls kept as raw media only: not decoded to audio) (%s)\n",
+			st.Recordings, st.RawMedia, st.RawOnly, size)
+	}
+	s.c.printf("calls       %d in the index\n", st.Calls)
 	return nil
 }
 

@@ -161,8 +161,11 @@ type StorageInfo struct {
 	Storage
 	// Calls counts every call in the index.
 	Calls int `json:"calls"`
-	// Recordings counts the recorded calls.
+	// Recordings counts the recordings with audio; RawMedia the raw media
+	// files (RawOnly of them the only file of their call).
 	Recordings int `json:"recordings"`
+	RawMedia   int `json:"raw_media"`
+	RawOnly    int `json:"raw_only"`
 	// RecordingBytes is the recordings' total size.
 	RecordingBytes int64 `json:"recording_bytes"`
 }

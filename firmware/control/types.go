@@ -57,10 +57,14 @@ type Status struct {
 	RTPPackets        uint64      `json:"rtp_packets"`
 	ActiveCalls       int         `json:"active_calls"`
 	RecordingsWritten uint64      `json:"recordings_written"`
-	CallsSeen         uint64      `json:"calls_seen"`
-	Storage           Storage     `json:"storage"`
-	Evicted           uint64      `json:"evicted"`   // calls dropped because the call table was full
-	Malformed         uint64      `json:"malformed"` // frames and SIP messages that could not be parsed
+	// RawMediaWritten counts raw media files (RawOnlyWritten of them for
+	// calls with no audio file): codecs not decoded, fax, encryption.
+	RawMediaWritten uint64  `json:"raw_media_written"`
+	RawOnlyWritten  uint64  `json:"raw_only_written"`
+	CallsSeen       uint64  `json:"calls_seen"`
+	Storage         Storage `json:"storage"`
+	Evicted         uint64  `json:"evicted"`   // calls dropped because the call table was full
+	Malformed       uint64  `json:"malformed"` // frames and SIP messages that could not be parsed
 	// Skipped counts the frames not decoded, by reason (PPPoE discovery,
 	// ARP, unknown GRE protocol, ...).
 	Skipped []Count `json:"skipped,omitempty"`

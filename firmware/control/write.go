@@ -54,6 +54,9 @@ func WriteStatus(w io.Writer, s Status) error {
 	fmt.Fprintf(tw, "active calls\t%d\n", s.ActiveCalls)
 	fmt.Fprintf(tw, "calls seen\t%d\n", s.CallsSeen)
 	fmt.Fprintf(tw, "recordings written\t%d\n", s.RecordingsWritten)
+	if s.RawMediaWritten > 0 {
+		fmt.Fprintf(tw, "raw media written\t%d (%d calls as raw media only: no audio decoded)\n", s.RawMediaWritten, s.RawOnlyWritten)
+	}
 	fmt.Fprintf(tw, "evicted calls\t%d\n", s.Evicted)
 	fmt.Fprintf(tw, "malformed input\t%d\n", s.Malformed)
 	for _, c := range s.Skipped {

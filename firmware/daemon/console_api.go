@@ -455,7 +455,15 @@ func (b *ConsoleBackend) Storage() (control.StorageInfo, error) {
 	}
 	err := b.cfg.Index.List(func(c *index.Call) error {
 		s.Calls++
-		if c.Recorded {
+		switch {
+		case !c.Recorded:
+		case c.Raw():
+			s.RawMedia++
+			if c.RawOf == "" {
+				s.RawOnly++
+			}
+			s.RecordingBytes += c.Size
+		default:
 			s.Recordings++
 			s.RecordingBytes += c.Size
 		}

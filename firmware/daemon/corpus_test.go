@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/capture"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
@@ -113,7 +115,7 @@ func TestCorpusLive(t *testing.T) {
 // entryKey identifies a call's entry across two recorders of the same
 // traffic (IDs hash the capture time, which differs by nanoseconds).
 func entryKey(c *index.Call) string {
-	return fmt.Sprintf("%q part %d caller media %s", c.CallID, c.Part, c.CallerAddr)
+	return fmt.Sprintf("%q part %d caller media %s %s", c.CallID, c.Part, c.CallerAddr, c.Media)
 }
 
 // sameRecordings holds two indexes of the same traffic to each other: every
@@ -168,13 +170,45 @@ func sameRecordings(t *testing.T, dataA string, a []*index.Call, dataB string, b
 		if len(x.ForeignMedia) != len(y.ForeignMedia) {
 			t.Errorf("%s: foreign media %+v live, %+v imported", k, x.ForeignMedia, y.ForeignMedia)
 		}
-		if x.Recorded {
+		switch {
+		case x.Recorded && x.Raw():
+			sameRaw(t, k, filepath.Join(dataA, filepath.FromSlash(x.File)), filepath.Join(dataB, filepath.FromSlash(y.File)))
+		case x.Recorded:
 			sameAudio(t, k, filepath.Join(dataA, filepath.FromSlash(x.File)), filepath.Join(dataB, filepath.FromSlash(y.File)))
 		}
 	}
 	t.Logf("%d calls compared between live capture and the import of what the mirror port carried", compared)
 	if compared < 70 {
 		t.Errorf("only %d calls compared", compared)
+	}
+}
+
+// sameRaw asserts two raw media files of one call hold the same packets.
+func sameRaw(t *testing.T, what, a, b string) {
+	t.Helper()
+	read := func(path string) [][]byte {
+		src, err := capture.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		var out [][]byte
+		var f capture.Frame
+		for src.ReadFrame(&f) == nil {
+			out = append(out, bytes.Clone(f.Data))
+		}
+		return out
+	}
+	pa, pb := read(a), read(b)
+	if len(pa) != len(pb) || len(pa) == 0 {
+		t.Errorf("%s: raw media of %d packets live, %d imported", what, len(pa), len(pb))
+		return
+	}
+	for i := range pa {
+		if !bytes.Equal(pa[i], pb[i]) {
+			t.Errorf("%s: raw packet %d differs between live and import", what, i)
+			return
+		}
 	}
 }
 

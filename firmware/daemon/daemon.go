@@ -219,6 +219,8 @@ func (d *Daemon) Status() control.Status {
 			ActiveCalls:       s.Calls.Active,
 			CallsSeen:         s.Calls.Calls,
 			RecordingsWritten: s.Recorder.Recordings,
+			RawMediaWritten:   s.Recorder.RawMedia,
+			RawOnlyWritten:    s.Recorder.RawOnly,
 			Evicted:           s.Calls.Evicted,
 			Malformed:         s.Decoder.Malformed + s.Pipeline.SIPErrors,
 		}

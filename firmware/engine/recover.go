@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"spanrec/firmware/index"
+	"spanrec/firmware/rawmedia"
 	"spanrec/firmware/recorder"
 	"spanrec/media/sign"
 	"spanrec/media/wav"
@@ -45,26 +46,9 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 		return rep, err
 	}
 	for _, c := range pending {
-		abs := filepath.Join(e.opts.DataDir, filepath.FromSlash(c.File))
-		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
-			if failedWrite(c) {
-				continue // nothing was kept; the entry already says why
-			}
-			c.EndReason = "power-loss"
-			c.Reason = "recording lost: its file was missing after a restart"
-			c.Incomplete = true
-			if err := e.Index.Put(c); err != nil {
-				return rep, err
-			}
-			rep.Lost = append(rep.Lost, c.ID)
-			continue
+		for _, f := range splitInProgress(c) {
+			e.recoverFile(f, &rep)
 		}
-		if err := e.repair(abs, c); err != nil {
-			e.log.Error("cannot repair recording", "id", c.ID, "file", c.File, "err", err)
-			rep.Failed = append(rep.Failed, c.File)
-			continue
-		}
-		rep.Repaired = append(rep.Repaired, c.ID)
 	}
 	// Files with no index entry at all (a crash between creating the file
 	// and indexing it).
@@ -76,7 +60,7 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 			}
 			return err
 		}
-		if d.IsDir() || !strings.HasSuffix(p, ".wav") {
+		if d.IsDir() || !strings.HasSuffix(p, ".wav") && !strings.HasSuffix(p, rawmedia.Ext) {
 			return nil
 		}
 		rel, err := filepath.Rel(e.opts.DataDir, p)
@@ -88,9 +72,15 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 		}
 		info, _ := d.Info()
 		c := &index.Call{
-			ID:    strings.TrimSuffix(path.Base(filepath.ToSlash(rel)), ".wav"),
+			ID:    strings.TrimSuffix(strings.TrimSuffix(path.Base(filepath.ToSlash(rel)), ".wav"), rawmedia.Ext),
 			File:  filepath.ToSlash(rel),
 			Flags: []string{"recovered-without-index-entry"},
+		}
+		if strings.HasSuffix(p, rawmedia.Ext) {
+			c.Media = index.MediaRaw
+			if strings.HasSuffix(c.ID, "-raw") {
+				c.RawOf = strings.TrimSuffix(c.ID, "-raw")
+			}
 		}
 		if info != nil {
 			c.Start = info.ModTime().UTC()
@@ -110,6 +100,49 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 	return rep, err
 }
 
+// splitInProgress turns the entry of a call interrupted while recording
+// into the entries of its files: the WAV (File) and the raw media
+// (RawRTP), which is the call's entry itself when there is no WAV.
+func splitInProgress(c *index.Call) []*index.Call {
+	if c.EndReason != recorder.InProgress || c.RawRTP == "" || c.Raw() {
+		return []*index.Call{c}
+	}
+	raw := *c
+	raw.Media, raw.File, raw.RawRTP = index.MediaRaw, c.RawRTP, ""
+	if c.File == "" {
+		return []*index.Call{&raw}
+	}
+	raw.ID, raw.RawOf = c.ID+"-raw", c.ID
+	c.RawID = raw.ID
+	return []*index.Call{c, &raw}
+}
+
+// recoverFile finishes one interrupted file, or indexes it as lost.
+func (e *Engine) recoverFile(c *index.Call, rep *RecoveryReport) {
+	abs := filepath.Join(e.opts.DataDir, filepath.FromSlash(c.File))
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+		if failedWrite(c) {
+			return // nothing was kept; the entry already says why
+		}
+		c.EndReason = "power-loss"
+		c.Reason = "recording lost: its file was missing after a restart"
+		c.Incomplete = true
+		if err := e.Index.Put(c); err != nil {
+			e.log.Error("cannot index lost recording", "id", c.ID, "err", err)
+			rep.Failed = append(rep.Failed, c.File)
+			return
+		}
+		rep.Lost = append(rep.Lost, c.ID)
+		return
+	}
+	if err := e.repair(abs, c); err != nil {
+		e.log.Error("cannot repair recording", "id", c.ID, "file", c.File, "err", err)
+		rep.Failed = append(rep.Failed, c.File)
+		return
+	}
+	rep.Repaired = append(rep.Repaired, c.ID)
+}
+
 // failedWrite reports whether c's recording stopped on a write error (a
 // full disk): its partial file is finished and signed once space is back.
 func failedWrite(c *index.Call) bool {
@@ -118,6 +151,9 @@ func failedWrite(c *index.Call) bool {
 
 // repair finishes, signs and indexes one interrupted recording.
 func (e *Engine) repair(abs string, c *index.Call) error {
+	if strings.HasSuffix(abs, rawmedia.Ext) {
+		return e.repairRaw(abs, c)
+	}
 	w, err := wav.Reopen(abs, 0)
 	if err != nil {
 		return err
@@ -132,13 +168,7 @@ func (e *Engine) repair(abs string, c *index.Call) error {
 	}
 	c.End = c.Answer.Add(dur)
 	c.DurationS = dur.Seconds()
-	if failedWrite(c) {
-		c.Flags = append(c.Flags, "recovered-after-write-error: "+c.Reason)
-	} else {
-		c.EndReason = "power-loss"
-	}
-	c.Reason = ""
-	c.Incomplete = true
+	interrupted(c)
 	tags := []wav.InfoTag{
 		{ID: "INAM", Value: wav.Printable(fmt.Sprintf("Call %s -> %s (incomplete)", c.Caller, c.Callee))},
 		{ID: "ISFT", Value: wav.Printable(e.opts.Software)},
@@ -161,5 +191,55 @@ func (e *Engine) repair(abs string, c *index.Call) error {
 		return err
 	}
 	e.log.Info("repaired interrupted recording", "id", c.ID, "file", c.File, "duration_s", c.DurationS)
+	return nil
+}
+
+// interrupted marks an entry whose file is finished after a crash or a
+// write error.
+func interrupted(c *index.Call) {
+	if failedWrite(c) {
+		c.Flags = append(c.Flags, "recovered-after-write-error: "+c.Reason)
+	} else {
+		c.EndReason = "power-loss"
+	}
+	c.Reason = ""
+	c.Incomplete = true
+}
+
+// repairRaw cuts an interrupted raw media file to its last whole block,
+// signs and indexes it.
+func (e *Engine) repairRaw(abs string, c *index.Call) error {
+	sp, err := rawmedia.Repair(abs)
+	if err != nil {
+		return err
+	}
+	if c.Answer.IsZero() {
+		c.Answer = sp.First
+	}
+	if c.Start.IsZero() {
+		c.Start = c.Answer
+	}
+	c.End = sp.Last
+	if c.End.Before(c.Answer) {
+		c.End = c.Answer
+	}
+	c.DurationS = c.End.Sub(c.Answer).Seconds()
+	interrupted(c)
+	f, err := os.OpenFile(abs, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum, size, err := sign.Append(f, e.Key)
+	if err != nil {
+		return err
+	}
+	c.SHA256 = hex.EncodeToString(sum[:])
+	c.Size = size
+	c.Recorded = true
+	if err := e.Index.AddRecording(c); err != nil {
+		return err
+	}
+	e.log.Info("repaired interrupted raw media", "id", c.ID, "file", c.File, "packets", sp.Packets)
 	return nil
 }

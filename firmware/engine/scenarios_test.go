@@ -15,7 +15,9 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/simcall"
+	"spanrec/firmware/sipflow"
 	"spanrec/media/g711"
+	"spanrec/media/sign"
 )
 
 // testAudio returns the repository's reference speech (caller, callee) as
@@ -171,24 +173,50 @@ func TestGeneratedCalls(t *testing.T) {
 				}
 				checkAudio(t, data, c, res[0], alawCaller, alawCallee, true, 0.99)
 			}},
-		{name: "undecodable-codec-kept-as-raw-rtp", calls: with(func(c *simcall.Call) { c.PT = 18 }),
+		{name: "undecodable-codec-kept-as-raw-media", calls: with(func(c *simcall.Call) { c.PT = 18 }),
 			check: func(t *testing.T, data string, got []*index.Call, res []*simcall.Result) {
 				c := one(t, got)
-				if !c.Recorded || c.Codec != "G729" || c.RawRTP == "" || !slices.Contains(c.Flags, "undecodable-codec:G729") {
+				if !c.Recorded || !c.Raw() || c.Codec != "G729" || !strings.HasSuffix(c.File, ".rtp.pcapng") || c.RawRTP != "" ||
+					!slices.Contains(c.Flags, "undecodable-codec:G729") || c.SampleRate != 0 {
 					t.Fatalf("G.729 call: %+v", c)
 				}
-				src, err := capture.OpenFile(filepath.Join(data, c.RawRTP))
+				path := filepath.Join(data, c.File)
+				if err := sign.VerifyFile(path, nil); err != nil {
+					t.Fatal(err)
+				}
+				if wavs, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.wav")); len(wavs) != 0 {
+					t.Errorf("a WAV pretends to hold the G.729 call's audio: %v", wavs)
+				}
+				src, err := capture.OpenFile(path)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer src.Close()
+				dec := capture.NewDecoder(capture.DecoderConfig{})
 				var f capture.Frame
-				n := 0
+				var p capture.Packet
+				media, sip := 0, 0
 				for src.ReadFrame(&f) == nil {
-					n++
+					if !dec.Decode(&f, &p) {
+						t.Fatal("a raw frame does not decode")
+					}
+					if sipflow.LooksLikeSIP(p.Payload) {
+						sip++
+					} else {
+						media++
+					}
 				}
-				if want := res[0].CallerFrames + res[0].CalleeFrames; n != want {
-					t.Errorf("raw RTP capture holds %d packets, the call had %d", n, want)
+				if want := res[0].CallerFrames + res[0].CalleeFrames; media != want {
+					t.Errorf("raw media holds %d packets, the call had %d", media, want)
+				}
+				if sip < 4 { // INVITE, 200, ACK, BYE (and the BYE's 200)
+					t.Errorf("raw media holds %d SIP messages", sip)
+				}
+				// The raw file is a capture of the call: imported, it gives
+				// the same call back.
+				again := importFiles(t, t.TempDir(), Options{}, path)
+				if len(again) != 1 || again[0].CallID != c.CallID || !again[0].Raw() || again[0].DurationS != c.DurationS {
+					t.Fatalf("raw media re-imported: %+v", again)
 				}
 			}},
 		{name: "loss-reorder-duplicates", calls: []simcall.Call{base},

@@ -11,9 +11,13 @@ import (
 	"strings"
 
 	"spanrec/firmware/index"
+	"spanrec/firmware/rawmedia"
 	"spanrec/firmware/recorder"
 	"spanrec/media/sign"
 )
+
+// legacyRawExt is the raw RTP of versions before raw media was signed.
+const legacyRawExt = ".rtp.pcap"
 
 // VerifyReport is what Verify found in a data directory.
 type VerifyReport struct {
@@ -88,15 +92,21 @@ func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey) (VerifyR
 		rep.Files++
 		rel, _ := filepath.Rel(dataDir, p)
 		rel = filepath.ToSlash(rel)
+		signed := strings.HasSuffix(p, ".wav") || strings.HasSuffix(p, rawmedia.Ext)
 		if !named[p] {
 			what := "file not in the index"
-			if strings.HasSuffix(p, ".wav") && sign.VerifyFile(p, pub) != nil {
+			if signed && sign.VerifyFile(p, pub) != nil {
 				what = "file not in the index and not signed (the next start repairs it)"
 			}
 			rep.Problems = append(rep.Problems, index.Problem{File: rel, What: what})
 			return nil
 		}
-		if strings.HasSuffix(p, ".wav") && !checked[p] && !reported[p] {
+		if strings.HasSuffix(p, legacyRawExt) {
+			rep.Problems = append(rep.Problems, index.Problem{File: rel,
+				What: "raw RTP kept by an older version: neither signed nor in the hash chain, so changes to it cannot be detected"})
+			return nil
+		}
+		if signed && !checked[p] && !reported[p] {
 			if err := sign.VerifyFile(p, pub); err != nil {
 				rep.Problems = append(rep.Problems, index.Problem{File: rel, What: fmt.Sprintf("signature: %v", err)})
 			}

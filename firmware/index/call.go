@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -152,9 +153,17 @@ type Call struct {
 	// and its chain record stay.
 	Deleted      time.Time `json:"-"`
 	DeleteReason string    `json:"delete_reason,omitempty"`
-	// RawRTP is the pcap (relative path) holding the RTP of a codec that
-	// could not be decoded, next to the recording.
+	// Media is "raw" when File is raw media (pcapng): RTP of a codec that
+	// is not decoded, a fax's UDPTL, encryption that cannot be read, with
+	// the call's SIP; "" when File is a WAV.
+	Media string `json:"media,omitempty"`
+	// RawRTP is the raw media file (relative path) that goes with a WAV:
+	// the part of the call's media that is not in it. RawID is the entry
+	// that holds and signs it, RawOf (on that entry) the WAV's entry. An
+	// entry still in progress names its raw file here until it is done.
 	RawRTP string `json:"raw_rtp,omitempty"`
+	RawID  string `json:"raw_id,omitempty"`
+	RawOf  string `json:"raw_of,omitempty"`
 	// Legs are the IDs of the other dialogs of the same call: an SBC or
 	// B2BUA hop that kept the Call-ID.
 	Legs []string `json:"legs,omitempty"`
@@ -162,6 +171,45 @@ type Call struct {
 	ForeignMedia []ForeignMedia `json:"foreign_media,omitempty"`
 	// Flags are markers: no-media, fax, foreign-media, forked, ...
 	Flags []string `json:"flags,omitempty"`
+}
+
+// MediaRaw is the Media of an entry whose file is raw media.
+const MediaRaw = "raw"
+
+// Raw reports whether the entry's file is raw media rather than audio.
+func (c *Call) Raw() bool { return c.Media == MediaRaw }
+
+// RawWarning says, for people, why the entry holds raw media and not
+// audio, naming the codecs and the encryption; "" for other entries.
+func (c *Call) RawWarning() string {
+	if !c.Raw() {
+		return ""
+	}
+	var why []string
+	for _, f := range c.Flags {
+		if r, ok := strings.CutPrefix(f, "encrypted:"); ok {
+			why = append(why, "encrypted ("+r+"), not decrypted")
+		}
+	}
+	for _, name := range strings.Split(c.Codec, ",") {
+		switch name {
+		case "":
+		case "T38":
+			why = append(why, "T.38 fax (UDPTL)")
+		default:
+			if len(why) == 0 || !strings.HasPrefix(why[0], "encrypted") {
+				why = append(why, name+" is not decoded")
+			}
+		}
+	}
+	if len(why) == 0 {
+		why = append(why, "media that is not decoded")
+	}
+	what := "raw media, no audio file"
+	if c.RawOf != "" {
+		what = "raw media of " + c.RawOf
+	}
+	return what + ": " + strings.Join(why, "; ") + "; the signed pcapng holds the packets and the call's SIP (open it in Wireshark)"
 }
 
 // NewID returns a new time-sortable call ID for a call that started at t:

@@ -11,9 +11,10 @@ import (
 
 // WriteTable writes calls as aligned columns for people: ID, START (UTC
 // "2006-01-02 15:04:05"), CALLER, CALLEE, DUR (e.g. "8.0s", "-" when
-// unanswered), CODEC, REC (yes/no) and REASON/FILE (the file when
-// recorded, else the reason). Control and format characters (and invalid
-// UTF-8) from the network are shown as '?', empty cells as "-".
+// unanswered), CODEC, REC (yes; raw when the file is raw media, not
+// audio; no) and REASON/FILE (the file when recorded, else the reason). Control and format characters (and invalid
+// UTF-8) from the network are shown as '?', empty cells as "-". A warning
+// line under the table names what each raw media entry holds.
 func WriteTable(w io.Writer, calls []*Call) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	if _, err := io.WriteString(tw, "ID\tSTART\tCALLER\tCALLEE\tDUR\tCODEC\tREC\tREASON/FILE\n"); err != nil {
@@ -29,6 +30,9 @@ func WriteTable(w io.Writer, calls []*Call) error {
 		}
 		if c.Recorded {
 			rec, what = "yes", c.File
+			if c.Raw() {
+				rec = "raw"
+			}
 			if c.Incomplete {
 				what += " (incomplete)"
 			}
@@ -41,6 +45,13 @@ func WriteTable(w io.Writer, calls []*Call) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("index: write table: %w", err)
+	}
+	for _, c := range calls {
+		if c.Recorded && c.Raw() {
+			if _, err := fmt.Fprintf(w, "warning: %s: %s\n", cell(c.ID), cell(c.RawWarning())); err != nil {
+				return fmt.Errorf("index: write table: %w", err)
+			}
+		}
 	}
 	return nil
 }

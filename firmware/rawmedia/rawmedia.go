@@ -1,100 +1,152 @@
-// Package rawrtp keeps the RTP of calls whose codec cannot be decoded: the
-// datagrams are written to a pcap file (link type raw IP) next to the
-// recording, so the audio can still be recovered with other tools.
-package rawrtp
+// Package rawmedia keeps the media of a call that is not decoded — a codec
+// the recorder does not know (G.729, AMR, iLBC), a fax's UDPTL, encryption
+// it cannot read — as a pcapng file next to the recording, with the call's
+// SIP messages, so Wireshark (or another recorder) decodes it without
+// guessing payload types. The file is signed like a WAV (media/sign).
+//
+// Datagrams are written as raw IP (LINKTYPE_RAW) with nanosecond
+// timestamps. SIP is written as UDP datagrams between the same addresses,
+// whatever its transport was (a comment says when it was TCP); SDES keys
+// in its SDP are blanked (Redact).
+package rawmedia
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"os"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// linkRaw is LINKTYPE_RAW: each record starts with an IPv4 or IPv6 header.
-const linkRaw = 101
+// Ext is the extension of raw media files, after the recording's ID.
+const Ext = ".rtp.pcapng"
 
-// Writer writes UDP datagrams as a classic pcap file.
+// maxDatagram is the largest UDP payload an IP packet carries.
+const maxDatagram = 65535 - 8 - 40
+
+// Writer writes UDP datagrams to a pcapng file.
 type Writer struct {
 	f   *os.File
-	w   *bufio.Writer
-	hdr [16 + 48]byte
+	ng  *pcapgo.NgWriter
+	buf []byte // IP and UDP headers and the payload of the packet being written
 	n   int
 }
 
-// Create creates path (which must not exist) and writes the file header.
-func Create(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// Create creates path (which must not exist) and writes the section
+// header, whose comment says what the file holds, and the interface.
+func Create(path, comment, software string) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("raw RTP capture: %w", err)
+		return nil, fmt.Errorf("raw media: %w", err)
 	}
-	w := &Writer{f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	var fh [24]byte
-	le := binary.LittleEndian
-	le.PutUint32(fh[0:], 0xa1b23c4d) // nanosecond timestamps
-	le.PutUint16(fh[4:], 2)
-	le.PutUint16(fh[6:], 4)
-	le.PutUint32(fh[16:], 65535)
-	le.PutUint32(fh[20:], linkRaw)
-	if _, err := w.w.Write(fh[:]); err != nil {
-		f.Close()
-		return nil, err
+	intf := pcapgo.DefaultNgInterface
+	intf.Name = "span"
+	intf.Description = "media and signalling of one call, as mirrored to the recorder"
+	intf.LinkType = layers.LinkTypeRaw
+	intf.SnapLength = 0
+	ng, err := pcapgo.NewNgWriterInterface(f, intf, pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
+		Application: software,
+		Comment:     comment,
+	}})
+	if err != nil {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("raw media: %w", err)
 	}
-	return w, nil
+	return &Writer{f: f, ng: ng, buf: make([]byte, 0, 2048)}, nil
 }
 
-// Write appends one UDP datagram from src to dst captured at t.
-func (w *Writer) Write(t time.Time, src, dst netip.AddrPort, payload []byte) error {
-	ip := w.hdr[16:]
-	var ipLen int
+// Datagram appends one UDP datagram from src to dst captured at t. It
+// makes no allocation for datagrams up to 2000 bytes.
+func (w *Writer) Datagram(t time.Time, src, dst netip.AddrPort, payload []byte) error {
+	return w.write(t, src, dst, payload, pcapgo.NgPacketOptions{})
+}
+
+// Signalling appends one SIP message (already redacted), with a comment
+// when it came over TCP.
+func (w *Writer) Signalling(t time.Time, src, dst netip.AddrPort, msg []byte, tcp bool) error {
+	var opts pcapgo.NgPacketOptions
+	if tcp {
+		opts.Comments = []string{"SIP over TCP, reassembled; written as one UDP datagram"}
+	}
+	return w.write(t, src, dst, msg, opts)
+}
+
+func (w *Writer) write(t time.Time, src, dst netip.AddrPort, payload []byte, opts pcapgo.NgPacketOptions) error {
+	if len(payload) > maxDatagram {
+		payload = payload[:maxDatagram]
+	}
 	udpLen := 8 + len(payload)
+	b := w.buf[:0]
 	if src.Addr().Is4() && dst.Addr().Is4() {
-		ipLen = 20
-		clear(ip[:20])
+		var ip [20]byte
 		ip[0] = 0x45
 		binary.BigEndian.PutUint16(ip[2:], uint16(20+udpLen))
 		ip[8], ip[9] = 64, 17
 		s, d := src.Addr().As4(), dst.Addr().As4()
 		copy(ip[12:], s[:])
 		copy(ip[16:], d[:])
-		binary.BigEndian.PutUint16(ip[10:], checksum(ip[:20]))
+		binary.BigEndian.PutUint16(ip[10:], checksum(ip[:]))
+		b = append(b, ip[:]...)
 	} else {
-		ipLen = 40
-		clear(ip[:40])
+		var ip [40]byte
 		ip[0] = 0x60
 		binary.BigEndian.PutUint16(ip[4:], uint16(udpLen))
 		ip[6], ip[7] = 17, 64
 		s, d := src.Addr().As16(), dst.Addr().As16()
 		copy(ip[8:], s[:])
 		copy(ip[24:], d[:])
+		b = append(b, ip[:]...)
 	}
-	udp := ip[ipLen : ipLen+8]
-	binary.BigEndian.PutUint16(udp[0:], src.Port())
-	binary.BigEndian.PutUint16(udp[2:], dst.Port())
-	binary.BigEndian.PutUint16(udp[4:], uint16(udpLen))
-	binary.BigEndian.PutUint16(udp[6:], 0) // checksum not computed
-	le := binary.LittleEndian
-	rec := w.hdr[:16]
-	le.PutUint32(rec[0:], uint32(t.Unix()))
-	le.PutUint32(rec[4:], uint32(t.Nanosecond()))
-	total := ipLen + udpLen
-	le.PutUint32(rec[8:], uint32(total))
-	le.PutUint32(rec[12:], uint32(total))
-	if _, err := w.w.Write(w.hdr[:16+ipLen+8]); err != nil {
-		return err
+	b = binary.BigEndian.AppendUint16(b, src.Port())
+	b = binary.BigEndian.AppendUint16(b, dst.Port())
+	b = binary.BigEndian.AppendUint16(b, uint16(udpLen))
+	b = binary.BigEndian.AppendUint16(b, 0) // checksum not computed
+	b = append(b, payload...)
+	if cap(b) <= 4096 {
+		w.buf = b // keep a grown buffer, but not a huge one
 	}
-	_, err := w.w.Write(payload)
+	ci := gopacket.CaptureInfo{Timestamp: t, CaptureLength: len(b), Length: len(b)}
+	if err := w.ng.WritePacketWithOptions(ci, b, opts); err != nil {
+		return fmt.Errorf("raw media: %w", err)
+	}
 	w.n++
-	return err
+	return nil
 }
 
 // Packets returns how many datagrams were written.
 func (w *Writer) Packets() int { return w.n }
 
+// Finish flushes what is buffered, so the file is complete and may be
+// signed (File). Nothing may be written after it.
+func (w *Writer) Finish() error {
+	if err := w.ng.Flush(); err != nil {
+		return fmt.Errorf("raw media: %w", err)
+	}
+	return nil
+}
+
+// Sync flushes and fsyncs, so a power cut keeps what was written.
+func (w *Writer) Sync() error {
+	if err := w.Finish(); err != nil {
+		return err
+	}
+	return w.f.Sync()
+}
+
+// File returns the underlying file, open for reading and writing.
+func (w *Writer) File() *os.File { return w.f }
+
+// Name returns the file's path.
+func (w *Writer) Name() string { return w.f.Name() }
+
 // Close flushes, fsyncs and closes the file.
 func (w *Writer) Close() error {
-	err := w.w.Flush()
+	err := w.ng.Flush()
 	if serr := w.f.Sync(); err == nil {
 		err = serr
 	}

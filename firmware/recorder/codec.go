@@ -23,6 +23,7 @@ const (
 	kindCN                      // comfort noise: the gap stays silent
 	kindEvent                   // RFC 4733 telephone-event
 	kindUndecodable             // kept raw (G.729, AMR, iLBC, ...)
+	kindEncrypted               // encryption the recorder cannot read: kept raw
 )
 
 // codec is how one side's current payload type becomes audio at the
@@ -121,6 +122,9 @@ func (r *Recorder) selectCodec(rec *recording, from calls.Side, pt uint8, f sdp.
 		} else {
 			cd.conv = conv
 		}
+	}
+	if rec.guard[from].random {
+		cd.kind = kindEncrypted // whatever payload type it sends now
 	}
 	if cd.kind != kindCN && cd.kind != kindEvent {
 		rec.streams[from].SetClock(cd.clock)

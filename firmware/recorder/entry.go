@@ -102,6 +102,9 @@ func (r *Recorder) fillMedia(e *index.Call, c *calls.Call, rec *recording) {
 			e.Flags = appendFlag(e.Flags, "undecoded:"+cd.undecoded)
 		}
 	}
+	for _, f := range rec.encrypted {
+		e.Flags = appendFlag(e.Flags, f)
+	}
 	e.SampleRate = rec.rate
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"spanrec/firmware/calls"
@@ -41,7 +40,7 @@ func (r *Recorder) Ended(c *calls.Call) {
 		entry.Reason = "not recorded: " + rec.decision.Reason
 		r.stats.NotRecorded++
 		r.queue(entry)
-	case rec.w == nil && rec.err == nil:
+	case !rec.started && rec.err == nil:
 		// Answered, but no media of it was ever seen: nothing to record.
 		entry := r.entry(c)
 		classify(entry, rec.class, rec.decision)
@@ -56,7 +55,9 @@ func (r *Recorder) Ended(c *calls.Call) {
 	}
 }
 
-// finishFile closes the current file of rec at end and indexes it.
+// finishFile closes the current files of rec at end and indexes them: the
+// WAV as the call's entry; the raw media as an entry of its own, the
+// call's entry when there is no audio.
 func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endReason string) {
 	if rec.paused {
 		_ = r.resumeAt(rec, "call-end", rec.position(end))
@@ -71,21 +72,54 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 	entry.Pauses = rec.pauses
 	classify(entry, rec.class, rec.decision)
 	r.fillMedia(entry, c, rec)
-	if rec.raw != nil {
-		if err := rec.raw.Close(); err != nil {
-			r.log.Error("cannot keep raw media", "id", rec.id, "err", err)
+
+	var raw *index.Call
+	rw, rawFailed := rec.raw.w, rec.raw.failed
+	if rw != nil {
+		if !rawFailed {
+			r.rawSignalling(c, rec) // the rest of the call's SIP (its BYE)
 		}
-		entry.RawRTP = strings.TrimSuffix(rec.rel, ".wav") + ".rtp.pcap"
-		rec.raw, rec.rawFailed = nil, false
+		raw = rawEntry(entry, rec)
 	}
-	if rec.err == nil {
+	w, rel, abs, cues, err := rec.w, rec.rel, rec.abs, rec.cues, rec.err
+	if w != nil && raw != nil && !rec.heard[calls.Caller] && !rec.heard[calls.Callee] {
+		// Nothing in the WAV is audio: it is not kept as if it were.
+		r.async(func() {
+			_ = w.Close()
+			_ = os.Remove(abs)
+		})
+		w = nil
+	}
+	switch {
+	case w == nil && raw == nil && err != nil:
+		r.async(func() { r.finishAsync(nil, rel, cues, entry, err) })
+		return
+	case w == nil && raw == nil:
+		// Media was seen, but none of it could be kept.
+		entry.Reason = "not recorded: the media seen held no audio and could not be kept"
+		r.stats.NoMedia++
+		r.queue(entry)
+		return
+	case w == nil:
+		raw.ID = rec.id
+		r.async(func() { r.finishRawAsync(rw, raw, rawFailed) })
+		return
+	case raw != nil:
+		raw.ID, raw.RawOf = rec.id+"-raw", rec.id
+		entry.RawRTP, entry.RawID = raw.File, raw.ID
+	}
+	if err == nil {
 		end := max(rec.position(entry.End), 0)
-		if err := rec.tl.Close(end); err != nil {
-			rec.err = fmt.Errorf("write recording: %w", err)
+		if err = rec.tl.Close(end); err != nil {
+			err = fmt.Errorf("write recording: %w", err)
 		}
 	}
-	w, rel, cues, err := rec.w, rec.rel, rec.cues, rec.err
-	r.async(func() { r.finishAsync(w, rel, cues, entry, err) })
+	r.async(func() {
+		r.finishAsync(w, rel, cues, entry, err)
+		if raw != nil {
+			r.finishRawAsync(rw, raw, rawFailed)
+		}
+	})
 }
 
 // finishAsync (on the storage worker) finishes, signs and indexes one file.

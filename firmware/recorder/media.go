@@ -2,11 +2,11 @@ package recorder
 
 import (
 	"fmt"
-	"strings"
+	"net/netip"
+	"time"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
-	"spanrec/firmware/rawrtp"
 	"spanrec/media/jitter"
 	"spanrec/media/rtp"
 )
@@ -15,23 +15,18 @@ import (
 // recorded call. It makes no allocation once the call's file is open and
 // its codecs are known.
 
-// Media decodes one media packet onto the call's timeline; the file is
-// created at the first one.
+// Media decodes one media packet onto the call's timeline, or keeps it
+// raw; the files are created at the first packet each needs.
 func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	rec, _ := c.Rec.(*recording)
 	if !rec.recording() || rec.err != nil {
 		return
 	}
-	if rec.w == nil {
-		r.open(c, rec)
-		r.putInProgress(c, rec)
-		if rec.err != nil {
-			r.log.Error("cannot record", "id", rec.id, "err", rec.err)
-			return
-		}
+	if !rec.started {
+		r.start(c, rec)
 	}
 	if m.RTP == nil { // fax (UDPTL): kept as it is
-		r.keepRaw(rec, m.Packet)
+		r.keepRaw(c, rec, m.Packet, "T38")
 		return
 	}
 	pkt := m.RTP
@@ -59,18 +54,27 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 		// they count in the stream's sequence, nothing is placed.
 		switch cd.kind {
 		case kindEvent:
-			r.telephoneEvent(c, rec, from, pkt, pos)
+			if r.ensureWAV(c, rec) {
+				r.telephoneEvent(c, rec, from, pkt, pos)
+			}
 		case kindCN:
+			r.ensureWAV(c, rec)
 		default:
 			r.stats.Undecodable++
-			r.keepRaw(rec, m.Packet)
+			r.keepRaw(c, rec, m.Packet, cd.name)
 		}
+		return
+	}
+	if !r.ensureWAV(c, rec) {
 		return
 	}
 	if late := jp.Arrival - pos; late > rec.late {
 		rec.late = late
 	}
 	pcm, pos = r.convert(cd, pcm, pos)
+	if cd.kind == kindG711 && r.guarded(c, rec, from, pkt.Payload, pos, pos+int64(len(pcm)), m.Packet) {
+		return
+	}
 	// Paused, or a late packet from inside a finished pause: the span stays
 	// silent; the audio is still searched for the in-band code to resume.
 	muted := rec.paused || pos < rec.muteTo && pos+int64(len(pcm)) > rec.muteFrom
@@ -86,10 +90,54 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	if muted {
 		return
 	}
+	if !rec.heard[from] && !rec.guard[from].random {
+		rec.heard[from], rec.firstAudio[from] = true, pos
+	}
 	if err := rec.tl.Put(int(from), pos, pcm); err != nil {
 		rec.err = fmt.Errorf("write recording: %w", err)
 		r.log.Error("recording write failed", "id", c.ID, "err", err)
 	}
+}
+
+// ensureWAV creates the WAV at the call's first audio; false when it
+// cannot be written.
+func (r *Recorder) ensureWAV(c *calls.Call, rec *recording) bool {
+	if rec.w == nil && rec.err == nil {
+		r.openWAV(c, rec)
+		if rec.err != nil {
+			r.log.Error("cannot record", "id", rec.id, "err", rec.err)
+		}
+	}
+	return rec.err == nil
+}
+
+// guarded runs the encryption guard on a G.711 packet placed from pos to
+// end: it reports true when the side's payload is (now) judged random, and
+// then its audio since the judged window is silenced and its packets go to
+// the raw media file.
+func (r *Recorder) guarded(c *calls.Call, rec *recording, from calls.Side, payload []byte, pos, end int64, p *capture.Packet) bool {
+	g := &rec.guard[from]
+	if g.random {
+		r.keepRaw(c, rec, p, rec.codec[from].name)
+		return true
+	}
+	random, back := g.add(payload, pos, end, p)
+	if !random {
+		return false
+	}
+	r.stats.Encrypted++
+	rec.tl.SilenceChannel(int(from), back, rec.tl.End())
+	if rec.heard[from] && rec.firstAudio[from] >= back {
+		rec.heard[from] = false // nothing of the side was audio
+	}
+	name := rec.codec[from].name
+	g.packets(func(at time.Time, src, dst netip.AddrPort, b []byte) {
+		r.keepRawAt(c, rec, at, src, dst, b, name)
+	})
+	rec.encrypted = appendFlag(rec.encrypted, "encrypted:"+from.String()+"-payload-random")
+	r.log.Warn("media looks encrypted: its payload has the statistics of random bytes; kept raw", "id", rec.id, "side", from.String(), "codec", name)
+	rec.codec[from].kind = kindEncrypted
+	return true
 }
 
 // quietLevel is the peak below which a packet counts as near silence
@@ -103,27 +151,6 @@ func quiet(pcm []int16) bool {
 		}
 	}
 	return true
-}
-
-// keepRaw writes a packet of media that cannot be decoded (a codec the
-// recorder does not know, a fax's UDPTL) to the call's raw capture.
-func (r *Recorder) keepRaw(rec *recording, p *capture.Packet) {
-	if rec.raw == nil {
-		if rec.rawFailed {
-			return
-		}
-		w, err := rawrtp.Create(strings.TrimSuffix(rec.abs, ".wav") + ".rtp.pcap")
-		if err != nil {
-			rec.rawFailed = true
-			r.log.Error("cannot keep raw media", "id", rec.id, "err", err)
-			return
-		}
-		rec.raw = w
-	}
-	if err := rec.raw.Write(p.Time, p.Src, p.Dst, p.Payload); err != nil && !rec.rawFailed {
-		rec.rawFailed = true
-		r.log.Error("cannot keep raw media", "id", rec.id, "err", err)
-	}
 }
 
 // telephoneEvent handles an RFC 4733 packet at timeline position pos (the

@@ -110,7 +110,7 @@ func (r *Recorder) resumeAt(rec *recording, source string, pos int64) error {
 // new one (part 2, 3, ...), so a call is never lost to a size limit.
 func (r *Recorder) Split(c *calls.Call, at time.Time) {
 	rec, _ := c.Rec.(*recording)
-	if !rec.recording() || rec.w == nil {
+	if !rec.recording() || !rec.started {
 		return
 	}
 	if rec.part == 0 {
@@ -126,11 +126,11 @@ func (r *Recorder) Split(c *calls.Call, at time.Time) {
 	rec.origin = at
 	rec.err = nil
 	rec.w, rec.tl = nil, nil
+	rec.raw = rawFile{}
 	rec.pauses, rec.cues = nil, nil
 	rec.paused = false
-	r.open(c, rec)
-	r.putInProgress(c, rec)
-	if paused && rec.w != nil {
+	r.start(c, rec)
+	if paused {
 		_ = r.pauseAt(rec, source, 0) // the pause goes on in the next part
 	}
 }

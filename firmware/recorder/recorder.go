@@ -69,13 +69,16 @@ type Policy interface {
 
 // Stats counts the recorder's work.
 type Stats struct {
-	Recordings  uint64 // files finished and indexed
+	Recordings  uint64 // recordings with audio finished and indexed
+	RawMedia    uint64 // raw media files finished and indexed
+	RawOnly     uint64 // ... of calls with no audio file
 	NotRecorded uint64 // calls indexed without a file
 	NoMedia     uint64 // answered calls indexed without a file: no media seen
 	Skipped     uint64 // calls already in the index (re-import)
 	Failed      uint64 // recordings that hit an I/O error
 	Undecodable uint64 // packets of codecs that cannot be decoded
 	BadAudio    uint64 // packets of a decodable codec that did not decode (broken Opus)
+	Encrypted   uint64 // streams found encrypted by their payload's statistics
 }
 
 // Recorder implements calls.Handler.
@@ -89,7 +92,7 @@ type Recorder struct {
 	conv  []int16                    // ... at the recording's rate
 	stats Stats
 	// recordings and failed are counted by the storage worker.
-	recordings, failed atomic.Uint64
+	recordings, raws, rawOnly, failed atomic.Uint64
 	// pending are index entries of unanswered calls not yet written.
 	pending []*index.Call
 	// syncReq asks the syncer goroutine for a filesystem sync.
@@ -184,6 +187,7 @@ func New(cfg Config) (*Recorder, error) {
 func (r *Recorder) Stats() Stats {
 	s := r.stats
 	s.Recordings = r.recordings.Load()
+	s.RawMedia, s.RawOnly = r.raws.Load(), r.rawOnly.Load()
 	s.Failed = r.failed.Load()
 	return s
 }

@@ -10,21 +10,22 @@ import (
 	"spanrec/firmware/calls"
 	"spanrec/firmware/index"
 	"spanrec/firmware/policy"
-	"spanrec/firmware/rawrtp"
 	"spanrec/media/dtmf"
 	"spanrec/media/jitter"
 	"spanrec/media/mix"
 	"spanrec/media/wav"
 )
 
-// recording is the per-call state, kept in calls.Call.Rec. Its file is
-// created at the call's first media packet, so a call whose media is never
-// seen leaves no empty file behind.
+// recording is the per-call state, kept in calls.Call.Rec. It starts at
+// the call's first media packet; its WAV is created at the first packet of
+// audio and its raw media file at the first packet that is not audio, so a
+// call leaves behind only the files that hold something.
 type recording struct {
 	origin  time.Time // when this file's audio starts (answer, or a split)
 	rate    int       // samples per second of the timeline
 	part    int       // 0 for a call in one file; 1, 2, ... once split
 	id      string    // index ID of this file's entry
+	started bool      // media seen: streams and codecs set up
 	paused  bool
 	pauseAt int64 // timeline position where the running pause began
 	// muteFrom/muteTo is the last finished pause: late packets inside it
@@ -37,7 +38,7 @@ type recording struct {
 	// most, decaying): a periodic flush keeps that much more in memory, so
 	// a capture that falls behind and catches up loses nothing.
 	late    int64
-	rel     string // file path relative to the data dir, with slashes
+	rel     string // WAV path relative to the data dir, with slashes
 	abs     string
 	w       *wav.Writer
 	tl      *mix.Timeline
@@ -45,15 +46,20 @@ type recording struct {
 	source  [2]string
 	codec   [2]codec
 	codecs  []string // names of the codecs heard, in order
+	// heard is set for a side once audio of it was placed that stands (not
+	// taken back by the encryption guard).
+	heard      [2]bool
+	firstAudio [2]int64 // where each side's audio was first placed
+	guard      [2]guard
+	// encrypted are the flags of media that could not be decrypted.
+	encrypted []string
 	// DTMF per side: the feature-code matcher, the RTP timestamp of the
 	// last telephone-event seen, and whether an in-band tone is sounding.
 	code      [2]*dtmf.CodeMatcher
 	eventTS   [2]uint32
 	eventSeen [2]bool
 	toneOn    [2]bool
-	// raw keeps the RTP of undecodable codecs (created on first need).
-	raw       *rawrtp.Writer
-	rawFailed bool
+	raw       rawFile
 	skip      bool            // already indexed by an earlier run
 	class     policy.Class    // classification by the PBX configuration
 	decision  policy.Decision // whether the rules record the call
@@ -86,6 +92,7 @@ func (r *Recorder) Answered(c *calls.Call) {
 		return
 	}
 	rec.class, rec.decision = r.decide(c)
+	rec.rate = r.rateFor(c) // known now: a pause may come before any media
 	if rec.decision.Record && r.cfg.FeatureCode != "" {
 		rec.code = [2]*dtmf.CodeMatcher{dtmf.NewCodeMatcher(r.cfg.FeatureCode, 0), dtmf.NewCodeMatcher(r.cfg.FeatureCode, 0)}
 	}
@@ -116,14 +123,21 @@ func classify(e *index.Call, cl policy.Class, d policy.Decision) {
 // being written; one found at start-up was cut short by a crash.
 const InProgress = "in-progress"
 
-// putInProgress indexes the file being written, so a crash leaves a trace
-// of which call it belongs to.
+// putInProgress indexes the files being written, so a crash leaves a
+// trace of which call they belong to: File is the WAV, RawRTP the raw
+// media, whichever exist so far.
 func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
-	if rec.w == nil {
+	if rec.w == nil && rec.raw.w == nil {
 		return
 	}
 	e := r.entry(c)
-	e.ID, e.Part, e.File = rec.id, rec.part, rec.rel
+	e.ID, e.Part = rec.id, rec.part
+	if rec.w != nil {
+		e.File = rec.rel
+	}
+	if rec.raw.w != nil {
+		e.RawRTP = rec.raw.rel
+	}
 	e.Answer, e.End = rec.origin.UTC(), time.Time{}
 	e.EndReason, e.Reason = InProgress, "recording in progress"
 	classify(e, rec.class, rec.decision)
@@ -134,9 +148,11 @@ func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
 	})
 }
 
-// open creates the recording's file and timeline for audio from rec.origin
-// (the rate is chosen at the call's first file; later parts keep it).
-func (r *Recorder) open(c *calls.Call, rec *recording) {
+// start sets up the recording's streams and codecs for media from
+// rec.origin (the rate is chosen at the call's first part; later parts
+// keep it).
+func (r *Recorder) start(c *calls.Call, rec *recording) {
+	rec.started = true
 	if rec.rate == 0 {
 		rec.rate = r.rateFor(c)
 	}
@@ -145,10 +161,21 @@ func (r *Recorder) open(c *calls.Call, rec *recording) {
 	}
 	rec.codecs = nil
 	rec.source = [2]string{}
+	rec.heard = [2]bool{}
+	rec.guard = [2]guard{}
 	rec.muteFrom, rec.muteTo = 0, 0
+	rec.flushed = rec.origin
+	for i := range rec.streams {
+		rec.streams[i] = jitter.New(jitter.Config{Rate: rec.rate})
+	}
+	rec.streams[0].Pair(rec.streams[1])
 	day := rec.origin.UTC()
 	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+".wav")
 	rec.abs = filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.rel))
+}
+
+// openWAV creates the recording's WAV and timeline, at its first audio.
+func (r *Recorder) openWAV(c *calls.Call, rec *recording) {
 	if err := os.MkdirAll(filepath.Dir(rec.abs), 0o755); err != nil {
 		rec.err = fmt.Errorf("create recording directory: %w", err)
 		return
@@ -160,11 +187,10 @@ func (r *Recorder) open(c *calls.Call, rec *recording) {
 	}
 	rec.w = w
 	rec.tl = mix.NewTimeline(int(r.cfg.Window.Seconds()*float64(rec.rate)), w)
-	rec.flushed = rec.origin
-	for i := range rec.streams {
-		rec.streams[i] = jitter.New(jitter.Config{Rate: rec.rate})
+	if rec.paused {
+		rec.tl.Silence(rec.pauseAt, rec.tl.End())
 	}
-	rec.streams[0].Pair(rec.streams[1])
+	r.putInProgress(c, rec)
 }
 
 // Flush writes what c's recording holds up to shortly before now to its
@@ -174,10 +200,14 @@ func (r *Recorder) open(c *calls.Call, rec *recording) {
 // pause it completes starts exactly there.
 func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 	rec, _ := c.Rec.(*recording)
-	if rec == nil || rec.w == nil || rec.err != nil || now.Sub(rec.flushed) < interval {
+	if rec == nil || !rec.started || now.Sub(rec.flushed) < interval {
 		return
 	}
 	rec.flushed = now
+	r.flushRaw(c, rec)
+	if rec.w == nil || rec.err != nil {
+		return
+	}
 	// Keep the last half second in the ring for packets still in flight,
 	// more when packets have come late (never more than the ring holds).
 	window := int64(r.cfg.Window.Seconds() * float64(rec.rate))
@@ -190,6 +220,12 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 		}
 		if first, ok := m.Since(); ok && now.Sub(first) <= m.Gap() {
 			upTo = min(upTo, rec.position(first))
+		}
+	}
+	// Audio the encryption guard may still take back stays in memory.
+	for i := range rec.guard {
+		if g := &rec.guard[i]; g.pending() {
+			upTo = min(upTo, g.from)
 		}
 	}
 	if err := rec.tl.Flush(upTo); err != nil {
@@ -209,7 +245,7 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 
 // PartStart returns when the call's current file began (zero if none).
 func (r *Recorder) PartStart(c *calls.Call) time.Time {
-	if rec, _ := c.Rec.(*recording); rec != nil && rec.w != nil {
+	if rec, _ := c.Rec.(*recording); rec != nil && rec.started {
 		return rec.origin
 	}
 	return time.Time{}

@@ -2,6 +2,8 @@ package sdp
 
 import (
 	"encoding/base64"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -30,15 +32,24 @@ type Key struct {
 	MKILen int
 }
 
-// Secret is key material. It prints as REDACTED: keys never reach a log, a
-// listing or an error message.
+// Secret is key material. However it is printed or encoded (fmt with any
+// verb, encoding/json and log/slog through MarshalText) it shows as
+// REDACTED: keys never reach a log, a listing or an error message.
 type Secret []byte
 
+const redacted = "REDACTED"
+
 // String implements fmt.Stringer.
-func (Secret) String() string { return "REDACTED" }
+func (Secret) String() string { return redacted }
 
 // GoString implements fmt.GoStringer.
-func (Secret) GoString() string { return "REDACTED" }
+func (Secret) GoString() string { return redacted }
+
+// Format implements fmt.Formatter: every verb prints REDACTED.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Security is what an m-line says about the encryption of its media.
 type Security struct {

@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -306,7 +307,11 @@ func TestSecurity(t *testing.T) {
 		t.Fatalf("unpadded GCM key %+v", g)
 	}
 	// Key material never prints.
-	if s := fmt.Sprintf("%v %+v %#v", m, m.Security, c.Keys[0]); strings.Contains(s, "WVNf") || strings.Contains(s, "89") || !strings.Contains(s, "REDACTED") {
-		t.Fatalf("printed: %s", s)
+	js, _ := json.Marshal(m)
+	raw := string(c.Keys[0].Material)
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %d %x %s %q", m, m.Security, c.Keys[0], c.Keys[0].Material, c.Keys[0].Material, c.Keys[0].Material, c.Keys[0].Material), string(js)} {
+		if strings.Contains(s, "WVNf") || strings.Contains(s, raw) || strings.Contains(s, fmt.Sprint([]byte(raw))) || !strings.Contains(s, "REDACTED") {
+			t.Fatalf("printed: %s", s)
+		}
 	}
 }

@@ -63,6 +63,9 @@ type Message struct {
 
 	// SIP is sipgo's parsed message, for any header not lifted above.
 	SIP sip.Message
+	// Raw is the message exactly as captured (owned by the Message): the
+	// raw media file of a call carries its signalling.
+	Raw []byte
 }
 
 // Parse parses one complete SIP message. The returned Message owns all its
@@ -85,9 +88,10 @@ func Parse(raw []byte) (*Message, error) {
 			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 		m.restore(sub)
+		m.Raw = bytes.Clone(raw)
 		return m, nil
 	}
-	m := &Message{SIP: sm}
+	m := &Message{SIP: sm, Raw: bytes.Clone(raw)}
 	switch v := sm.(type) {
 	case *sip.Request:
 		m.IsRequest = true

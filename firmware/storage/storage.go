@@ -136,18 +136,45 @@ func (m *Manager) RunOnce(now time.Time) (Report, error) {
 	}
 	// Oldest first (IDs start with the start time).
 	sort.Slice(recs, func(i, j int) bool { return recs[i].c.ID < recs[j].c.ID })
-	may := func(r recording) bool { return !r.c.Offloaded.IsZero() || m.cfg.DeleteUnoffloaded }
+	// A call's raw media goes with its WAV: it is deleted with it and
+	// only when both may go.
+	companion := map[string]*recording{}
+	owners := map[string]bool{}
+	for i := range recs {
+		owners[recs[i].c.ID] = true
+	}
+	for i := range recs {
+		if of := recs[i].c.RawOf; of != "" && owners[of] {
+			companion[of] = &recs[i]
+		}
+	}
+	isCompanion := func(r recording) bool { return r.c.RawOf != "" && owners[r.c.RawOf] }
+	base := func(r recording) bool { return !r.c.Offloaded.IsZero() || m.cfg.DeleteUnoffloaded }
+	may := func(r recording) bool {
+		if isCompanion(r) {
+			return false // goes with its owner
+		}
+		if raw := companion[r.c.ID]; raw != nil && !base(*raw) {
+			return false
+		}
+		return base(r)
+	}
 	gone := make(map[string]bool)
 	remove := func(r recording, reason string) {
-		if err := m.delete(r.c, reason, now); err != nil {
-			m.log.Error("cannot delete recording", "id", r.c.ID, "err", err)
-			m.setError(err)
-			return
+		for _, x := range []*recording{&r, companion[r.c.ID]} {
+			if x == nil {
+				continue
+			}
+			if err := m.delete(x.c, reason, now); err != nil {
+				m.log.Error("cannot delete recording", "id", x.c.ID, "err", err)
+				m.setError(err)
+				return
+			}
+			gone[x.c.ID] = true
+			used -= x.size
+			rep.Deleted = append(rep.Deleted, x.c.ID)
+			rep.Freed += x.size
 		}
-		gone[r.c.ID] = true
-		used -= r.size
-		rep.Deleted = append(rep.Deleted, r.c.ID)
-		rep.Freed += r.size
 	}
 	if m.cfg.MaxAge > 0 {
 		for _, r := range recs {
@@ -226,9 +253,16 @@ func (m *Manager) space() (free, total uint64) {
 	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize)
 }
 
-// delete removes a recording's files and chains the deletion.
+// delete removes a recording's file and chains the deletion. (The raw
+// media of a WAV has an entry of its own, deleted with it; an entry of an
+// older version names its unsigned raw RTP in RawRTP alone, and that goes
+// with the entry.)
 func (m *Manager) delete(c *index.Call, reason string, now time.Time) error {
-	for _, rel := range []string{c.File, c.RawRTP} {
+	files := []string{c.File}
+	if c.RawID == "" && c.RawRTP != "" {
+		files = append(files, c.RawRTP)
+	}
+	for _, rel := range files {
 		if rel == "" {
 			continue
 		}
@@ -287,11 +321,32 @@ func (s *OffloadSource) MarkOffloaded(_ context.Context, id, remote string, at t
 }
 
 // DeleteLocal deletes the local copy after a verified offload, chaining
-// the deletion.
+// the deletion. A WAV and its raw media go together, once both are
+// offloaded: the first of them to be copied waits for the other.
 func (s *OffloadSource) DeleteLocal(_ context.Context, it offload.Item) error {
 	c, err := s.ix.Get(it.ID)
 	if err != nil {
 		return err
 	}
-	return s.m.delete(c, "offloaded: deleted locally after a verified copy", time.Now())
+	group := []*index.Call{c}
+	if partner := c.RawID + c.RawOf; partner != "" {
+		p, err := s.ix.Get(partner)
+		switch {
+		case errors.Is(err, index.ErrNotFound):
+		case err != nil:
+			return err
+		case !p.Deleted.IsZero():
+		case p.Offloaded.IsZero() && p.Recorded && p.SHA256 != "":
+			s.m.log.Info("offloaded; kept until the rest of its call is offloaded too", "id", c.ID, "waits_for", p.ID)
+			return nil
+		default:
+			group = append(group, p)
+		}
+	}
+	for _, g := range group {
+		if err := s.m.delete(g, "offloaded: deleted locally after a verified copy", time.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -148,3 +148,112 @@ func TestOffloadSource(t *testing.T) {
 	}
 	chainClean(t, dir, ix)
 }
+
+// addRaw gives the recording ids[i] a raw media companion of 1 MB.
+func addRaw(t *testing.T, dir string, ix *index.Index, owner string) string {
+	t.Helper()
+	c, err := ix.Get(owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := *c
+	raw.ID, raw.Media, raw.RawOf, raw.File = owner+"-raw", index.MediaRaw, owner, "recordings/"+owner+"-raw.rtp.pcapng"
+	raw.Offloaded, raw.Remote = time.Time{}, ""
+	body := make([]byte, 1<<20)
+	body[1] = 7
+	if err := os.WriteFile(filepath.Join(dir, raw.File), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	raw.SHA256, raw.Size = hex.EncodeToString(sum[:]), int64(len(body))
+	if err := ix.AddRecording(&raw); err != nil {
+		t.Fatal(err)
+	}
+	c.RawID, c.RawRTP = raw.ID, raw.File
+	if err := ix.AddRecording(c); err != nil {
+		t.Fatal(err)
+	}
+	return raw.ID
+}
+
+func exists(dir, rel string) bool {
+	_, err := os.Stat(filepath.Join(dir, rel))
+	return err == nil
+}
+
+// A WAV's raw media is never deleted before it is offloaded, nor apart from
+// its WAV: quota and age retention take the two together.
+func TestRawMediaGoesWithItsRecording(t *testing.T) {
+	dir, ix := fixture(t, 3, 0, 1, 2)
+	all := ids(t, ix)
+	rawID := addRaw(t, dir, ix, all[0])
+	raw, _ := ix.Get(rawID)
+	// Over quota, the oldest recording is offloaded, its raw media is not:
+	// neither goes, the next oldest does.
+	m := New(Config{DataDir: dir, MaxBytes: 3 << 20, MinFreeBytes: -1}, ix, nil)
+	rep, err := m.RunOnce(t0.Add(10 * 24 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Deleted) != 1 || rep.Deleted[0] != all[1] || !exists(dir, raw.File) {
+		t.Fatalf("deleted %v; raw kept %v", rep.Deleted, exists(dir, raw.File))
+	}
+	// Age retention: not before the raw media is offloaded either.
+	m = New(Config{DataDir: dir, MaxAge: 24 * time.Hour, MinFreeBytes: -1}, ix, nil)
+	if rep, _ := m.RunOnce(t0.Add(10 * 24 * time.Hour)); len(rep.Deleted) != 1 || rep.Deleted[0] != all[2] {
+		t.Fatalf("age: deleted %v", rep.Deleted)
+	}
+	if err := ix.MarkOffloaded(rawID, "file:///share/x", t0); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = m.RunOnce(t0.Add(10 * 24 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Deleted) != 2 || exists(dir, raw.File) || exists(dir, "recordings/"+all[0]+".wav") {
+		t.Fatalf("age with both offloaded: deleted %v", rep.Deleted)
+	}
+	chainClean(t, dir, ix)
+}
+
+// delete_after_offload: the first of a WAV and its raw media to be copied
+// waits for the other; then both go.
+func TestDeleteAfterOffloadWaitsForTheRawMedia(t *testing.T) {
+	dir, ix := fixture(t, 1)
+	owner := ids(t, ix)[0]
+	rawID := addRaw(t, dir, ix, owner)
+	src := NewOffloadSource(dir, ix, nil)
+	ctx := context.Background()
+	items, err := src.Pending(ctx)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("pending %v %v", items, err)
+	}
+	byID := map[string]offload.Item{}
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	if err := src.MarkOffloaded(ctx, owner, "file:///x", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.DeleteLocal(ctx, byID[owner]); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(dir, byID[owner].File) || !exists(dir, byID[rawID].File) {
+		t.Fatal("deleted before the raw media was offloaded")
+	}
+	if err := src.MarkOffloaded(ctx, rawID, "file:///y", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.DeleteLocal(ctx, byID[rawID]); err != nil {
+		t.Fatal(err)
+	}
+	if exists(dir, byID[owner].File) || exists(dir, byID[rawID].File) {
+		t.Fatal("not deleted once both were offloaded")
+	}
+	for _, id := range []string{owner, rawID} {
+		if c, _ := ix.Get(id); c.Deleted.IsZero() {
+			t.Fatalf("%s not marked deleted", id)
+		}
+	}
+	chainClean(t, dir, ix)
+}

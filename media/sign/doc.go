@@ -15,8 +15,8 @@
 //
 // Raw media (RTP that is not decoded, a fax's UDPTL, encrypted media) is kept
 // as pcapng and signed the same way in a last block of its own: a Custom
-// Block (type 0x00000BAD) of enterprise number 32473 whose data is "spsg",
+// Block (type 0x40000BAD, not to be copied) of enterprise number 32473 whose data is "spsg",
 // the version, the key and the signature. The signature covers every byte
 // but its own 64, under the context "spanrec-pcapng-signature-v1\x00".
-// Wireshark and tcpdump skip the block.
+// Wireshark shows the block as a pseudo-frame; packet readers skip it.
 package sign

@@ -14,14 +14,16 @@ import (
 
 // A pcapng file (raw media: the RTP of a codec that is not decoded, a fax's
 // UDPTL, encrypted media) is signed with a last block of its own: a pcapng
-// Custom Block (type 0x00000BAD, copyable) of the documentation enterprise
-// number 32473 (RFC 5612) holding "spsg", the format version, the public
-// key and an Ed25519 signature over every other byte of the file. Readers
-// of pcapng skip blocks they do not know.
+// Custom Block of the documentation enterprise number 32473 (RFC 5612)
+// holding "spsg", the format version, the public key and an Ed25519
+// signature over every other byte of the file. Its type, 0x40000BAD, marks
+// it not to be copied by editors: a signature does not hold in a changed
+// file. Wireshark shows it as a "Custom Block" pseudo-frame; readers of
+// packets skip it.
 const (
 	pcapngSHB       = 0x0a0d0d0a
 	pcapngByteMagic = 0x1a2b3c4d
-	customBlock     = 0x00000bad
+	customBlock     = 0x40000bad
 	// PEN is the private enterprise number in the signature block.
 	PEN = 32473
 	// blockSize: type, length, PEN, "spsg", version, key, signature, length.

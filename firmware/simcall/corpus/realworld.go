@@ -3,8 +3,8 @@ package corpus
 import (
 	"math"
 	"net/netip"
-	"os"
 	"path/filepath"
+	"spanrec/media/sign"
 	"strings"
 	"testing"
 	"time"
@@ -126,14 +126,20 @@ func realWorld(t testing.TB) []*Case {
 		cs = append(cs, &Case{Item: "A4", Name: "T.38 is fax, not RTP; keepalives are not media", Prefix: "a4-", Calls: []simcall.Call{fax, oneWay},
 			Check: func(t *testing.T, g *Got) {
 				fs := byCallID(g, fax.CallID)
-				if len(fs) != 1 {
-					t.Fatalf("fax call: %d entries", len(fs))
+				if len(fs) != 2 {
+					t.Fatalf("fax call: %d entries, want the audio and its raw media", len(fs))
 				}
-				e := fs[0]
-				if !e.Recorded || !hasFlag(e, "fax") || e.RawRTP == "" {
-					t.Fatalf("fax call: recorded %v flags %v raw %q", e.Recorded, e.Flags, e.RawRTP)
+				e, raw := fs[0], fs[1]
+				if e.Raw() {
+					e, raw = raw, e
 				}
-				if _, err := os.Stat(filepath.Join(g.Data, filepath.FromSlash(e.RawRTP))); err != nil {
+				if !e.Recorded || !hasFlag(e, "fax") || e.RawRTP == "" || e.RawID != raw.ID || e.Media != "" {
+					t.Fatalf("fax call: recorded %v flags %v raw %q %q", e.Recorded, e.Flags, e.RawRTP, e.RawID)
+				}
+				if !raw.Recorded || !raw.Raw() || raw.RawOf != e.ID || raw.File != e.RawRTP || raw.Codec != "T38" || raw.SHA256 == "" {
+					t.Fatalf("fax raw media: %+v", raw)
+				}
+				if err := sign.VerifyFile(filepath.Join(g.Data, filepath.FromSlash(raw.File)), nil); err != nil {
 					t.Errorf("raw UDPTL: %v", err)
 				}
 				for _, s := range e.Streams {

@@ -1,0 +1,132 @@
+package recorder
+
+import (
+	"math"
+	"net/netip"
+	"time"
+
+	"spanrec/firmware/capture"
+)
+
+// The encryption guard: SRTP whose keys the recorder does not have (ZRTP,
+// a key exchange it missed) keeps a plain RTP header, so its "G.711"
+// payload decodes to full-scale noise. Such payload has the byte statistics
+// of random data, which neither speech nor any noise a microphone picks up
+// has in G.711: over a window of 3200 bytes (400 ms) the entropy of the
+// byte histogram of random bytes is 7.91 to 7.96 bits, of speech, music
+// and white noise at most about 7.65 (measured on espeak-ng, sox noise and
+// synthetic music in both laws). A side whose window passes guardBits is
+// taken for encrypted: its audio is taken back from the window's start (or
+// the previous window's, when that one was already close) and its packets
+// go to the raw media file instead.
+const (
+	guardWindow = 3200 // payload bytes per judgement
+	guardBits   = 7.85 // entropy above which a window is random
+	guardNear   = 7.5  // a previous window above this was partly random
+	guardBuffer = 16 << 10
+)
+
+// guard judges one side's G.711 payload window by window. It keeps the
+// packets of the current and the previous window, which are written to
+// the raw media file if the side turns out to be encrypted.
+type guard struct {
+	hist     [256]uint16
+	n        int     // bytes in the current window
+	from     int64   // timeline position where the previous window began
+	cur      int64   // ... and the current one
+	prevBits float64 // entropy of the previous window
+	started  bool
+	random   bool // judged encrypted: nothing more is judged
+	kept     []keptPacket
+	bytes    []byte // their payloads
+	prevKept int    // kept[:prevKept] belong to the previous window
+}
+
+type keptPacket struct {
+	at       time.Time
+	src, dst netip.AddrPort
+	off, n   int
+}
+
+// pending reports whether audio of the side may still be taken back.
+func (g *guard) pending() bool { return g.started && !g.random }
+
+// add counts the G.711 payload of packet p, placed on the timeline from
+// pos to end, and keeps the packet. It reports whether the side was just
+// judged encrypted; then from is where its audio must be taken back from.
+func (g *guard) add(audio []byte, pos, end int64, p *capture.Packet) (random bool, from int64) {
+	if g.random {
+		return true, 0
+	}
+	if !g.started {
+		g.started, g.from, g.cur = true, pos, pos
+	}
+	if len(g.bytes)+len(p.Payload) <= guardBuffer {
+		g.kept = append(g.kept, keptPacket{at: p.Time, src: p.Src, dst: p.Dst, off: len(g.bytes), n: len(p.Payload)})
+		g.bytes = append(g.bytes, p.Payload...)
+	}
+	for _, b := range audio {
+		g.hist[b]++
+	}
+	g.n += len(audio)
+	if g.n < guardWindow {
+		return false, 0
+	}
+	bits := entropy(&g.hist, g.n)
+	if bits > guardBits {
+		g.random = true
+		if g.prevBits > guardNear {
+			return true, g.from
+		}
+		g.dropPrevious()
+		return true, g.cur
+	}
+	// A new window: the previous one can no longer be taken back.
+	g.dropPrevious()
+	g.prevKept = len(g.kept)
+	g.prevBits = bits
+	g.from, g.cur = g.cur, end
+	g.hist = [256]uint16{}
+	g.n = 0
+	return false, 0
+}
+
+// dropPrevious forgets the packets of the previous window.
+func (g *guard) dropPrevious() {
+	if g.prevKept == 0 {
+		return
+	}
+	off := 0
+	if g.prevKept < len(g.kept) {
+		off = g.kept[g.prevKept].off
+	} else {
+		off = len(g.bytes)
+	}
+	n := copy(g.kept, g.kept[g.prevKept:])
+	g.kept = g.kept[:n]
+	for i := range g.kept {
+		g.kept[i].off -= off
+	}
+	g.bytes = g.bytes[:copy(g.bytes, g.bytes[off:])]
+	g.prevKept = 0
+}
+
+// packets calls fn with every packet kept, in order.
+func (g *guard) packets(fn func(at time.Time, src, dst netip.AddrPort, payload []byte)) {
+	for _, k := range g.kept {
+		fn(k.at, k.src, k.dst, g.bytes[k.off:k.off+k.n])
+	}
+	g.kept, g.bytes = nil, nil
+}
+
+// entropy is the Shannon entropy, in bits, of a byte histogram of n bytes.
+func entropy(hist *[256]uint16, n int) float64 {
+	e := 0.0
+	for _, c := range hist {
+		if c > 0 {
+			p := float64(c) / float64(n)
+			e -= p * math.Log2(p)
+		}
+	}
+	return e
+}
