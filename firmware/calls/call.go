@@ -66,6 +66,18 @@ type Stream struct {
 	Source netip.AddrPort
 	// SSRC is the RTP SSRC of its stream.
 	SSRC uint32
+	// Proto is the transport of its latest audio m-line (RTP/AVP,
+	// RTP/SAVP, UDP/TLS/RTP/SAVPF, ...) and Security what it says of the
+	// encryption of what the side sends: its SDES keys, a DTLS fingerprint,
+	// ZRTP. KeyGen counts changes of Security (a re-INVITE with new keys).
+	Proto    string
+	Security sdp.Security
+	KeyGen   int
+	// ZRTP is set once the side sent ZRTP key agreement: its media is
+	// encrypted with keys that never cross the wire.
+	ZRTP bool
+	// DTLS is set once DTLS was seen on the side's media address.
+	DTLS bool
 
 	srcRank   uint8            // how well Source matches the side's SDP (rank)
 	addrs     []netip.AddrPort // addresses registered for the side in the table

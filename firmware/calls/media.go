@@ -28,9 +28,12 @@ func (t *Tracker) HandleMedia(p *capture.Packet) bool {
 	var f sdp.Format
 	if !fax {
 		if err := t.pkt.Unmarshal(p.Payload); err != nil {
-			if keepalive(p.Payload) {
+			switch {
+			case keepalive(p.Payload):
 				t.reject(Keepalive)
-			} else {
+			case keyAgreement(p.Payload) != 0:
+				t.keyAgreement(c, from, p)
+			default:
 				t.reject(NotRTP)
 			}
 			return true
@@ -82,6 +85,43 @@ func isFax(c *Call, from Side, p *capture.Packet) bool {
 		return false
 	}
 	return rcv.Fax || p.Src == snd.FaxAddr || p.Src == snd.Source
+}
+
+// Key agreement protocols seen on media ports.
+const (
+	zrtpPacket = 1 + iota
+	dtlsRecord
+)
+
+// keyAgreement says whether b is a ZRTP packet (RFC 6189: version bits 0,
+// the magic cookie "ZRTP") or a DTLS record (RFC 7983: first byte 20 to
+// 63, DTLS version 1.0 or 1.2 in bytes 1-2).
+func keyAgreement(b []byte) int {
+	switch {
+	case len(b) >= 12 && b[0]&0xf0 == 0x10 && binary.BigEndian.Uint32(b[4:8]) == 0x5a525450:
+		return zrtpPacket
+	case len(b) >= 13 && b[0] >= 20 && b[0] <= 63 && b[1] == 0xfe && (b[2] == 0xff || b[2] == 0xfd):
+		return dtlsRecord
+	}
+	return 0
+}
+
+// keyAgreement notes ZRTP or DTLS sent by a call's side from its own
+// source (anyone else's is foreign, and changes nothing).
+func (t *Tracker) keyAgreement(c *Call, from Side, p *capture.Packet) {
+	st := &c.Media[from]
+	if c.State != Answered || p.Src != st.Source && !t.admitSource(c, from, p.Src) {
+		c.noteForeign(p.Src, from.Other())
+		t.reject(ForeignSource)
+		return
+	}
+	t.reject(KeyAgreement)
+	switch keyAgreement(p.Payload) {
+	case zrtpPacket:
+		st.ZRTP = true
+	case dtlsRecord:
+		st.DTLS = true
+	}
 }
 
 // keepalive reports whether b is a NAT keepalive rather than a broken RTP

@@ -37,6 +37,9 @@ const (
 	// AddressTableFull: an address not registered because too many calls
 	// named it.
 	AddressTableFull
+	// KeyAgreement: ZRTP or DTLS on a media address: the endpoints agree
+	// on keys the recorder never sees (the call is flagged encrypted).
+	KeyAgreement
 	numReasons
 )
 
@@ -52,6 +55,7 @@ var reasonNames = [numReasons]string{
 	Keepalive:        "keepalives on media ports",
 	RTCP:             "RTCP",
 	AddressTableFull: "media addresses named by too many calls",
+	KeyAgreement:     "ZRTP or DTLS key agreement on media ports",
 }
 
 func (r Reason) String() string {

@@ -212,6 +212,10 @@ func (t *Tracker) applyBody(c *Call, side Side, body []byte) {
 		if usable(audio.Addr) {
 			addr = audio.Addr
 		}
+		if st.Proto = audio.Proto; !audio.Security.Equal(st.Security) {
+			st.Security = audio.Security
+			st.KeyGen++
+		}
 	}
 	st.Fax, st.FaxAddr = hasFax, netip.AddrPort{}
 	if hasFax {

@@ -120,6 +120,15 @@ func checkAudio(t *testing.T, data string, c *index.Call, r *simcall.Result, cal
 	}
 }
 
+// one returns the only entry indexed.
+func one(t *testing.T, got []*index.Call) *index.Call {
+	t.Helper()
+	if len(got) != 1 {
+		t.Fatalf("want 1 indexed call, got %d", len(got))
+	}
+	return got[0]
+}
+
 func TestGeneratedCalls(t *testing.T) {
 	ulawCaller, ulawCallee := testAudio(t, false)
 	alawCaller, alawCallee := testAudio(t, true)
@@ -128,13 +137,6 @@ func TestGeneratedCalls(t *testing.T) {
 		c := base
 		f(&c)
 		return []simcall.Call{c}
-	}
-	one := func(t *testing.T, got []*index.Call) *index.Call {
-		t.Helper()
-		if len(got) != 1 {
-			t.Fatalf("want 1 indexed call, got %d", len(got))
-		}
-		return got[0]
 	}
 	recordedOK := func(minCorr float64) func(t *testing.T, data string, got []*index.Call, res []*simcall.Result) {
 		return func(t *testing.T, data string, got []*index.Call, res []*simcall.Result) {

@@ -84,8 +84,9 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 	w, rel, abs, cues, err := rec.w, rec.rel, rec.abs, rec.cues, rec.err
 	if w != nil && raw != nil && !rec.heard[calls.Caller] && !rec.heard[calls.Callee] {
 		// Nothing in the WAV is audio: it is not kept as if it were.
+		discard := w
 		r.async(func() {
-			_ = w.Close()
+			_ = discard.Close()
 			_ = os.Remove(abs)
 		})
 		w = nil

@@ -29,7 +29,10 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 		r.keepRaw(c, rec, m.Packet, "T38")
 		return
 	}
-	pkt := m.RTP
+	pkt, datagram, ok := r.decrypt(c, rec, from, m)
+	if !ok {
+		return
+	}
 	h := &pkt.Header
 	cd := &rec.codec[from]
 	if int16(h.PayloadType) != cd.pt {
@@ -61,7 +64,7 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 			r.ensureWAV(c, rec)
 		default:
 			r.stats.Undecodable++
-			r.keepRaw(c, rec, m.Packet, cd.name)
+			r.keepRawAt(c, rec, m.Packet.Time, m.Packet.Src, m.Packet.Dst, datagram, cd.name)
 		}
 		return
 	}

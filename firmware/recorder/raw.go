@@ -169,7 +169,3 @@ func (r *Recorder) finishRaw(w *rawmedia.Writer, entry *index.Call) error {
 	r.indexed(entry)
 	return nil
 }
-
-// decrypted reports whether media of the call is decrypted before it is
-// kept (its SDP's keys then go and its profiles become RTP).
-func (rec *recording) decrypted() bool { return false }

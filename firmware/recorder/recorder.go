@@ -79,6 +79,7 @@ type Stats struct {
 	Undecodable uint64 // packets of codecs that cannot be decoded
 	BadAudio    uint64 // packets of a decodable codec that did not decode (broken Opus)
 	Encrypted   uint64 // streams found encrypted by their payload's statistics
+	SRTPFailed  uint64 // SRTP packets that failed authentication (not placed)
 }
 
 // Recorder implements calls.Handler.

@@ -53,6 +53,7 @@ type recording struct {
 	guard      [2]guard
 	// encrypted are the flags of media that could not be decrypted.
 	encrypted []string
+	crypto    [2]sideCrypto
 	// DTMF per side: the feature-code matcher, the RTP timestamp of the
 	// last telephone-event seen, and whether an in-band tone is sounding.
 	code      [2]*dtmf.CodeMatcher
@@ -163,6 +164,9 @@ func (r *Recorder) start(c *calls.Call, rec *recording) {
 	rec.source = [2]string{}
 	rec.heard = [2]bool{}
 	rec.guard = [2]guard{}
+	for i := range rec.crypto {
+		rec.crypto[i].set = false // made again from the SDP (a split keeps the keys)
+	}
 	rec.muteFrom, rec.muteTo = 0, 0
 	rec.flushed = rec.origin
 	for i := range rec.streams {

@@ -1,9 +1,11 @@
 package sdp
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,6 +62,27 @@ type Security struct {
 	Fingerprint bool
 	// ZRTP is set when a=zrtp-hash announces ZRTP (RFC 6189).
 	ZRTP bool
+}
+
+// Equal reports whether s and o say the same: the same keys in the same
+// order, the same fingerprint and ZRTP marks.
+func (s Security) Equal(o Security) bool {
+	if s.Fingerprint != o.Fingerprint || s.ZRTP != o.ZRTP || len(s.Crypto) != len(o.Crypto) {
+		return false
+	}
+	for i := range s.Crypto {
+		a, b := s.Crypto[i], o.Crypto[i]
+		if a.Tag != b.Tag || a.Suite != b.Suite || len(a.Keys) != len(b.Keys) || !slices.Equal(a.Params, b.Params) {
+			return false
+		}
+		for j := range a.Keys {
+			x, y := a.Keys[j], b.Keys[j]
+			if !bytes.Equal(x.Material, y.Material) || x.MKI != y.MKI || x.MKILen != y.MKILen || x.Lifetime != y.Lifetime {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Secure reports whether the m-line's protocol is SRTP (RTP/SAVP,

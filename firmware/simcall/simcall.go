@@ -9,6 +9,8 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
+	"spanrec/media/srtpdec"
+	"spanrec/media/srtpdec/srtptest"
 )
 
 // Call describes one call to generate. Zero fields take defaults.
@@ -82,6 +84,15 @@ type Call struct {
 	// Frame, if set, frames this call's packets instead of the Options'
 	// (an encapsulation, other VLAN tags).
 	Frame *capturetest.FrameOptions
+	// CallerCrypto and CalleeCrypto make a side send SRTP: its SDP offers
+	// RTP/SAVP with its SDES key (an a=crypto line), and its RTP is
+	// encrypted with it. RekeyAt, after the answer, is a re-INVITE in
+	// which both sides change keys (their Rekeyed ones).
+	CallerCrypto, CalleeCrypto *Crypto
+	RekeyAt                    time.Duration
+	// EditSDP, if set, rewrites every audio SDP a side sends (a DTLS
+	// fingerprint instead of keys, a profile, ...).
+	EditSDP func(caller bool, sdp string) string
 }
 
 // AuthRetry is how a generated call goes through digest authentication.
@@ -178,6 +189,19 @@ type Result struct {
 }
 
 func (c *Call) defaults() {
+	for _, k := range []**Crypto{&c.CallerCrypto, &c.CalleeCrypto} {
+		if *k == nil {
+			continue
+		}
+		own := **k // the caller's Crypto stays as it was
+		if own.Suite == "" {
+			own.Suite = "AES_CM_128_HMAC_SHA1_80"
+		}
+		if own.Tag == 0 {
+			own.Tag = 1
+		}
+		*k = &own
+	}
 	if c.CallID == "" {
 		c.CallID = "simcall-1@example.test"
 	}
@@ -265,8 +289,86 @@ func (c *Call) calleeFormat() Format {
 	return f
 }
 
+// Crypto is a side's SDES key.
+type Crypto struct {
+	Suite  string // default AES_CM_128_HMAC_SHA1_80
+	Seed   byte   // the key is srtptest.Key(Suite, Seed)
+	Tag    int    // a=crypto tag; default 1
+	MKI    []byte // the key's MKI, as in the packets (nil: none)
+	Params []string
+}
+
+func (k *Crypto) key() srtpdec.Key {
+	key := srtptest.Key(k.Suite, k.Seed)
+	key.MKI = k.MKI
+	return key
+}
+
+// line is the a=crypto attribute value.
+func (k *Crypto) line() string {
+	s := fmt.Sprintf("%d %s inline:%s", k.Tag, k.Suite, srtptest.Inline(k.key()))
+	for _, p := range k.Params {
+		s += " " + p
+	}
+	return s
+}
+
+// Rekeyed is the key after a re-INVITE that changes keys.
+func (k *Crypto) Rekeyed() *Crypto {
+	n := *k
+	n.Seed += 100
+	return &n
+}
+
+// crypto is the key side uses at version (RekeyAt's re-INVITE bumps it).
+func (c *Call) crypto(caller, rekeyed bool) *Crypto {
+	k := c.CallerCrypto
+	if !caller {
+		k = c.CalleeCrypto
+	}
+	if k != nil && rekeyed {
+		return k.Rekeyed()
+	}
+	return k
+}
+
+// encrypt encrypts a side's RTP packets in place: with its key, and with
+// its new key from rekey on.
+func (c *Call) encrypt(pkts []Packet, caller bool, rekey time.Time) {
+	if c.crypto(caller, false) == nil {
+		return
+	}
+	var enc [2]*srtptest.Enc
+	for i, k := range []*Crypto{c.crypto(caller, false), c.crypto(caller, true)} {
+		e, err := srtptest.Encryptor(k.Suite, k.key())
+		if err != nil {
+			panic("simcall: " + err.Error())
+		}
+		enc[i] = e
+	}
+	for i := range pkts {
+		if !pkts[i].RTP {
+			continue
+		}
+		e := enc[0]
+		if !rekey.IsZero() && !pkts[i].Time.Before(rekey) {
+			e = enc[1]
+		}
+		out, err := e.Encrypt(nil, pkts[i].Payload)
+		if err != nil {
+			panic("simcall: " + err.Error())
+		}
+		pkts[i].Payload = out
+	}
+}
+
 // sdp is a side's SDP: its own format first, then the other side's.
 func (c *Call) sdp(rtp netip.AddrPort, version int, direction string) string {
+	return c.sdpKeyed(rtp, version, direction, false)
+}
+
+// sdpKeyed is sdp with the side's new key (RekeyAt) when rekeyed.
+func (c *Call) sdpKeyed(rtp netip.AddrPort, version int, direction string, rekeyed bool) string {
 	own, other := c.callerFormat(), c.calleeFormat()
 	if rtp == c.CalleeRTP {
 		own, other = other, own
@@ -275,7 +377,16 @@ func (c *Call) sdp(rtp netip.AddrPort, version int, direction string) string {
 	if other != own {
 		formats = append(formats, other)
 	}
-	return sdpWith(rtp, formats, int(c.Ptime/time.Millisecond), version, direction, nil)
+	var lines []string
+	caller := rtp != c.CalleeRTP
+	if k := c.crypto(caller, rekeyed); k != nil {
+		lines = append(lines, k.line())
+	}
+	s := sdpWith(rtp, formats, int(c.Ptime/time.Millisecond), version, direction, lines)
+	if c.EditSDP != nil {
+		s = c.EditSDP(caller, s)
+	}
+	return s
 }
 
 type sipMsg struct {
@@ -365,6 +476,13 @@ func Generate(c Call, o Options) *Result {
 			msgs = append(msgs, d.reinvite(back, cseq, c.sdp(c.CallerRTP, cseq, "sendrecv"), c.sdp(c.CalleeRTP, cseq, "sendrecv"))...)
 			gaps = append(gaps, gap{at, back.Add(15 * time.Millisecond)})
 		}
+		var rekey time.Time
+		if c.RekeyAt > 0 {
+			cseq++
+			at := answerAt.Add(c.RekeyAt)
+			msgs = append(msgs, d.reinvite(at, cseq, c.sdpKeyed(c.CallerRTP, cseq, "sendrecv", true), c.sdpKeyed(c.CalleeRTP, cseq, "sendrecv", true))...)
+			rekey = at.Add(15 * time.Millisecond)
+		}
 		mediaEnd := bye
 		if c.FaxAt > 0 {
 			cseq++
@@ -392,6 +510,8 @@ func Generate(c Call, o Options) *Result {
 			}
 		}
 		callerPkts = c.dtmf(callerPkts, answerAt)
+		c.encrypt(callerPkts, true, rekey)
+		c.encrypt(calleePkts, false, rekey)
 		for i, p := range c.DTMF {
 			if p.Mode != SIPInfo {
 				continue

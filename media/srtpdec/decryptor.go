@@ -176,3 +176,17 @@ func printableNumber(s string) string {
 	}
 	return s
 }
+
+// ContinueFrom carries the rollover counter of ssrc's stream over from
+// prev, the Decryptor of the side's previous keys: when a re-INVITE changes
+// the keys, the SRTP index goes on (RFC 3711 §3.3.1), and a stream already
+// past a sequence wrap would not authenticate under a counter started
+// again. It does nothing when prev has not decrypted that stream.
+func (d *Decryptor) ContinueFrom(prev *Decryptor, ssrc uint32) {
+	if prev == nil {
+		return
+	}
+	if roc, ok := prev.ctx.ROC(ssrc); ok {
+		d.ctx.SetROC(ssrc, roc)
+	}
+}
