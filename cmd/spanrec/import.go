@@ -206,6 +206,10 @@ func writeImportSummary(w io.Writer, s engine.Summary, elapsed time.Duration) {
 	if len(parts) > 0 {
 		fmt.Fprintf(w, "refused: %s\n", strings.Join(parts, ", "))
 	}
+	if s.Calls.SIPOverTLS > 0 {
+		fmt.Fprintf(w, "SIP over TLS (port %d) seen in %s segments: its calls cannot be followed; %s calls were seen by their media only and kept raw (flag encrypted:sip-tls)\n",
+			calls.SIPTLSPort, count(s.Calls.SIPOverTLS), count(s.Calls.OpaqueCalls))
+	}
 	if s.Pipeline.SIP == 0 {
 		fmt.Fprintf(w, "no SIP seen: %s of %s frames were UDP or TCP (%s UDP datagrams matched no call and were not SIP)\n",
 			count(s.Decoder.Packets), count(s.Pipeline.Frames), count(s.Pipeline.Unmatched))

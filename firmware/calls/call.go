@@ -147,6 +147,10 @@ type Call struct {
 	SIPDropped int
 	sipBytes   int
 
+	// Opaque is set for a call signalled over TLS: only its media is seen
+	// (no SIP, no SDP, no parties), and it is kept raw.
+	Opaque bool
+
 	// Rec belongs to the Handler (its recording state for this call).
 	Rec any
 

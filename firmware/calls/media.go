@@ -18,7 +18,7 @@ func (t *Tracker) HandleMedia(p *capture.Packet) bool {
 	t.advance(p.Time)
 	src, dst := t.media[p.Src], t.media[p.Dst]
 	if src == nil && dst == nil {
-		return t.rtcpPort(p)
+		return t.rtcpPort(p) || t.opaqueMedia(p)
 	}
 	c, from, ok := attribute(src, dst, p.Src, p.Dst)
 	if !ok {

@@ -92,6 +92,10 @@ type Stats struct {
 	Retries       uint64 // INVITEs retried after 401/407 or a redirect
 	// Rejected counts refused messages, addresses and packets by reason.
 	Rejected Rejections
+	// SIPOverTLS counts TLS segments on the SIP TLS port; OpaqueCalls the
+	// calls seen only by their media to or from such hosts.
+	SIPOverTLS  uint64
+	OpaqueCalls uint64
 }
 
 // Tracker is the call table. It is not safe for concurrent use: one
@@ -110,6 +114,8 @@ type Tracker struct {
 	now      time.Time
 	nextRun  time.Time
 	stats    Stats
+	tlsHosts map[netip.Addr]time.Time // hosts seen speaking TLS on the SIP TLS port
+	opaque   map[pairKey]*Call        // calls of TLS hosts, by media address pair
 	// Reused per packet.
 	pkt rtp.Packet
 	m   Media
@@ -128,6 +134,8 @@ func NewTracker(cfg Config, h Handler, log *slog.Logger) *Tracker {
 		byCallID: make(map[string][]*Call),
 		media:    make(map[netip.AddrPort]*addrEntry),
 		sip:      newAddrSet(maxSIPAddrs),
+		tlsHosts: make(map[netip.Addr]time.Time),
+		opaque:   make(map[pairKey]*Call),
 	}
 }
 
@@ -141,7 +149,7 @@ func (t *Tracker) SetConfig(cfg Config) {
 // Stats returns the counters.
 func (t *Tracker) Stats() Stats {
 	s := t.stats
-	s.Active = t.n
+	s.Active = t.n + len(t.opaque)
 	return s
 }
 
@@ -567,6 +575,7 @@ func (t *Tracker) advance(now time.Time) {
 // Expire ends the calls whose time is up at now.
 func (t *Tracker) Expire(now time.Time) {
 	t.releaseStale(now)
+	t.expireOpaque(now, false, "media-timeout")
 	for _, legs := range t.byCallID {
 		for i := len(legs) - 1; i >= 0; i-- {
 			t.expire(legs[i], now)
@@ -710,6 +719,7 @@ func (t *Tracker) Close(now time.Time, reason string) {
 		now = t.now
 	}
 	t.Expire(now)
+	t.expireOpaque(now, true, reason)
 	for _, c := range t.Calls() {
 		if c.State == Answered {
 			end := now

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"spanrec/firmware/capture"
 )
 
 func TestAuthRetryIsTheSameCall(t *testing.T) {
@@ -581,5 +583,27 @@ func BenchmarkHandleMedia(b *testing.B) {
 		p.Payload[3] = byte(i)
 		p.Payload[2] = byte(i >> 8)
 		tr.HandleMedia(p)
+	}
+}
+
+// TestKeyAgreementOnlyFromTheSide: ZRTP from a side's own source marks its
+// media encrypted; the same from a stranger is foreign and changes nothing.
+func TestKeyAgreementOnlyFromTheSide(t *testing.T) {
+	var ev events
+	tr := NewTracker(Config{}, &ev, nil)
+	c := answeredCall(t, tr, &ev)
+	zrtp := func(at time.Duration, src string) *capture.Packet {
+		p := rtpPkt(at, src, "10.2.2.2:5000", 0, 0, 0)
+		p.Payload = append([]byte{0x10, 0, 0, 1, 'Z', 'R', 'T', 'P', 0, 0, 0, 1}, []byte("PZ\x00\x16Hello   1.10")...)
+		return p
+	}
+	tr.HandleMedia(rtpPkt(1100*time.Millisecond, "10.1.1.1:4000", "10.2.2.2:5000", 1, 0, 0xaaaa))
+	tr.HandleMedia(zrtp(1110*time.Millisecond, "10.6.6.6:9999"))
+	if c.Media[Caller].ZRTP || tr.Stats().Rejected[ForeignSource] != 1 {
+		t.Fatalf("a stranger's ZRTP: zrtp %v, foreign %d", c.Media[Caller].ZRTP, tr.Stats().Rejected[ForeignSource])
+	}
+	tr.HandleMedia(zrtp(1120*time.Millisecond, "10.1.1.1:4000"))
+	if !c.Media[Caller].ZRTP || tr.Stats().Rejected[KeyAgreement] != 1 {
+		t.Fatalf("the caller's ZRTP: zrtp %v, key agreement %d", c.Media[Caller].ZRTP, tr.Stats().Rejected[KeyAgreement])
 	}
 }

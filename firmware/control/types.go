@@ -59,12 +59,16 @@ type Status struct {
 	RecordingsWritten uint64      `json:"recordings_written"`
 	// RawMediaWritten counts raw media files (RawOnlyWritten of them for
 	// calls with no audio file): codecs not decoded, fax, encryption.
-	RawMediaWritten uint64  `json:"raw_media_written"`
-	RawOnlyWritten  uint64  `json:"raw_only_written"`
-	CallsSeen       uint64  `json:"calls_seen"`
-	Storage         Storage `json:"storage"`
-	Evicted         uint64  `json:"evicted"`   // calls dropped because the call table was full
-	Malformed       uint64  `json:"malformed"` // frames and SIP messages that could not be parsed
+	RawMediaWritten uint64 `json:"raw_media_written"`
+	RawOnlyWritten  uint64 `json:"raw_only_written"`
+	// SIPOverTLS counts TLS segments on the SIP TLS port (signalling the
+	// recorder cannot read); OpaqueCalls the calls seen by their media only.
+	SIPOverTLS  uint64  `json:"sip_over_tls,omitempty"`
+	OpaqueCalls uint64  `json:"opaque_calls,omitempty"`
+	CallsSeen   uint64  `json:"calls_seen"`
+	Storage     Storage `json:"storage"`
+	Evicted     uint64  `json:"evicted"`   // calls dropped because the call table was full
+	Malformed   uint64  `json:"malformed"` // frames and SIP messages that could not be parsed
 	// Skipped counts the frames not decoded, by reason (PPPoE discovery,
 	// ARP, unknown GRE protocol, ...).
 	Skipped []Count `json:"skipped,omitempty"`

@@ -57,6 +57,9 @@ func WriteStatus(w io.Writer, s Status) error {
 	if s.RawMediaWritten > 0 {
 		fmt.Fprintf(tw, "raw media written\t%d (%d calls as raw media only: no audio decoded)\n", s.RawMediaWritten, s.RawOnlyWritten)
 	}
+	if s.SIPOverTLS > 0 {
+		fmt.Fprintf(tw, "SIP over TLS\t%d segments: calls not readable; %d seen by their media only, kept raw\n", s.SIPOverTLS, s.OpaqueCalls)
+	}
 	fmt.Fprintf(tw, "evicted calls\t%d\n", s.Evicted)
 	fmt.Fprintf(tw, "malformed input\t%d\n", s.Malformed)
 	for _, c := range s.Skipped {

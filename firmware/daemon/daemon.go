@@ -221,6 +221,8 @@ func (d *Daemon) Status() control.Status {
 			RecordingsWritten: s.Recorder.Recordings,
 			RawMediaWritten:   s.Recorder.RawMedia,
 			RawOnlyWritten:    s.Recorder.RawOnly,
+			SIPOverTLS:        s.Calls.SIPOverTLS,
+			OpaqueCalls:       s.Calls.OpaqueCalls,
 			Evicted:           s.Calls.Evicted,
 			Malformed:         s.Decoder.Malformed + s.Pipeline.SIPErrors,
 		}

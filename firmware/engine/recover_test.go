@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +125,107 @@ func TestRecoverFileWithoutIndexEntry(t *testing.T) {
 	if err := verifyChain(t, data); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// crash feeds r's packets up to at (ticking every second) into a fresh
+// engine on data, then cuts the power: nothing is finalised.
+func crash(t *testing.T, data string, r *simcall.Result, at time.Time) {
+	t.Helper()
+	e, err := Open(Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := *r
+	cut.Packets = nil
+	for _, p := range r.Packets {
+		if p.Time.Before(at) {
+			cut.Packets = append(cut.Packets, p)
+		}
+	}
+	var lastTick time.Time
+	feed(t, e, &cut, func(now time.Time) {
+		if now.Sub(lastTick) >= time.Second {
+			lastTick = now
+			e.Tick(now)
+		}
+	})
+	e.Drain()
+	if err := e.Index.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A power cut during a call with raw media: the WAV and the raw media file
+// are both finished, signed and indexed, as the call's two entries (or its
+// one raw entry when nothing was decoded); verify --all then finds all
+// well, and detects a changed or a deleted raw media file.
+func TestRecoverRawMedia(t *testing.T) {
+	callerAudio, calleeAudio := testAudio(t, false)
+	start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		call    simcall.Call
+		entries int
+	}{
+		{"fax after speech", simcall.Call{CallerAudio: callerAudio, CalleeAudio: calleeAudio, Start: start, Talk: 20 * time.Second, FaxAt: 3 * time.Second}, 2},
+		{"G.729", simcall.Call{CallerAudio: callerAudio, CalleeAudio: calleeAudio, Start: start, PT: 18}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := simcall.Generate(tc.call, simcall.Options{})
+			data := t.TempDir()
+			crash(t, data, r, r.Answer.Add(6*time.Second))
+			e, err := Open(Options{DataDir: data})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := e.Recover()
+			if err != nil || len(rep.Repaired) != tc.entries || len(rep.Lost)+len(rep.Failed) != 0 {
+				t.Fatalf("recovery: %+v %v", rep, err)
+			}
+			var raw *index.Call
+			for _, id := range rep.Repaired {
+				c, err := e.Index.Get(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !c.Recorded || !c.Incomplete || c.EndReason != "power-loss" || c.SHA256 == "" {
+					t.Errorf("repaired %+v", c)
+				}
+				if c.Raw() {
+					raw = c
+				} else if c.RawID == "" || c.RawRTP == "" {
+					t.Errorf("audio entry does not name its raw media: %+v", c)
+				}
+			}
+			if raw == nil || (tc.entries == 2) != (raw.RawOf != "") || raw.DurationS < 4 {
+				t.Fatalf("raw media entry %+v", raw)
+			}
+			if err := e.Close("test"); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := Verify(context.Background(), data, nil); err != nil || len(v.Problems) != 0 {
+				t.Fatalf("verify after recovery: %+v %v", v, err)
+			}
+			path := filepath.Join(data, filepath.FromSlash(raw.File))
+			b, _ := os.ReadFile(path)
+			b[len(b)/2] ^= 1
+			os.WriteFile(path, b, 0o644)
+			if v, _ := Verify(context.Background(), data, nil); !problemWith(v, raw.File, "hash") {
+				t.Errorf("a changed raw media file passed verify: %+v", v.Problems)
+			}
+			os.Remove(path)
+			if v, _ := Verify(context.Background(), data, nil); !problemWith(v, raw.File, "missing") {
+				t.Errorf("a deleted raw media file passed verify: %+v", v.Problems)
+			}
+		})
+	}
+}
+
+func problemWith(v VerifyReport, file, what string) bool {
+	for _, p := range v.Problems {
+		if p.File == file && strings.Contains(p.String(), what) {
+			return true
+		}
+	}
+	return false
 }

@@ -359,3 +359,48 @@ func TestSRTPRawKeptDecrypted(t *testing.T) {
 	}
 	noKeys(t, data, logs, res)
 }
+
+// SIP over TLS cannot be read: the media of its calls, to or from a host
+// that speaks TLS on the SIP TLS port, is accounted for as a call of
+// unknown parties, kept raw and flagged; media between other hosts is not.
+func TestSIPOverTLSMediaKeptRaw(t *testing.T) {
+	call := srtpCall(t, "AES_CM_128_HMAC_SHA1_80")
+	call.CallerSIP, call.CalleeSIP = netip.MustParseAddrPort("10.0.0.1:5061"), netip.MustParseAddrPort("10.0.0.9:5061")
+	call.CallerRTP, call.CalleeRTP = netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:30000")
+	r := simcall.Generate(call, simcall.Options{})
+	var pkts []simcall.Packet
+	media := 0
+	for _, p := range r.Packets {
+		if p.RTP {
+			pkts = append(pkts, p)
+			media++
+		}
+	}
+	// The phone's TLS connection to the PBX, before and during the call.
+	phone, pbx := netip.MustParseAddrPort("10.0.0.1:51000"), netip.MustParseAddrPort("10.0.0.9:5061")
+	for i, at := range []time.Duration{-time.Second, -900 * time.Millisecond, 4 * time.Second} {
+		rec := append([]byte{23, 3, 3, 0, 64}, make([]byte, 64)...)
+		rand.Read(rec[5:])
+		src, dst := phone, pbx
+		if i == 1 {
+			src, dst = pbx, phone
+		}
+		pkts = append(pkts, simcall.Packet{Time: r.Answer.Add(at), Src: src, Dst: dst, TCP: true, Seq: uint32(1000 + 100*i), Flags: capture.FlagACK, Payload: rec})
+	}
+	// Strangers' RTP: no TLS host, no call.
+	for i := range 50 {
+		pkts = append(pkts, simcall.Packet{Time: r.Answer.Add(time.Duration(i) * 20 * time.Millisecond), Src: netip.MustParseAddrPort("10.0.0.7:4000"),
+			Dst: netip.MustParseAddrPort("10.0.0.8:4000"), Payload: simcall.RTP(uint16(i), uint32(i*160), 7, 0, false, make([]byte, 160)), RTP: true})
+	}
+	got, data, _, _ := record(t, nil, pkts...)
+	c := one(t, got)
+	if !c.Recorded || !c.Raw() || !hasFlag(c, "encrypted:sip-tls") || c.CallerAddr != "10.0.0.1:40000" && c.CalleeAddr != "10.0.0.1:40000" {
+		t.Fatalf("entry %+v", c)
+	}
+	if n := rawMedia(t, data, c); n != media {
+		t.Errorf("raw media holds %d of the call's %d packets", n, media)
+	}
+	if !strings.Contains(c.RawWarning(), "sip-tls") {
+		t.Errorf("warning %q", c.RawWarning())
+	}
+}

@@ -111,6 +111,10 @@ func (p *Pipeline) HandleFrame(f *capture.Frame) {
 		p.stats.Unmatched++
 	case capture.TCP:
 		p.stats.TCP++
+		if calls.LooksLikeTLS(pkt) {
+			p.tracker.NoteTLS(pkt) // SIP over TLS: the calls cannot be read
+			return
+		}
 		p.tcp.Feed(pkt, p.emit)
 	}
 }

@@ -29,6 +29,10 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 		r.keepRaw(c, rec, m.Packet, "T38")
 		return
 	}
+	if c.Opaque { // signalled over TLS: no SDP says what the media is
+		r.keepRaw(c, rec, m.Packet, "RTP")
+		return
+	}
 	pkt, datagram, ok := r.decrypt(c, rec, from, m)
 	if !ok {
 		return
