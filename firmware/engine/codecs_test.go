@@ -22,7 +22,7 @@ import (
 
 // speech16k is the sample speech (caller, callee) at 16 kHz, as the
 // resampler makes it.
-func speech16k(t *testing.T) (caller, callee []int16) {
+func speech16k(t testing.TB) (caller, callee []int16) {
 	cu, ce := corpus.Audio(t, false, 6)
 	up := func(u []byte) []int16 {
 		pcm := make([]int16, len(u))
@@ -46,7 +46,7 @@ func g722Encode(pcm []int16) []byte {
 
 // opusPackets reads the Opus payloads of testdata's sample speech and
 // decodes them, as the reference, at rate.
-func opusPackets(t *testing.T, side string, rate int) ([][]byte, []int16) {
+func opusPackets(t testing.TB, side string, rate int) ([][]byte, []int16) {
 	f, err := opustest.ReadFile(filepath.Join(repoRoot(t), "testdata", "sample_"+side+".opus"))
 	if err != nil {
 		t.Fatal(err)
