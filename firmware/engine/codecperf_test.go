@@ -201,4 +201,3 @@ func TestPerPacketPathByCodecAllocatesNothing(t *testing.T) {
 		})
 	}
 }
-
