@@ -138,10 +138,10 @@ func variantStream(t testing.TB, e *Engine, v pathVariant) func() *capture.Frame
 	}
 }
 
-// BenchmarkPerPacketPathByCodec measures the whole per-packet path (frame
-// decode, call lookup, SRTP, decoding, resampling, timeline, WAV or raw
-// media file) per codec.
-func BenchmarkPerPacketPathByCodec(b *testing.B) {
+// BenchmarkPerPacketPath measures the whole per-packet path (frame decode,
+// call lookup, SRTP, decoding, resampling, DTMF detection, timeline, WAV
+// or raw media file) per codec.
+func BenchmarkPerPacketPath(b *testing.B) {
 	for _, v := range pathVariants() {
 		b.Run(v.name, func(b *testing.B) {
 			e, err := Open(Options{DataDir: b.TempDir()})
@@ -180,9 +180,10 @@ func checkVariant(t testing.TB, e *Engine, v pathVariant) {
 	}
 }
 
-// TestPerPacketPathByCodecAllocatesNothing: the steady per-packet path of
-// every codec and of SRTP makes no allocation.
-func TestPerPacketPathByCodecAllocatesNothing(t *testing.T) {
+// TestPerPacketPathAllocatesNothing: the steady per-packet path of every
+// codec and of SRTP makes no allocation, the WAV's (or raw file's) block
+// writes to disk included.
+func TestPerPacketPathAllocatesNothing(t *testing.T) {
 	for _, v := range pathVariants() {
 		t.Run(v.name, func(t *testing.T) {
 			e, err := Open(Options{DataDir: t.TempDir()})

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"os"
@@ -14,88 +13,6 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/simcall"
 )
-
-// steadyCall sets up an answered call in e and returns a frame of the
-// caller's RTP and a function that advances it to the next packet.
-func steadyCall(t testing.TB, e *Engine) (*capture.Frame, func()) {
-	t.Helper()
-	c := simcall.Call{Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), CallerAudio: make([]byte, 160*10), CalleeAudio: make([]byte, 160*10), Talk: time.Hour, MissBYE: true}
-	res := simcall.Generate(c, simcall.Options{})
-	var f capture.Frame
-	f.Link = capture.LinkEthernet
-	var last time.Time
-	for _, p := range res.Packets {
-		if p.RTP || p.TCP {
-			continue
-		}
-		f.Time, f.Data = p.Time, capturetest.UDP(capturetest.FrameOptions{}, p.Src, p.Dst, p.Payload)
-		e.Pipeline().HandleFrame(&f)
-		last = p.Time
-	}
-	payload := make([]byte, 172)
-	payload[0], payload[1] = 0x80, 0
-	binary.BigEndian.PutUint32(payload[8:], 0xCA110000)
-	for i := 12; i < len(payload); i++ {
-		payload[i] = byte(i * 7)
-	}
-	f.Data = capturetest.UDP(capturetest.FrameOptions{}, netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:30000"), payload)
-	rtp := f.Data[14+20+8:]
-	var seq uint16
-	var ts uint32
-	f.Time = last
-	next := func() {
-		seq++
-		ts += 160
-		binary.BigEndian.PutUint16(rtp[2:], seq)
-		binary.BigEndian.PutUint32(rtp[4:], ts)
-		f.Time = f.Time.Add(20 * time.Millisecond)
-	}
-	// Warm up: the stream anchors, the codec is selected, the ring fills.
-	for i := 0; i < 500; i++ {
-		next()
-		e.Pipeline().HandleFrame(&f)
-	}
-	return &f, next
-}
-
-// TestPerPacketPathAllocatesNothing covers the whole per-packet path:
-// frame decode -> call lookup -> RTP -> G.711 -> timeline -> WAV buffer
-// (and the WAV's block writes to disk).
-func TestPerPacketPathAllocatesNothing(t *testing.T) {
-	e, err := Open(Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close("test")
-	f, next := steadyCall(t, e)
-	before := e.Summary().Pipeline.RTP
-	allocs := testing.AllocsPerRun(5000, func() {
-		next()
-		e.Pipeline().HandleFrame(f)
-	})
-	if got := e.Summary().Pipeline.RTP - before; got < 5000 {
-		t.Fatalf("only %d of the packets were taken as RTP of the call", got)
-	}
-	if allocs != 0 {
-		t.Fatalf("per-packet path allocates %.2f times per packet", allocs)
-	}
-}
-
-func BenchmarkPerPacketPath(b *testing.B) {
-	e, err := Open(Options{DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close("bench")
-	f, next := steadyCall(b, e)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		next()
-		e.Pipeline().HandleFrame(f)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
-}
 
 // loadCapture writes (once) a capture of calls concurrent G.711 calls of
 // talk each and returns its path and RTP packet count.

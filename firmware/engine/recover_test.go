@@ -21,32 +21,8 @@ func TestRecoverAfterCrash(t *testing.T) {
 	r := simcall.Generate(simcall.Call{CallerAudio: callerAudio, CalleeAudio: calleeAudio,
 		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
 	data := t.TempDir()
-	e, err := Open(Options{DataDir: data})
-	if err != nil {
-		t.Fatal(err)
-	}
 	crashAt := r.Answer.Add(5 * time.Second)
-	var lastTick time.Time
-	cut := *r
-	cut.Packets = nil
-	for _, p := range r.Packets {
-		if p.Time.Before(crashAt) {
-			cut.Packets = append(cut.Packets, p)
-		}
-	}
-	feed(t, e, &cut, func(now time.Time) {
-		if now.Sub(lastTick) >= time.Second {
-			lastTick = now
-			e.Tick(now)
-		}
-	})
-	// Power cut: nothing is finalised; only the index file is released
-	// (after the queued index writes, which a real crash could also lose:
-	// the directory walk then finds the file).
-	e.Drain()
-	if err := e.Index.Close(); err != nil {
-		t.Fatal(err)
-	}
+	crash(t, data, r, crashAt)
 
 	var got []*index.Call
 	e2, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
@@ -128,7 +104,9 @@ func TestRecoverFileWithoutIndexEntry(t *testing.T) {
 }
 
 // crash feeds r's packets up to at (ticking every second) into a fresh
-// engine on data, then cuts the power: nothing is finalised.
+// engine on data, then cuts the power: nothing is finalised; only the
+// index file is released (after the queued index writes, which a real
+// crash could also lose: the directory walk then finds the file).
 func crash(t *testing.T, data string, r *simcall.Result, at time.Time) {
 	t.Helper()
 	e, err := Open(Options{DataDir: data})

@@ -109,7 +109,7 @@ func (r *Recorder) setupCrypto(c *calls.Call, rec *recording, from calls.Side) {
 	cr := sendingCrypto(sec.Crypto, other.Security.Crypto)
 	keys := make([]srtpdec.Key, 0, len(cr.Keys))
 	for _, k := range cr.Keys {
-		key := srtpdec.Key{Material: srtpdec.Secret(k.Material)}
+		key := srtpdec.Key{Material: k.Material}
 		if k.MKILen > 0 {
 			mki := make([]byte, k.MKILen)
 			for i, v := 0, k.MKI; i < k.MKILen; i, v = i+1, v>>8 {

@@ -3,13 +3,13 @@ package sdp
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
 
 	psdp "github.com/pion/sdp/v3"
+
+	"spanrec/media/srtpdec"
 )
 
 // Crypto is one a=crypto attribute (SDES, RFC 4568): the key its side
@@ -24,8 +24,9 @@ type Crypto struct {
 
 // Key is one key of a crypto attribute.
 type Key struct {
-	// Material is the master key followed by the master salt.
-	Material Secret
+	// Material is the master key followed by the master salt; it never
+	// prints (srtpdec.Secret).
+	Material srtpdec.Secret
 	// Lifetime is the key's lifetime in packets (0: not given).
 	Lifetime uint64
 	// MKI is the master key identifier value with its length in bytes
@@ -33,25 +34,6 @@ type Key struct {
 	MKI    uint32
 	MKILen int
 }
-
-// Secret is key material. However it is printed or encoded (fmt with any
-// verb, encoding/json and log/slog through MarshalText) it shows as
-// REDACTED: keys never reach a log, a listing or an error message.
-type Secret []byte
-
-const redacted = "REDACTED"
-
-// String implements fmt.Stringer.
-func (Secret) String() string { return redacted }
-
-// GoString implements fmt.GoStringer.
-func (Secret) GoString() string { return redacted }
-
-// Format implements fmt.Formatter: every verb prints REDACTED.
-func (Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
-
-// MarshalText implements encoding.TextMarshaler.
-func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Security is what an m-line says about the encryption of its media.
 type Security struct {
