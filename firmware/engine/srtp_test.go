@@ -404,3 +404,46 @@ func TestSIPOverTLSMediaKeptRaw(t *testing.T) {
 		t.Errorf("warning %q", c.RawWarning())
 	}
 }
+
+// A pause keeps speech out of the raw media too: a G.729 call paused by
+// *1 has no media in its raw file from the code's last digit (what came
+// between its first and last digit is already written: the code itself)
+// to the resume.
+func TestPauseKeepsRawMediaOut(t *testing.T) {
+	caller, callee := testAudio(t, false)
+	call := simcall.Call{PT: 18, CallerAudio: caller, CalleeAudio: callee, Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
+		DTMF: []simcall.Press{{At: 2 * time.Second, Digits: "*1", Mode: simcall.SIPInfo}, {At: 5 * time.Second, Digits: "*1", Mode: simcall.SIPInfo}}}
+	got, data, _, _ := record(t, []simcall.Call{call})
+	c := one(t, got)
+	if !c.Raw() || len(c.Pauses) != 1 {
+		t.Fatalf("entry %+v", c)
+	}
+	from, to := c.Pauses[0].Start, c.Pauses[0].End
+	digits := call.DTMF[0].DigitTimes(c.Answer)
+	coded := digits[len(digits)-1]
+	src, err := capture.OpenFile(filepath.Join(data, filepath.FromSlash(c.File)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dec := capture.NewDecoder(capture.DecoderConfig{})
+	var f capture.Frame
+	var p capture.Packet
+	before, after := 0, 0
+	for src.ReadFrame(&f) == nil {
+		if !dec.Decode(&f, &p) || p.Payload[0] != 0x80 {
+			continue
+		}
+		switch {
+		case f.Time.After(coded.Add(20*time.Millisecond)) && f.Time.Before(to.Add(-20*time.Millisecond)):
+			t.Fatalf("media at %v kept during the pause %v-%v", f.Time, from, to)
+		case f.Time.Before(from):
+			before++
+		default:
+			after++
+		}
+	}
+	if before == 0 || after == 0 {
+		t.Errorf("media kept: %d before the pause, %d after", before, after)
+	}
+}
