@@ -247,10 +247,11 @@ func writeSecret(t *testing.T, dir, name, content string, mode os.FileMode) stri
 	return p
 }
 
-// server is a real server process started by a test.
+// server is a real server process started by a test (an offloadtest
+// server).
 type server interface {
-	stop()
-	start(t *testing.T)
+	Stop()
+	Start(t testing.TB)
 }
 
 // scenario is the behaviour every networked target must show, run against
@@ -316,7 +317,7 @@ func scenario(t *testing.T, cfg Config, shareDir string, srv server, secrets []s
 	}()
 	partial := filepath.Join(shareDir, filepath.FromSlash(tempName(big.File)))
 	waitFor(t, 60*time.Second, "the partial copy to grow past 2 MB", func() bool { return fileSize(partial) >= 2<<20 })
-	srv.stop()
+	srv.Stop()
 	var res result
 	select {
 	case res = <-done:
@@ -340,7 +341,7 @@ func scenario(t *testing.T, cfg Config, shareDir string, srv server, secrets []s
 		t.Fatalf("run with the server down: %v", err)
 	}
 
-	srv.start(t)
+	srv.Start(t)
 	rep, err = oc.RunOnce(ctx)
 	if err != nil {
 		t.Fatalf("run after restart: %v\nlog:\n%s", err, logBuf)
