@@ -55,7 +55,7 @@ func pcapng(bo byteOrder, n int) []byte {
 			0x9c, 0x40, 0x9c, 0x42, 0, 20, 0, 0, 0x80, 0x12, 0, byte(i), 0, 0, 0, byte(i), 1, 2, 3, 4}
 		var epb []byte
 		epb = bo.AppendUint32(epb, 0)
-		ts := uint64(1_700_000_000_000_000_000 + i*20_000_000)
+		ts := uint64(1_700_000_000_000_000_000) + uint64(i)*20_000_000
 		epb = bo.AppendUint32(epb, uint32(ts>>32))
 		epb = bo.AppendUint32(epb, uint32(ts))
 		epb = bo.AppendUint32(epb, uint32(len(pkt)))

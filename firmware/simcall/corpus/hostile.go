@@ -37,7 +37,7 @@ func hostile(t testing.TB) []*Case {
 			c.CallerSIP, c.CallerRTP = block(k, 1, i+1, 5060), block(k, 1, i+1, 40000)
 			c.CalleeSIP, c.CalleeRTP = pbx, block(k, 0, 10, uint16(20000+2*i))
 			c.Start = Start.Add(time.Duration(1+2*i) * time.Second)
-			c.SSRC = uint32(0xb1000000 + i)
+			c.SSRC = 0xb1000000 + uint32(i)
 			calls = append(calls, c)
 		}
 		cs = append(cs, &Case{Item: "B1", Name: "an SDP naming the PBX's SIP port never blinds the recorder", Prefix: "b1-", Calls: calls,
@@ -187,7 +187,7 @@ func hostile(t testing.TB) []*Case {
 			c.CallerSIP, c.CallerRTP = block(k, 1, i+1, 5060), block(k, 1, i+1, 40000)
 			c.CalleeSIP, c.CalleeRTP = block(k, 0, 2, 5060), shared
 			c.Start = Start.Add(time.Duration(i) * 20 * time.Millisecond)
-			c.SSRC = uint32(0xb5000000 + i)
+			c.SSRC = 0xb5000000 + uint32(i)
 			calls = append(calls, c)
 		}
 		cs = append(cs, &Case{Item: "B5", Name: "calls sharing one media address each keep their audio", Prefix: "b5-", Calls: calls,
