@@ -17,12 +17,15 @@ import (
 // and white noise at most about 7.65 (measured on espeak-ng, sox noise and
 // synthetic music in both laws). A side whose window passes guardBits is
 // taken for encrypted: its audio is taken back from the window's start (or
-// the previous window's, when that one was already close) and its packets
-// go to the raw media file instead.
+// the previous window's, when that one was above anything speech reaches,
+// so partly random) and its packets go to the raw media file instead.
+// Audio that may still be taken back stays in memory until judged: the
+// current window, and the previous one when it was that close, so the
+// guard delays a periodic flush by 400 ms at most on speech.
 const (
 	guardWindow = 3200 // payload bytes per judgement
 	guardBits   = 7.85 // entropy above which a window is random
-	guardNear   = 7.5  // a previous window above this was partly random
+	guardNear   = 7.7  // a previous window above this (above speech) was partly random
 	guardBuffer = 16 << 10
 )
 
@@ -50,6 +53,16 @@ type keptPacket struct {
 
 // pending reports whether audio of the side may still be taken back.
 func (g *guard) pending() bool { return g.started && !g.random }
+
+// heldFrom is the timeline position from which the side's audio may still
+// be taken back: the previous window's start when that window was close
+// to random, else the current window's.
+func (g *guard) heldFrom() int64 {
+	if g.prevBits > guardNear {
+		return g.from
+	}
+	return g.cur
+}
 
 // add counts the G.711 payload of packet p, placed on the timeline from
 // pos to end, and keeps the packet. It reports whether the side was just

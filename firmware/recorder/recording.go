@@ -201,10 +201,12 @@ func (r *Recorder) openWAV(c *calls.Call, rec *recording) {
 // file and fsyncs it, when interval has passed since the last flush: after
 // a power cut the file keeps everything up to then. Audio from the first
 // digit of a feature code still being dialled stays in memory, so that a
-// pause it completes starts exactly there.
+// pause it completes starts exactly there. now is capture time, which moves
+// against the wall clock the caller ticks on: a quarter of the interval is
+// forgiven, or a tick a little early would skip every other flush.
 func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 	rec, _ := c.Rec.(*recording)
-	if rec == nil || !rec.started || now.Sub(rec.flushed) < interval {
+	if rec == nil || !rec.started || now.Sub(rec.flushed) < interval-interval/4 {
 		return
 	}
 	rec.flushed = now
@@ -229,7 +231,7 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 	// Audio the encryption guard may still take back stays in memory.
 	for i := range rec.guard {
 		if g := &rec.guard[i]; g.pending() {
-			upTo = min(upTo, g.from)
+			upTo = min(upTo, g.heldFrom())
 		}
 	}
 	if err := rec.tl.Flush(upTo); err != nil {
