@@ -40,7 +40,9 @@
 //     listens.
 //   - [StartBaresip] and [StartLinphone] write a config dir (and HOME for
 //     linphonec), pick ports that do not clash with other agents on the
-//     host, play a fixture and record what they receive. Both are [Phone]s.
+//     host, play a fixture and record what they receive; with SRTP set,
+//     both use SDES-SRTP, mandatory (RTP/SAVP, a=crypto keys in the SDP).
+//     Both are [Phone]s.
 //   - [Speech] makes the fixtures: espeak-ng speech, a different sentence
 //     and voice per speaker, at the rate each codec needs (8 kHz mono for
 //     G.711, 16 kHz for G.722, 48 kHz stereo for Opus), repeated to
@@ -74,7 +76,8 @@
 // sndfile filter's decode dump, which ends at the first re-INVITE it
 // answers), names G.722 G722/16000/1, and prints no "terminated" line for a
 // call cancelled while ringing. linphonec binds dual-stack sockets, needs
-// its data dir and a default route, puts a GRUU in its Contact unless the
+// its data dir and a default route, names the peer in its call lines with
+// its display name when it has one (a linphonec caller), puts a GRUU in its Contact unless the
 // registrar gives none (kamailio's gruu_enabled is off), sends STUN pings
 // on its RTP port (tshark then needs its RTP heuristics to see the stream
 // coming back), blocks for a second on each DTMF digit, cannot pause while

@@ -30,6 +30,10 @@ type LinphoneConfig struct {
 	// "G722/8000", "speex/16000". All others are disabled. nil keeps
 	// linphone's defaults (Opus first).
 	Codecs []string
+	// SRTP sets media_encryption=srtp and media_encryption_mandatory=1:
+	// SDES keys (a=crypto, one line per suite linphone offers) on an
+	// RTP/SAVP m-line, and a call without SRTP is refused.
+	SRTP bool
 	// AutoAnswer starts linphonec with -a.
 	AutoAnswer bool
 	// DTMF is "info" (the default: SIP INFO, use_info=1 use_rfc2833=0) or
@@ -66,13 +70,18 @@ var linphoneCodecs = []string{"opus/48000/2", "speex/16000/1", "speex/8000/1", "
 	"G726-32/8000/1", "G726-40/8000/1", "AAL2-G726-16/8000/1", "AAL2-G726-24/8000/1", "AAL2-G726-32/8000/1",
 	"AAL2-G726-40/8000/1", "L16/44100/2", "L16/44100/1"}
 
+// lpPeer is the peer in linphonec's call lines: a bare URI, or one in
+// angle brackets after a display name (`"carol" <sip:carol@...>`, what a
+// linphonec caller sends); the URI is the submatch.
+const lpPeer = `(?:"[^"]*" )?<?(sips?:[^\s>]+)>?`
+
 var (
-	lpIncoming    = regexp.MustCompile(`Receiving new incoming call from (\S+), assigned id \d+`)
-	lpEstablished = regexp.MustCompile(`Call \d+ with (\S+) connected\.`)
-	lpClosed      = regexp.MustCompile(`Call \d+ with (\S+) (?:ended \(.*\)|error)\.`)
-	lpStreams     = regexp.MustCompile(`Media streams established with \S+ for call \d+`)
+	lpIncoming    = regexp.MustCompile(`Receiving new incoming call from ` + lpPeer + `, assigned id \d+`)
+	lpEstablished = regexp.MustCompile(`Call \d+ with ` + lpPeer + ` connected\.`)
+	lpClosed      = regexp.MustCompile(`Call \d+ with ` + lpPeer + ` (?:ended \(.*\)|error)\.`)
+	lpStreams     = regexp.MustCompile(`Media streams established with ` + lpPeer + ` for call \d+`)
 	lpDTMF        = regexp.MustCompile(`Receiving tone (.) from `)
-	lpPaused      = regexp.MustCompile(`Call \d+ with \S+ is now paused\.|cannot create \[INVITE\]|problem to resume|no call to pause`)
+	lpPaused      = regexp.MustCompile(`Call \d+ with ` + lpPeer + ` is now paused\.|cannot create \[INVITE\]|problem to resume|no call to pause`)
 	lpRegStatus   = regexp.MustCompile(`(registered), identity=|registered=-?\d|unregistered`)
 )
 
@@ -163,6 +172,10 @@ func (l *Linphone) rc() (string, error) {
 	if c.DTMF == "rfc4733" {
 		info, rfc = "0", "1"
 	}
+	encryption, mandatory := "none", "0"
+	if c.SRTP {
+		encryption, mandatory = "srtp", "1"
+	}
 	tcpPort, defaultProxy := -1, -1
 	if c.Transport == "tcp" {
 		tcpPort = l.SIPPort
@@ -183,7 +196,8 @@ func (l *Linphone) rc() (string, error) {
 		"register_only_when_network_is_up=0",
 		"inc_timeout=60",
 		"auto_send_ringing=1",
-		"media_encryption=none",
+		"media_encryption=" + encryption,
+		"media_encryption_mandatory=" + mandatory,
 		fmt.Sprintf("default_proxy=%d", defaultProxy),
 		"[rtp]",
 		fmt.Sprintf("audio_rtp_port=%d", l.RTPPort),
