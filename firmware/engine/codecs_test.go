@@ -82,7 +82,9 @@ func holdsAt(t *testing.T, data string, c *index.Call, ch int, ref []int16, firs
 	p := readRecording(t, data, c)
 	rate := p.SampleRate
 	center := int(first.Seconds() * float64(rate))
-	m := audiotest.Follow(channel(p, ch), floats(ref[:min(len(ref), 5*rate)]), max(center-rate/4, 0), center+rate/4, rate/2, rate/20)
+	// The search stays near where the audio was sent (the check below allows
+	// 20 ms): at 48 kHz a wider one costs minutes under qemu.
+	m := audiotest.Follow(channel(p, ch), floats(ref[:min(len(ref), 5*rate)]), max(center-rate/25, 0), center+rate/25, rate/2, rate/100)
 	t.Logf("%s: at %.3fs, median correlation %.3f (worst %.3f) over %d segments", name, float64(m.Lag)/float64(rate), m.Corr, m.Worst, m.Voiced)
 	if m.Corr < 0.95 {
 		t.Errorf("%s: channel %d does not hold its audio (median correlation %.3f)", name, ch, m.Corr)

@@ -6,6 +6,8 @@ package audiotest
 import (
 	"math"
 
+	"gonum.org/v1/gonum/dsp/fourier"
+
 	"spanrec/media/g711"
 	"spanrec/media/wav"
 )
@@ -67,13 +69,86 @@ func BestLag(x, ref []float64, maxLag int) (int, float64) {
 // bestLagIn is BestLag over lags lo..hi.
 func bestLagIn(x, ref []float64, lo, hi int) (int, float64) {
 	probe := ref[:min(len(ref), 16000)]
+	best, _ := argmax(nccRange(x, probe, lo, hi), lo)
+	return best, NCC(x, ref, best)
+}
+
+// argmax returns lo plus the index of the largest of cs, and that value
+// (lo and -2 for none).
+func argmax(cs []float64, lo int) (int, float64) {
 	best, bestC := lo, -2.0
-	for lag := lo; lag <= hi; lag++ {
-		if c := NCC(x, probe, lag); c > bestC {
-			best, bestC = lag, c
+	for i, c := range cs {
+		if c > bestC {
+			best, bestC = lo+i, c
 		}
 	}
-	return best, NCC(x, ref, best)
+	return best, bestC
+}
+
+// nccRange is NCC(x, ref, lag) for every lag from lo to hi, computed at
+// once: the products by FFT cross-correlation, the energies by running
+// sums. A direct loop costs len(ref) times the lags, which for seconds of
+// reference over hundreds of milliseconds of lags takes minutes under
+// emulation (qemu-arm's soft float).
+func nccRange(x, ref []float64, lo, hi int) []float64 {
+	if hi < lo {
+		return nil
+	}
+	lags := hi - lo + 1
+	// xs[k] is x[lo+k], zero outside x, for every sample a lag touches.
+	xs := make([]float64, lags+len(ref)-1)
+	for k := range xs {
+		if j := lo + k; j >= 0 && j < len(x) {
+			xs[k] = x[j]
+		}
+	}
+	// tail[m] is the energy of ref[m:].
+	tail := make([]float64, len(ref)+1)
+	for i := len(ref) - 1; i >= 0; i-- {
+		tail[i] = tail[i+1] + ref[i]*ref[i]
+	}
+	yy := tail[0]
+	out := make([]float64, lags)
+	if yy == 0 || len(ref) == 0 {
+		return out
+	}
+	n := 1
+	for n < len(xs)+len(ref) {
+		n *= 2
+	}
+	fft := fourier.NewFFT(n)
+	a := make([]float64, n)
+	copy(a, xs)
+	b := make([]float64, n)
+	copy(b, ref)
+	fa := fft.Coefficients(nil, a)
+	fb := fft.Coefficients(nil, b)
+	for i := range fa {
+		fa[i] *= complex(real(fb[i]), -imag(fb[i]))
+	}
+	xy := fft.Sequence(a, fa) // xy[k]*n = sum of xs[k+i]*ref[i]
+	// xx is the energy of xs[k : k+len(ref)], kept as a running sum.
+	var xx float64
+	for _, v := range xs[:len(ref)] {
+		xx += v * v
+	}
+	for k := range out {
+		if k > 0 {
+			old, add := xs[k-1], xs[k+len(ref)-1]
+			xx += add*add - old*old
+		}
+		// As NCC does, a negative lag leaves out the reference's samples
+		// before x starts, from its energy too.
+		e := yy
+		if lag := lo + k; lag < 0 {
+			e = tail[min(-lag, len(ref))]
+		}
+		// The running sum may drift below zero by rounding where x is silent.
+		if xx > 1e-9*e && e > 0 {
+			out[k] = xy[k] / float64(n) / math.Sqrt(xx*e)
+		}
+	}
+	return out
 }
 
 // Match says how well a reference was found in a recording, segment by
@@ -114,12 +189,7 @@ func Follow(x, ref []float64, lo, hi, seg, slack int) Match {
 		if math.Sqrt(energy/float64(seg)) < 100 {
 			continue
 		}
-		best, bestC := cur, -2.0
-		for l := cur - slack; l <= cur+slack; l++ {
-			if c := NCC(x, part, l+start); c > bestC {
-				best, bestC = l, c
-			}
-		}
+		best, bestC := argmax(nccRange(x, part, cur-slack+start, cur+slack+start), cur-slack)
 		cur = best
 		corrs = append(corrs, bestC)
 		m.Segments = append(m.Segments, Segment{Start: start, Lag: best, Corr: bestC})
