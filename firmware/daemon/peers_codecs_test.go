@@ -103,8 +103,8 @@ func TestRealPeersCodecs(t *testing.T) {
 			later(tc.name, func(t *testing.T) {
 				c, p := pl.decoded(t, caller, callee, tc.codec, tc.rate)
 				onWire(t, pcap, c, tc.srtp)
-				holdsAt(t, p, 0, sentA, "caller "+caller, tc.min)
-				holdsAt(t, p, 1, sentB, "callee "+callee, tc.min)
+				holdsAt(t, p, 0, sentA, "caller "+caller, tc.min, time.Second/10)
+				holdsAt(t, p, 1, sentB, "callee "+callee, tc.min, time.Second/10)
 			})
 		})
 	}
@@ -163,8 +163,8 @@ func TestRealPeersCodecs(t *testing.T) {
 			later(tc.name, func(t *testing.T) {
 				c, p := pl.decoded(t, caller, callee, tc.codec, tc.rate)
 				onWire(t, pcap, c, tc.srtp)
-				holdsAt(t, p, 0, sentC, "caller "+caller, tc.min)
-				holdsAt(t, p, 1, sentCallee, "callee "+callee, tc.min)
+				holdsAt(t, p, 0, sentC, "caller "+caller, tc.min, linphonecSlack)
+				holdsAt(t, p, 1, sentCallee, "callee "+callee, tc.min, linphonecSlack)
 			})
 		})
 	}
@@ -364,18 +364,26 @@ func reference(t *testing.T, a labtest.Audio, rate int) []float64 {
 	return ref
 }
 
+// linphonecSlack is how far a segment of what linphonec sent may have
+// moved: its reference is the fixture it plays, not what it encoded, and
+// on a loaded machine its audio thread falls behind and skips (up to 0.4 s
+// seen with four other packages' tests alongside); the recording holds
+// the skip where the RTP timestamps put it.
+const linphonecSlack = time.Second / 2
+
 // holdsAt is holds at the recording's rate: channel ch of the recording
 // holds the audio sent (any rate, resampled to the recording's), compared
-// segment by segment (half a second each, each moved up to 100 ms), from
+// segment by segment (half a second each, each moved up to slack), from
 // half a second into what was sent, for 4 s at most; the other channel
 // does not hold it.
-func holdsAt(t *testing.T, p *wav.Parsed, ch int, sent labtest.Audio, name string, bar float64) audiotest.Match {
+func holdsAt(t *testing.T, p *wav.Parsed, ch int, sent labtest.Audio, name string, bar float64, slack time.Duration) audiotest.Match {
 	t.Helper()
 	rate := p.SampleRate
 	ref := reference(t, sent, rate)
 	ref = ref[min(rate/2, len(ref)):min(len(ref), rate/2+4*rate)]
-	m := audiotest.Follow(audiotest.Channel(p, ch), ref, 0, 3*rate, rate/2, rate/10)
-	other := audiotest.Follow(audiotest.Channel(p, 1-ch), ref, 0, 3*rate, rate/2, rate/10)
+	move := int(slack.Seconds() * float64(rate))
+	m := audiotest.Follow(audiotest.Channel(p, ch), ref, 0, 3*rate, rate/2, move)
+	other := audiotest.Follow(audiotest.Channel(p, 1-ch), ref, 0, 3*rate, rate/2, move)
 	t.Logf("%s: %v in channel %d at %.3fs: median correlation %.3f (worst %.3f) over %d segments (moved up to %.1f ms); other channel %.3f",
 		name, sent, ch, float64(m.Lag)/float64(rate), m.Corr, m.Worst, m.Voiced, float64(m.Shift)*1000/float64(rate), other.Corr)
 	if m.Voiced < 4 {

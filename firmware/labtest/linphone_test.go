@@ -92,7 +92,7 @@ func TestLinphoneBaresip(t *testing.T) {
 			// flow control (samples dropped and inserted against clock
 			// drift): it matches what bob sent less exactly than baresip's
 			// dumps do, though clearly (its own audio scores about 0.05).
-			heard(t, carolRx, bob.Sent(), carol.Played(), 0.5)
+			heardInSegments(t, carolRx, bob.Sent(), carol.Played(), 0.5)
 		})
 	}
 }
@@ -166,7 +166,11 @@ func TestLinphoneSRTP(t *testing.T) {
 
 // heardInSegments checks that rx holds tx (from 0.5 s, 4 s of it at most,
 // at 8 kHz), following it in half-second segments that may each move up to
-// 100 ms, with a median correlation of at least bar; and not own.
+// 400 ms, with a median correlation of at least bar; and not own. What
+// linphonec received went through its jitter buffer, which on a loaded
+// machine drops and inserts audio by the hundred milliseconds: one
+// correlation over seconds then falls to 0.34-0.47 although every segment
+// is there.
 func heardInSegments(t *testing.T, rx, tx, own labtest.Audio, bar float64) {
 	t.Helper()
 	x := mono8k(t, rx)
@@ -174,8 +178,8 @@ func heardInSegments(t *testing.T, rx, tx, own labtest.Audio, bar float64) {
 		r := mono8k(t, a)
 		return r[min(4000, len(r)):min(len(r), 4000+4*8000)]
 	}
-	got := audiotest.Follow(x, ref(tx), 0, 1.5*8000, 4000, 800)
-	wrong := audiotest.Follow(x, ref(own), 0, 1.5*8000, 4000, 800)
+	got := audiotest.Follow(x, ref(tx), 0, 1.5*8000, 4000, 3200)
+	wrong := audiotest.Follow(x, ref(own), 0, 1.5*8000, 4000, 3200)
 	t.Logf("received %s: median segment correlation %.3f (worst %.3f, %d segments, moved up to %.1f ms) with the peer's audio, %.3f with its own",
 		rx.Path, got.Corr, got.Worst, got.Voiced, float64(got.Shift)/8, wrong.Corr)
 	if got.Corr < bar || got.Voiced < 4 || wrong.Corr > 0.3 {

@@ -31,45 +31,56 @@ func NewToneDetector(sampleRate int) *ToneDetector {
 	return d
 }
 
-// goertzel8 runs the eight DTMF Goertzel filters in one pass over the
-// frame: eight independent dependency chains keep the CPU's floating-point
-// units busy instead of waiting on one chain's latency.
-func goertzel8(lc, hc *[4]float64, frame []int16) (low, high [4]float64) {
+// goertzel4 runs four Goertzel filters (one tone group) in one pass over
+// the frame and returns their powers: four independent dependency chains
+// keep the CPU's floating-point units busy instead of waiting on one
+// chain's latency.
+func goertzel4(c *[4]float64, frame []int16) [4]float64 {
 	var a1, a2, b1, b2, c1, c2, d1, d2 float64
-	var e1, e2, f1, f2, g1, g2, h1, h2 float64
 	for _, v := range frame {
 		x := float64(v)
-		a1, a2 = x+lc[0]*a1-a2, a1
-		b1, b2 = x+lc[1]*b1-b2, b1
-		c1, c2 = x+lc[2]*c1-c2, c1
-		d1, d2 = x+lc[3]*d1-d2, d1
-		e1, e2 = x+hc[0]*e1-e2, e1
-		f1, f2 = x+hc[1]*f1-f2, f1
-		g1, g2 = x+hc[2]*g1-g2, g1
-		h1, h2 = x+hc[3]*h1-h2, h1
+		a1, a2 = x+c[0]*a1-a2, a1
+		b1, b2 = x+c[1]*b1-b2, b1
+		c1, c2 = x+c[2]*c1-c2, c1
+		d1, d2 = x+c[3]*d1-d2, d1
 	}
 	power := func(c, s1, s2 float64) float64 { return s1*s1 + s2*s2 - c*s1*s2 }
-	low = [4]float64{power(lc[0], a1, a2), power(lc[1], b1, b2), power(lc[2], c1, c2), power(lc[3], d1, d2)}
-	high = [4]float64{power(hc[0], e1, e2), power(hc[1], f1, f2), power(hc[2], g1, g2), power(hc[3], h1, h2)}
-	return low, high
+	return [4]float64{power(c[0], a1, a2), power(c[1], b1, b2), power(c[2], c1, c2), power(c[3], d1, d2)}
+}
+
+// energy is the sum of squares of frame, in four independent sums.
+func energy(frame []int16) float64 {
+	var e0, e1, e2, e3 float64
+	i := 0
+	for ; i+4 <= len(frame); i += 4 {
+		x0, x1, x2, x3 := float64(frame[i]), float64(frame[i+1]), float64(frame[i+2]), float64(frame[i+3])
+		e0 += x0 * x0
+		e1 += x1 * x1
+		e2 += x2 * x2
+		e3 += x3 * x3
+	}
+	for ; i < len(frame); i++ {
+		x := float64(frame[i])
+		e0 += x * x
+	}
+	return e0 + e1 + e2 + e3
 }
 
 // Detect returns the digit whose tone pair dominates frame (at least ~100
 // samples, typically 160), or 0. A tone pair must hold most of the frame's
 // energy, each tone well above the others of its group, with a twist
-// between the groups of at most 8 dB — speech and music rarely pass.
+// between the groups of at most 8 dB — speech and music rarely pass. The
+// low group is judged first: most frames of speech fail there, and the
+// high group's filters are not run for them.
 func (d *ToneDetector) Detect(frame []int16) byte {
 	if len(frame) < 100 {
 		return 0
 	}
-	var energy float64
-	for _, x := range frame {
-		energy += float64(x) * float64(x)
-	}
+	energy := energy(frame)
 	if energy/float64(len(frame)) < d.MinEnergy {
 		return 0
 	}
-	lows, highs := goertzel8(&d.lowCoef, &d.highCoef, frame)
+	lows := goertzel4(&d.lowCoef, frame)
 	li, lp, lsecond := strongest(&lows)
 	// Goertzel power of a pure tone of amplitude A over N samples is about
 	// (A*N/2)^2, and the frame energy is A^2*N/2: normalise to compare.
@@ -78,6 +89,7 @@ func (d *ToneDetector) Detect(frame []int16) byte {
 	if lowShare < 0.25 || lsecond*6 > lp {
 		return 0
 	}
+	highs := goertzel4(&d.highCoef, frame)
 	hi, hp, hsecond := strongest(&highs)
 	highShare := hp * 2 / (n * energy)
 	if highShare < 0.25 || hsecond*6 > hp {
