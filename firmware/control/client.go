@@ -36,10 +36,19 @@ type Client struct {
 // Dial returns a Client of the control socket at path. It does not
 // connect yet.
 func Dial(path string) *Client {
+	return DialFunc(path, func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	})
+}
+
+// DialFunc returns a Client of the control socket at path that makes its
+// connections with dial (tests connect as other users this way, see
+// controltest).
+func DialFunc(path string, dial func(ctx context.Context) (net.Conn, error)) *Client {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
+			return dial(ctx)
 		},
 		MaxIdleConns:       2,
 		IdleConnTimeout:    30 * time.Second,
