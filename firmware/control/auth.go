@@ -107,15 +107,16 @@ type route struct {
 	handle http.HandlerFunc
 }
 
-// errForbidden is the text of a refusal; the client's errors match
+// forbidden is the text of a refusal (403); the client's errors match
 // ErrForbidden.
 func forbidden(id Identity, perm users.Permission) string {
 	return fmt.Sprintf("permission denied: %s (%s) may not %s", id.Account, roleName(id.Role), perm)
 }
 
-// identify establishes who r comes from. A request with a token acts as
-// its session's account, whatever the peer; a token that is not a live
-// session is refused (never a fallback to the peer's role).
+// identify establishes who r comes from, or answers a refusal (code and
+// message). A request with a token acts as its session's account,
+// whatever the peer; a token that is not a live session is refused (never
+// a fallback to the peer's role).
 func (h *handler) identify(r *http.Request) (Identity, int, string) {
 	p, ok := r.Context().Value(peerKey{}).(peer)
 	if !ok || p.err != nil {
@@ -126,23 +127,24 @@ func (h *handler) identify(r *http.Request) (Identity, int, string) {
 		return Identity{}, http.StatusForbidden, "permission denied: the control socket cannot tell who you are (" + why + ")"
 	}
 	id := Identity{UID: p.uid, Account: "uid:" + strconv.FormatUint(uint64(p.uid), 10), Role: h.uidRole(p.uid)}
+	// On a refusal below, id names the peer for the logs only.
 	tok, ok := bearer(r)
 	switch {
 	case !ok:
-		return Identity{}, http.StatusUnauthorized, "bad Authorization header (want: Bearer TOKEN)"
+		return id, http.StatusUnauthorized, "bad Authorization header (want: Bearer TOKEN)"
 	case tok == "":
 		return id, 0, ""
 	case h.cd == nil:
-		return Identity{}, http.StatusUnauthorized, users.ErrNoSession.Error()
+		return id, http.StatusUnauthorized, users.ErrNoSession.Error()
 	}
 	name, err := h.sessions.Lookup(tok)
 	if err != nil {
-		return Identity{}, http.StatusUnauthorized, err.Error()
+		return id, http.StatusUnauthorized, err.Error()
 	}
 	u, err := h.cd.Account(name)
 	if err != nil { // removed since the login
 		h.sessions.Revoke(tok)
-		return Identity{}, http.StatusUnauthorized, users.ErrNoSession.Error()
+		return id, http.StatusUnauthorized, users.ErrNoSession.Error()
 	}
 	return Identity{UID: p.uid, Account: u.Name, Role: u.Role, Session: true}, 0, ""
 }
