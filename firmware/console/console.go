@@ -23,9 +23,9 @@ const (
 	// DefaultFailDelay is the pause after a failed login on a line; each
 	// further failure in a row on that line doubles it (1 s, 2 s, 4 s,
 	// ...) up to DefaultMaxFailDelay. A success resets it.
-	DefaultFailDelay = time.Second
+	DefaultFailDelay = users.DefaultFailureDelay
 	// DefaultMaxFailDelay caps the pause after a failed login.
-	DefaultMaxFailDelay = 30 * time.Second
+	DefaultMaxFailDelay = users.DefaultMaxFailureDelay
 )
 
 // Options tune a Console. The zero value is the appliance's defaults.
@@ -127,14 +127,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // failDelay is the pause after the n-th failed login in a row (n >= 1).
 func (c *Console) failDelay(n int) time.Duration {
-	d := c.opts.FailDelay
-	if d <= 0 {
-		return 0
-	}
-	for i := 1; i < n && d < c.opts.MaxFailDelay; i++ {
-		d *= 2
-	}
-	return min(d, c.opts.MaxFailDelay)
+	return users.FailureDelay(n, c.opts.FailDelay, c.opts.MaxFailDelay)
 }
 
 // session is one login to logout.

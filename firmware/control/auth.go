@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"spanrec/firmware/users"
 )
@@ -26,6 +27,8 @@ type Options struct {
 	// Sessions holds the console sessions (POST /v1/login); nil means a
 	// new table with the default expiry.
 	Sessions *users.Sessions
+	// Now is the clock of the login throttle; nil means time.Now.
+	Now func() time.Time
 }
 
 // Identity is who a request comes from, as the server established it:
@@ -189,6 +192,10 @@ func (h *handler) authorize(rt route) http.HandlerFunc {
 // codeNoSession is errorBody.Code of a request whose session is not
 // live: the client's error matches users.ErrNoSession.
 const codeNoSession = "no_session"
+
+// ErrThrottled: too many failed logins from this local user in a row;
+// try again later (HTTP 429; the message says when).
+var ErrThrottled = errors.New("too many failed logins")
 
 // ErrForbidden: the caller's role does not allow the request (HTTP 403);
 // the message names who the server took the caller for and what was

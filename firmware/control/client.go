@@ -85,7 +85,7 @@ type APIError struct {
 func (e *APIError) Error() string { return e.Message }
 
 // Is matches ErrNoSuchCall and ErrNotFound for 404, ErrBadRequest for
-// 400, ErrForbidden for 403, users.ErrBadCredentials for a 401 answer to
+// 400, ErrForbidden for 403, ErrThrottled for 429, users.ErrBadCredentials for a 401 answer to
 // a login and users.ErrNoSession for one to a request whose session is
 // not live, ErrConflict for 409 and ErrNotConfigured for 501.
 func (e *APIError) Is(target error) bool {
@@ -96,6 +96,8 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusBadRequest
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden
+	case ErrThrottled:
+		return e.StatusCode == http.StatusTooManyRequests
 	}
 	return apiErrorIs(e.StatusCode, e.Code, target)
 }

@@ -412,8 +412,17 @@ func (c *consoleHandler) login(w http.ResponseWriter, r *http.Request) {
 	if !c.body(w, r, &b) {
 		return
 	}
+	uid := identityOf(r).UID
+	if d := c.throttle.wait(uid); d > 0 {
+		secs := int((d + time.Second - 1) / time.Second)
+		c.auditResult(source, "login "+strconv.Quote(b.Name), "refused: held back (failed logins in a row)")
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%v by %s: try again in %ds", ErrThrottled, source, secs))
+		return
+	}
 	if msg := checkText("name", b.Name, users.MaxNameLen); msg != "" {
 		// Still the one answer: an odd name is not an account either.
+		c.throttle.failed(uid)
 		c.auditResult(source, "login "+strconv.Quote(b.Name), "refused: malformed name")
 		c.writeError(w, http.StatusUnauthorized, users.ErrBadCredentials.Error())
 		return
@@ -422,6 +431,7 @@ func (c *consoleHandler) login(w http.ResponseWriter, r *http.Request) {
 	var lf *users.LoginFailure
 	switch {
 	case errors.As(err, &lf):
+		c.throttle.failed(uid)
 		c.auditResult(source, "login "+b.Name, "refused: "+lf.Reason)
 		c.log.Warn("control: login refused", "who", source, "account", b.Name, "why", lf.Reason)
 		c.writeError(w, http.StatusUnauthorized, users.ErrBadCredentials.Error())
@@ -431,6 +441,7 @@ func (c *consoleHandler) login(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, "login", err)
 		return
 	}
+	c.throttle.succeeded(uid)
 	sess, err := c.sessions.Create(u.Name)
 	c.audit(source, "login "+b.Name, err)
 	if err != nil {

@@ -164,7 +164,7 @@ func NewHandler(d Daemon, opts Options) http.Handler {
 	if opts.Sessions == nil {
 		opts.Sessions = users.NewSessions(users.SessionOptions{})
 	}
-	h := &handler{d: d, log: opts.Log, opts: opts, sessions: opts.Sessions}
+	h := &handler{d: d, log: opts.Log, opts: opts, sessions: opts.Sessions, throttle: newLoginThrottle(opts.Now)}
 	h.cd, _ = d.(ConsoleDaemon)
 	mux := http.NewServeMux()
 	for _, rt := range h.routes() {
@@ -179,6 +179,7 @@ type handler struct {
 	log      *slog.Logger
 	opts     Options
 	sessions *users.Sessions
+	throttle *loginThrottle
 }
 
 // errorBody is the JSON body of every error response.

@@ -104,6 +104,7 @@ func startAuthAppliance(t *testing.T) *authAppliance {
 	opts := control.Options{
 		UIDRoles: map[uint32]users.Role{mapped.UID: users.Technician},
 		Sessions: users.NewSessions(users.SessionOptions{Idle: 10 * time.Minute, Now: a.clock.Now}),
+		Now:      a.clock.Now,
 	}
 	go func() { done <- control.ServeListener(ctx, ln, ConsoleAPI(a.calls, a.b), opts) }()
 	t.Cleanup(func() {
@@ -293,6 +294,7 @@ func TestControlConsoleSessions(t *testing.T) {
 	if _, err := anon.Login(ctx, "tom", "wrong-password"); !errors.Is(err, users.ErrBadCredentials) || err.Error() != "login incorrect" {
 		t.Fatalf("wrong password: %v", err)
 	}
+	a.clock.Add(time.Second) // the throttle's pause after one failure
 	res, err := anon.Login(ctx, "tom", "tom-password")
 	if err != nil || res.User.Role != users.Technician || len(res.Token) != 2*users.TokenBytes {
 		t.Fatalf("login: %+v %v", res, err)
@@ -372,5 +374,58 @@ func TestControlConsoleSessions(t *testing.T) {
 		if !hasLine(got, want) {
 			t.Errorf("audit: no %q in\n%s", want, strings.Join(got, "\n"))
 		}
+	}
+}
+
+// Before: the console's delay was the only brake, and a local user
+// talking to the socket directly could guess passwords as fast as bcrypt
+// allowed (and lock any account). Now failed logins hold back that uid:
+// 1 s, 2 s, 4 s ... 30 s, with the same answer whatever the account; root
+// (the serial console, which slows each line itself) is not held back.
+func TestControlLoginThrottle(t *testing.T) {
+	a := startAuthAppliance(t)
+	ctx := context.Background()
+	anon := a.as(t, unmapped)
+	guess := func() error { _, err := anon.Login(ctx, "alice", "guess-password"); return err }
+	if err := guess(); !errors.Is(err, users.ErrBadCredentials) {
+		t.Fatalf("first guess: %v", err)
+	}
+	// Held back: even the right password is not checked.
+	_, err := anon.Login(ctx, "alice", "alice-password")
+	if !errors.Is(err, control.ErrThrottled) || err.Error() != "too many failed logins by uid:1001: try again in 1s" {
+		t.Fatalf("right password while held back: %v", err)
+	}
+	for i, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second} {
+		a.clock.Add(wait - time.Millisecond)
+		if err := guess(); !errors.Is(err, control.ErrThrottled) {
+			t.Fatalf("guess %d before its pause is over: %v", i+2, err)
+		}
+		a.clock.Add(time.Millisecond)
+		if err := guess(); !errors.Is(err, users.ErrBadCredentials) {
+			t.Fatalf("guess %d after %v: %v", i+2, wait, err)
+		}
+	}
+	// Root is never held back, and the account was never locked.
+	if _, err := a.root.Login(ctx, "alice", "alice-password"); err != nil {
+		t.Fatalf("root logs in alice while uid 1001 is held back: %v", err)
+	}
+	// Another local user is not held back by uid 1001's failures.
+	if _, err := a.as(t, mapped).Login(ctx, "tom", "tom-password"); err != nil {
+		t.Fatalf("uid 1002: %v", err)
+	}
+	// A success resets the pause.
+	a.clock.Add(30 * time.Second)
+	if _, err := anon.Login(ctx, "alice", "alice-password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := guess(); !errors.Is(err, users.ErrBadCredentials) {
+		t.Fatal(err)
+	}
+	a.clock.Add(time.Second)
+	if err := guess(); !errors.Is(err, users.ErrBadCredentials) {
+		t.Fatalf("after a success, the first pause is 1s again: %v", err)
+	}
+	if !hasLine(a.audit(t), "uid:1001|login \"alice\"|refused: held back") {
+		t.Errorf("held-back attempts not audited:\n%s", strings.Join(a.audit(t), "\n"))
 	}
 }

@@ -2,6 +2,7 @@ package users
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -63,5 +64,19 @@ func TestSessions(t *testing.T) {
 	}
 	if _, err := s.Lookup(first.Token); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("oldest session kept: %v", err)
+	}
+}
+
+func TestFailureDelay(t *testing.T) {
+	var got []time.Duration
+	for n := 0; n <= 8; n++ {
+		got = append(got, FailureDelay(n, time.Second, 30*time.Second))
+	}
+	want := []time.Duration{0, 1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("delays %v, want %v", got, want)
+	}
+	if FailureDelay(3, 0, time.Minute) != 0 || FailureDelay(1<<30, time.Second, 30*time.Second) != 30*time.Second {
+		t.Fatal("no delay or a huge count")
 	}
 }
