@@ -57,7 +57,7 @@ func TestConsoleStdio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go control.ServeListener(ctx, ln, daemon.ConsoleAPI(noCalls{}, b), nil)
+	go control.ServeListener(ctx, ln, daemon.ConsoleAPI(noCalls{}, b), control.Options{})
 
 	in, w, err := os.Pipe()
 	if err != nil {

@@ -142,9 +142,10 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			RingBytes:  cfg.Capture.RingBytes(),
 			SnapLen:    cfg.Capture.SnapLen,
 		},
-		SocketPath: cfg.SocketPath(),
-		Version:    version,
-		Log:        cfg.Log.Logger(stderr),
+		SocketPath:  cfg.SocketPath(),
+		ControlUIDs: cfg.Control.UIDRoles,
+		Version:     version,
+		Log:         cfg.Log.Logger(stderr),
 	}, nil
 }
 

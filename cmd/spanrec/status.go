@@ -70,7 +70,6 @@ func runPauseResume(pause bool) func(ctx context.Context, args []string, stdout,
 		fs := newFlags(name, "CALL-ID|all", stderr)
 		data := fs.String("data", "", "data directory of the daemon")
 		socket := fs.String("socket", "", "control socket (default DATA/spanrec.sock)")
-		source := fs.String("source", "cli", "who asks (kept in the index with the pause)")
 		if err := parse(fs, args); err != nil {
 			return err
 		}
@@ -86,7 +85,7 @@ func runPauseResume(pause bool) func(ctx context.Context, args []string, stdout,
 		if pause {
 			f = c.Pause
 		}
-		if err := f(ctx, fs.Arg(0), *source); err != nil {
+		if err := f(ctx, fs.Arg(0)); err != nil {
 			return err
 		}
 		io.WriteString(stdout, name+"d "+fs.Arg(0)+"\n")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/users"
 	"strings"
 	"time"
 
@@ -185,6 +186,11 @@ type Control struct {
 	// Socket is the unix socket path. Empty: DATA_DIR/spanrec.sock (see
 	// Config.SocketPath).
 	Socket string `yaml:"socket"`
+	// UIDRoles gives local users other than root a role on the socket,
+	// by uid: {1001: technician}. Root (uid 0) is always admin and cannot
+	// be listed; a uid not listed has no role (it may only log in as a
+	// console account). Read at start.
+	UIDRoles map[uint32]users.Role `yaml:"uid_roles"`
 }
 
 // Storage configures how recordings are written.
@@ -309,6 +315,9 @@ func (c *Config) normalize() {
 	c.Interfaces = nilIfEmpty(c.Interfaces)
 	c.Capture.ExcludeHosts = nilIfEmpty(c.Capture.ExcludeHosts)
 	c.NATAliases = nilIfEmpty(c.NATAliases)
+	if len(c.Control.UIDRoles) == 0 {
+		c.Control.UIDRoles = nil
+	}
 	p := &c.PBX
 	p.Extensions, p.Voicemail = nilIfEmpty(p.Extensions), nilIfEmpty(p.Voicemail)
 	p.Trunks, p.Conferences, p.Queues = nilIfEmpty(p.Trunks), nilIfEmpty(p.Conferences), nilIfEmpty(p.Queues)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"spanrec/firmware/users"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,7 @@ log:
   level: debug
 control:
   socket: /run/spanrec.sock
+  uid_roles: {1001: technician, 1002: auditor}
 storage:
   flush_interval: 250ms
   block_kb: 64
@@ -133,7 +135,7 @@ func TestFullFile(t *testing.T) {
 		},
 		NATAliases: []NATAlias{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
 		Log:        Log{Format: "json", Level: "debug"},
-		Control:    Control{Socket: "/run/spanrec.sock"},
+		Control:    Control{Socket: "/run/spanrec.sock", UIDRoles: map[uint32]users.Role{1001: users.Technician, 1002: users.Auditor}},
 		Storage:    Storage{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
 		Hardware:   Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
@@ -318,6 +320,9 @@ func TestValidateErrors(t *testing.T) {
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level"}},
 		{"socket too long", func(c *Config) { c.DataDir = long }, []string{"control.socket"}},
 		{"socket is a dir", func(c *Config) { c.Control.Socket = "/run/" }, []string{"control.socket"}},
+		{"uid roles", func(c *Config) {
+			c.Control.UIDRoles = map[uint32]users.Role{0: users.Technician, 1001: "root", 1002: users.Auditor}
+		}, []string{"control.uid_roles.0", "control.uid_roles.1001"}},
 		{"block", func(c *Config) { c.Storage.BlockKB = 6 }, []string{"storage.block_kb"}},
 		{"block zero", func(c *Config) { c.Storage.BlockKB = 0 }, []string{"storage.block_kb"}},
 	} {

@@ -3,9 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
+	"slices"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/users"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +102,17 @@ func (c *Config) Validate() error {
 		v.bad("control.socket", "path %q is longer than %d bytes (a unix socket limit); set control.socket to a shorter path", p, MaxSocketPath)
 	} else if strings.HasSuffix(p, "/") {
 		v.bad("control.socket", "%q is a directory, want a file path", p)
+	}
+
+	for _, uid := range slices.Sorted(maps.Keys(c.Control.UIDRoles)) {
+		key := "control.uid_roles." + strconv.FormatUint(uint64(uid), 10)
+		if uid == 0 {
+			v.bad(key, "root (uid 0) is always admin: remove it from uid_roles")
+			continue
+		}
+		if _, err := users.ParseRole(string(c.Control.UIDRoles[uid])); err != nil {
+			v.bad(key, "unknown role %q (admin, technician or auditor)", c.Control.UIDRoles[uid])
+		}
 	}
 
 	v.positive("storage.flush_interval", c.Storage.FlushInterval)

@@ -82,7 +82,8 @@ func commandList() []command {
 		{name: "users", usage: "list | add NAME ROLE | del NAME | passwd NAME | role NAME ROLE | unlock NAME", summary: "console accounts (admin)",
 			help: "ROLE is admin (everything), technician (status, calls, pause/resume, offload,\n" +
 				"diagnostics, reboot) or auditor (recordings: list, search, show, verify; audit\n" +
-				"log). Three wrong passwords lock an account for a while; unlock ends that.",
+				"log). Wrong passwords never lock an account (each line slows down instead);\n" +
+				"unlock clears an account's count of them.",
 			perm: users.ManageUsers, subPerm: true, run: cmdUsers},
 		{name: "passwd", summary: "change your own password", run: cmdPasswd},
 		{name: "log", usage: "tail [N]", summary: "the daemon's last N log lines (default 50)", perm: users.Diagnostics, run: cmdLog},
@@ -335,7 +336,7 @@ func cmdStatus(s *session, a args) error {
 		return errUsage
 	}
 	var st control.Status
-	if err := s.rpc(func(ctx context.Context) (err error) { st, err = s.c.client.Status(ctx); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { st, err = s.api.Status(ctx); return }); err != nil {
 		return err
 	}
 	return control.WriteStatus(s.c.w, st)
@@ -346,7 +347,7 @@ func cmdCalls(s *session, a args) error {
 		return errUsage
 	}
 	var calls []control.Call
-	if err := s.rpc(func(ctx context.Context) (err error) { calls, err = s.c.client.Calls(ctx); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { calls, err = s.api.Calls(ctx); return }); err != nil {
 		return err
 	}
 	return control.WriteCalls(s.c.w, calls)
@@ -359,7 +360,7 @@ func (s *session) resolveCall(typed string) (string, error) {
 		return typed, nil
 	}
 	var calls []control.Call
-	if err := s.rpc(func(ctx context.Context) (err error) { calls, err = s.c.client.Calls(ctx); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { calls, err = s.api.Calls(ctx); return }); err != nil {
 		return "", err
 	}
 	if typed == "" {
@@ -405,9 +406,9 @@ func cmdPauseResume(pause bool) func(*session, args) error {
 		}
 		err = s.rpc(func(ctx context.Context) error {
 			if pause {
-				return s.c.client.Pause(ctx, id, s.source())
+				return s.api.Pause(ctx, id)
 			}
-			return s.c.client.Resume(ctx, id, s.source())
+			return s.api.Resume(ctx, id)
 		})
 		if err != nil {
 			return err
@@ -473,7 +474,7 @@ func cmdRecordings(s *session, a args) error {
 
 func (s *session) listRecordings(q control.RecordingQuery, none string) error {
 	var list []index.Call
-	if err := s.rpc(func(ctx context.Context) (err error) { list, err = s.c.client.Recordings(ctx, q); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { list, err = s.api.Recordings(ctx, q); return }); err != nil {
 		return err
 	}
 	if len(list) == 0 {
@@ -497,13 +498,13 @@ func (s *session) listRecordings(q control.RecordingQuery, none string) error {
 // whose ID contains what was typed.
 func (s *session) findRecording(typed string) (index.Call, error) {
 	var c index.Call
-	err := s.rpc(func(ctx context.Context) (err error) { c, err = s.c.client.Recording(ctx, typed); return })
+	err := s.rpc(func(ctx context.Context) (err error) { c, err = s.api.Recording(ctx, typed); return })
 	if !errors.Is(err, control.ErrNotFound) {
 		return c, err
 	}
 	var list []index.Call
 	err = s.rpc(func(ctx context.Context) (err error) {
-		list, err = s.c.client.Recordings(ctx, control.RecordingQuery{Text: typed, All: true, Limit: 100})
+		list, err = s.api.Recordings(ctx, control.RecordingQuery{Text: typed, All: true, Limit: 100})
 		return
 	})
 	if err != nil {
@@ -608,7 +609,7 @@ func (s *session) verify(typed string) error {
 	}
 	var v control.Verification
 	// verify all is bounded by Ctrl-C only.
-	err := s.rpcTimeout(0, func(ctx context.Context) (err error) { v, err = s.c.client.Verify(ctx, id); return })
+	err := s.rpcTimeout(0, func(ctx context.Context) (err error) { v, err = s.api.Verify(ctx, id); return })
 	if err != nil {
 		return err
 	}
@@ -638,7 +639,7 @@ func cmdConfig(s *session, a args) error {
 			return errUsage
 		}
 		var ci control.ConfigInfo
-		if err := s.rpc(func(ctx context.Context) (err error) { ci, err = s.c.client.Config(ctx); return }); err != nil {
+		if err := s.rpc(func(ctx context.Context) (err error) { ci, err = s.api.Config(ctx); return }); err != nil {
 			return err
 		}
 		if ci.File != "" {
@@ -660,7 +661,7 @@ func cmdConfig(s *session, a args) error {
 		key, value := a.f[1], a.rest(3)
 		var ch control.ConfigChange
 		if err := s.rpc(func(ctx context.Context) (err error) {
-			ch, err = s.c.client.SetConfig(ctx, key, value, s.source())
+			ch, err = s.api.SetConfig(ctx, key, value)
 			return
 		}); err != nil {
 			return err
@@ -684,7 +685,7 @@ func cmdStorage(s *session, a args) error {
 		return errUsage
 	}
 	var st control.StorageInfo
-	if err := s.rpc(func(ctx context.Context) (err error) { st, err = s.c.client.Storage(ctx); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { st, err = s.api.Storage(ctx); return }); err != nil {
 		return err
 	}
 	if st.TotalBytes > 0 {
@@ -710,14 +711,14 @@ func cmdOffload(s *session, a args) error {
 	}
 	switch a.f[0] {
 	case "now":
-		if err := s.rpc(func(ctx context.Context) error { return s.c.client.OffloadNow(ctx, s.source()) }); err != nil {
+		if err := s.rpc(func(ctx context.Context) error { return s.api.OffloadNow(ctx) }); err != nil {
 			return err
 		}
 		s.c.printf("offload started; 'offload status' shows how it goes\n")
 		return nil
 	case "status":
 		var st control.OffloadStatus
-		if err := s.rpc(func(ctx context.Context) (err error) { st, err = s.c.client.OffloadStatus(ctx); return }); err != nil {
+		if err := s.rpc(func(ctx context.Context) (err error) { st, err = s.api.OffloadStatus(ctx); return }); err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(s.c.w, 0, 0, 2, ' ', 0)
@@ -754,7 +755,7 @@ func cmdUsers(s *session, a args) error {
 	if err := s.needTo(users.ManageUsers, action); err != nil {
 		return err
 	}
-	c, src := s.c.client, s.source()
+	c := s.api
 	switch sub {
 	case "list":
 		var list []users.User
@@ -767,13 +768,9 @@ func cmdUsers(s *session, a args) error {
 		}
 		tw := tabwriter.NewWriter(s.c.w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "NAME\tROLE\tCREATED\tCHANGED\tSTATE\n")
-		now := time.Now()
 		for _, u := range list {
 			state := "ok"
-			switch {
-			case u.Locked(now):
-				state = "LOCKED until " + fmtTime(u.LockedUntil)
-			case u.Failures > 0:
+			if u.Failures > 0 {
 				state = fmt.Sprintf("%d wrong passwords", u.Failures)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(u.Name), safe(string(u.Role)), fmtTime(u.Created), fmtTime(u.Changed), state)
@@ -788,7 +785,7 @@ func cmdUsers(s *session, a args) error {
 		if err != nil {
 			return err
 		}
-		if err := s.rpc(func(ctx context.Context) error { return c.AddUser(ctx, name, role, pw, src) }); err != nil {
+		if err := s.rpc(func(ctx context.Context) error { return c.AddUser(ctx, name, role, pw) }); err != nil {
 			return err
 		}
 		s.c.printf("added %s (%s)\n", safe(name), role)
@@ -801,7 +798,7 @@ func cmdUsers(s *session, a args) error {
 		if err != nil || !ok {
 			return err
 		}
-		if err := s.rpc(func(ctx context.Context) error { return c.RemoveUser(ctx, name, src) }); err != nil {
+		if err := s.rpc(func(ctx context.Context) error { return c.RemoveUser(ctx, name) }); err != nil {
 			return err
 		}
 		s.c.printf("deleted %s\n", safe(name))
@@ -811,19 +808,19 @@ func cmdUsers(s *session, a args) error {
 		if err != nil {
 			return err
 		}
-		if err := s.rpc(func(ctx context.Context) error { return c.SetPassword(ctx, name, pw, src) }); err != nil {
+		if err := s.rpc(func(ctx context.Context) error { return c.SetPassword(ctx, name, pw) }); err != nil {
 			return err
 		}
 		s.c.printf("password of %s changed\n", safe(name))
 	case "role":
 		name, role := a.f[1], users.Role(strings.ToLower(a.f[2]))
-		if err := s.rpc(func(ctx context.Context) error { return c.SetRole(ctx, name, role, src) }); err != nil {
+		if err := s.rpc(func(ctx context.Context) error { return c.SetRole(ctx, name, role) }); err != nil {
 			return err
 		}
 		s.c.printf("%s is now %s\n", safe(name), safe(string(role)))
 	case "unlock":
 		name := a.f[1]
-		if err := s.rpc(func(ctx context.Context) error { return c.Unlock(ctx, name, src) }); err != nil {
+		if err := s.rpc(func(ctx context.Context) error { return c.Unlock(ctx, name) }); err != nil {
 			return err
 		}
 		s.c.printf("unlocked %s\n", safe(name))
@@ -842,18 +839,17 @@ func cmdPasswd(s *session, a args) error {
 	if err != nil {
 		return err
 	}
-	c, name := s.c.client, s.user.Name
-	if err := s.rpc(func(ctx context.Context) error { _, err := c.Login(ctx, name, cur, s.source()); return err }); err != nil {
-		if errors.Is(err, users.ErrBadCredentials) {
-			return errors.New("wrong password; nothing changed")
-		}
-		return err
-	}
 	pw, err := s.newPassword("New password: ")
 	if err != nil {
 		return err
 	}
-	if err := s.rpc(func(ctx context.Context) error { return c.SetPassword(ctx, name, pw, s.source()) }); err != nil {
+	// The daemon checks the current password (and that it is this
+	// session's own account).
+	err = s.rpc(func(ctx context.Context) error { return s.api.ChangeOwnPassword(ctx, s.user.Name, cur, pw) })
+	if errors.Is(err, control.ErrForbidden) {
+		return errors.New("wrong password; nothing changed")
+	}
+	if err != nil {
 		return err
 	}
 	s.c.printf("password changed\n")
@@ -877,7 +873,7 @@ func cmdLog(s *session, a args) error {
 		n = v
 	}
 	var lines []string
-	if err := s.rpc(func(ctx context.Context) (err error) { lines, err = s.c.client.LogTail(ctx, n); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { lines, err = s.api.LogTail(ctx, n); return }); err != nil {
 		return err
 	}
 	if len(lines) == 0 {
@@ -902,7 +898,7 @@ func cmdAudit(s *session, a args) error {
 		n = v
 	}
 	var es []index.AuditEntry
-	if err := s.rpc(func(ctx context.Context) (err error) { es, err = s.c.client.Audit(ctx, n); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { es, err = s.api.Audit(ctx, n); return }); err != nil {
 		return err
 	}
 	if len(es) == 0 {
@@ -922,7 +918,7 @@ func cmdLED(s *session, a args) error {
 		return errUsage
 	}
 	s.c.printf("LED self-test: watch the front panel...\n")
-	if err := s.rpc(func(ctx context.Context) error { return s.c.client.LEDTest(ctx, s.source()) }); err != nil {
+	if err := s.rpc(func(ctx context.Context) error { return s.api.LEDTest(ctx) }); err != nil {
 		return err
 	}
 	s.c.printf("LED self-test done\n")
@@ -934,7 +930,7 @@ func cmdTime(s *session, a args) error {
 		return errUsage
 	}
 	var ti control.TimeInfo
-	if err := s.rpc(func(ctx context.Context) (err error) { ti, err = s.c.client.Time(ctx); return }); err != nil {
+	if err := s.rpc(func(ctx context.Context) (err error) { ti, err = s.api.Time(ctx); return }); err != nil {
 		return err
 	}
 	s.c.printf("%s\nlocal   %s %s\n", fmtTime(ti.Now), ti.Now.Format("2006-01-02 15:04:05"), safe(ti.Zone))
@@ -956,7 +952,7 @@ func cmdReboot(s *session, a args) error {
 		s.c.printf("not rebooting\n")
 		return nil
 	}
-	if err := s.rpc(func(ctx context.Context) error { return s.c.client.Reboot(ctx, s.source()) }); err != nil {
+	if err := s.rpc(func(ctx context.Context) error { return s.api.Reboot(ctx) }); err != nil {
 		return err
 	}
 	s.c.printf("rebooting: open recordings are finalised first\n")

@@ -20,8 +20,12 @@ const (
 	// DefaultCommandTimeout bounds one command's request to the daemon
 	// (verify all is bounded by Ctrl-C only).
 	DefaultCommandTimeout = time.Minute
-	// DefaultFailDelay is the pause after a failed login.
-	DefaultFailDelay = 2 * time.Second
+	// DefaultFailDelay is the pause after a failed login on a line; each
+	// further failure in a row on that line doubles it (1 s, 2 s, 4 s,
+	// ...) up to DefaultMaxFailDelay. A success resets it.
+	DefaultFailDelay = users.DefaultFailureDelay
+	// DefaultMaxFailDelay caps the pause after a failed login.
+	DefaultMaxFailDelay = users.DefaultMaxFailureDelay
 )
 
 // Options tune a Console. The zero value is the appliance's defaults.
@@ -33,12 +37,15 @@ type Options struct {
 	IdleTimeout time.Duration
 	// CommandTimeout bounds each request; 0 means DefaultCommandTimeout.
 	CommandTimeout time.Duration
-	// FailDelay is the pause after a failed login; 0 means
+	// FailDelay is the pause after the first failed login in a row on
+	// this line, doubled for each further one up to MaxFailDelay; 0 means
 	// DefaultFailDelay, negative none.
 	FailDelay time.Duration
-	// Source names the console in the audit log: "console" (the default)
-	// gives users "console:alice".
-	Source string
+	// MaxFailDelay caps the pause; 0 means DefaultMaxFailDelay.
+	MaxFailDelay time.Duration
+	// Sleep pauses for d or until ctx is done (then it returns ctx's
+	// error); nil means a timer. Tests give one that records d.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Once makes Run return when the first session ends (a terminal);
 	// otherwise it shows the login prompt again (a serial line).
 	Once bool
@@ -51,6 +58,9 @@ type Console struct {
 	opts   Options
 	w      *termWriter
 	ed     *editor
+	// failures counts failed logins in a row on this line (all its
+	// sessions): the pause after the next one grows with it.
+	failures int
 }
 
 // New returns a console on rw (raw bytes: no echo or line discipline
@@ -68,8 +78,11 @@ func New(rw io.ReadWriter, client *control.Client, opts Options) *Console {
 	if opts.FailDelay == 0 {
 		opts.FailDelay = DefaultFailDelay
 	}
-	if opts.Source == "" {
-		opts.Source = "console"
+	if opts.MaxFailDelay <= 0 {
+		opts.MaxFailDelay = DefaultMaxFailDelay
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
 	}
 	if opts.Hostname == "" {
 		opts.Hostname, _ = os.Hostname()
@@ -100,12 +113,33 @@ func (c *Console) Run(ctx context.Context) error {
 	}
 }
 
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// failDelay is the pause after the n-th failed login in a row (n >= 1).
+func (c *Console) failDelay(n int) time.Duration {
+	return users.FailureDelay(n, c.opts.FailDelay, c.opts.MaxFailDelay)
+}
+
 // session is one login to logout.
 type session struct {
-	c    *Console
+	c *Console
+	// api is the daemon as this session: with its login's token, the
+	// daemon acts with that account's role (without accounts, as the
+	// console process's uid).
+	api  *control.Client
 	ctx  context.Context
 	user users.User
-	open bool // no accounts: nobody logged in, everything allowed
+	open bool // no accounts: nobody logged in; the daemon decides by uid
 }
 
 // printf writes to the terminal.
@@ -115,7 +149,7 @@ func (c *Console) session(ctx context.Context) error {
 	c.ed.skipLF = false
 	c.ed.history = nil
 	c.printf("\nspanrec console on %s\n", safe(c.opts.Hostname))
-	s := &session{c: c, ctx: ctx}
+	s := &session{c: c, api: c.client, ctx: ctx}
 	var required bool
 	err := s.rpc(func(ctx context.Context) error {
 		var err error
@@ -138,6 +172,7 @@ func (c *Console) session(ctx context.Context) error {
 			}
 			return err
 		}
+		defer s.logout()
 	} else {
 		s.open = true
 		s.user = users.User{Name: "admin", Role: users.Admin}
@@ -147,7 +182,10 @@ func (c *Console) session(ctx context.Context) error {
 	return s.commands()
 }
 
-// login asks for a name and password until one is right.
+// login asks for a name and password until one is right. Every failure
+// answers "Login incorrect", whatever the cause (unknown name, wrong
+// password), and is followed by a pause that grows with the failures in
+// a row on this line: hammering one line slows that line only.
 func (s *session) login() error {
 	c := s.c
 	for {
@@ -169,48 +207,47 @@ func (s *session) login() error {
 		if err != nil {
 			return err
 		}
-		var u users.User
+		var res control.LoginResult
 		err = s.rpc(func(ctx context.Context) error {
 			var err error
-			u, err = c.client.Login(ctx, name, pw, c.opts.Source)
+			res, err = c.client.Login(ctx, name, pw)
 			return err
 		})
 		switch {
 		case err == nil:
-			s.user = u
-			c.printf("Welcome, %s (%s). Type 'help' for the commands.\n", u.Name, u.Role)
+			c.failures = 0
+			s.user, s.api = res.User, c.client.WithToken(res.Token)
+			c.printf("Welcome, %s (%s). Type 'help' for the commands.\n", safe(res.User.Name), safe(string(res.User.Role)))
 			return nil
 		case s.ctx.Err() != nil:
 			return s.ctx.Err()
-		case errors.Is(err, users.ErrLocked):
-			c.printf("Login refused: %s\n", safe(err.Error()))
 		case errors.Is(err, users.ErrBadCredentials):
 			c.printf("Login incorrect\n")
-		default:
+		default: // the daemon cannot answer: nothing about the account
 			c.printf("Login failed: %s\n", safe(err.Error()))
 		}
-		if d := c.opts.FailDelay; d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-s.ctx.Done():
-				t.Stop()
-				return s.ctx.Err()
-			case <-t.C:
+		c.failures++
+		if d := c.failDelay(c.failures); d > 0 {
+			if err := c.opts.Sleep(s.ctx, d); err != nil {
+				return err
 			}
 		}
 	}
 }
 
+// logoutTimeout bounds the request that ends a session.
+const logoutTimeout = 5 * time.Second
+
+// logout ends the session's token in the daemon (also when the console
+// is stopping).
+func (s *session) logout() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), logoutTimeout)
+	defer cancel()
+	_ = s.api.Logout(ctx)
+}
+
 // errLogout ends the session (the logout command).
 var errLogout = errors.New("logout")
-
-// source is who runs commands, for the audit log.
-func (s *session) source() string {
-	if s.open {
-		return s.c.opts.Source
-	}
-	return s.c.opts.Source + ":" + s.user.Name
-}
 
 // prompt is the command prompt.
 func (s *session) prompt() string {
@@ -246,6 +283,9 @@ func (s *session) commands() error {
 			return nil
 		case errors.Is(err, ErrInputClosed), s.ctx.Err() != nil:
 			return err
+		case errors.Is(err, users.ErrNoSession):
+			c.printf("the session has expired: log in again\n")
+			return nil
 		case err != nil:
 			c.printf("%s\n", safe(err.Error()))
 		}

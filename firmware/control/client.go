@@ -28,24 +28,43 @@ const (
 // use; it connects on each request's need (a daemon that is not running
 // is reported by the request: ErrNotRunning).
 type Client struct {
-	path string
-	tr   *http.Transport
-	hc   *http.Client
+	path  string
+	tr    *http.Transport
+	hc    *http.Client
+	token string // a console session's, sent with every request
 }
 
 // Dial returns a Client of the control socket at path. It does not
 // connect yet.
 func Dial(path string) *Client {
+	return DialFunc(path, func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	})
+}
+
+// DialFunc returns a Client of the control socket at path that makes its
+// connections with dial (tests connect as other users this way, see
+// controltest).
+func DialFunc(path string, dial func(ctx context.Context) (net.Conn, error)) *Client {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
+			return dial(ctx)
 		},
 		MaxIdleConns:       2,
 		IdleConnTimeout:    30 * time.Second,
 		DisableCompression: true,
 	}
 	return &Client{path: path, tr: tr, hc: &http.Client{Transport: tr, Timeout: DefaultTimeout}}
+}
+
+// WithToken returns a Client that sends the console session token with
+// every request (so the daemon acts as that session's account); it shares
+// c's connections. "" is no token: the daemon goes by the process's uid.
+func (c *Client) WithToken(token string) *Client {
+	cc := *c
+	cc.token = token
+	return &cc
 }
 
 // Path returns the control socket's path.
@@ -55,26 +74,32 @@ func (c *Client) Path() string { return c.path }
 func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // APIError is an error response of the daemon. It matches ErrNoSuchCall
-// (404) and ErrBadRequest (400) with errors.Is.
+// (404), ErrBadRequest (400) and ErrForbidden (403) with errors.Is.
 type APIError struct {
 	StatusCode int    // HTTP status
 	Message    string // the daemon's message
+	Code       string // the daemon's error code, if any
 }
 
 // Error returns the daemon's message.
 func (e *APIError) Error() string { return e.Message }
 
 // Is matches ErrNoSuchCall and ErrNotFound for 404, ErrBadRequest for
-// 400, users.ErrBadCredentials for 401, users.ErrLocked for 423,
-// ErrConflict for 409 and ErrNotConfigured for 501.
+// 400, ErrForbidden for 403, ErrThrottled for 429, users.ErrBadCredentials for a 401 answer to
+// a login and users.ErrNoSession for one to a request whose session is
+// not live, ErrConflict for 409 and ErrNotConfigured for 501.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNoSuchCall, ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrBadRequest:
 		return e.StatusCode == http.StatusBadRequest
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrThrottled:
+		return e.StatusCode == http.StatusTooManyRequests
 	}
-	return apiErrorIs(e.StatusCode, target)
+	return apiErrorIs(e.StatusCode, e.Code, target)
 }
 
 // Status returns the daemon's state and counters.
@@ -91,27 +116,30 @@ func (c *Client) Calls(ctx context.Context) ([]Call, error) {
 	return calls, err
 }
 
-// Pause stops recording the call id (AllCalls: every active call); source
-// says who asked ("console:alice"; "" lets the daemon say "control").
-func (c *Client) Pause(ctx context.Context, id, source string) error {
-	return c.action(ctx, id, "pause", source)
+// Pause stops recording the call id (AllCalls: every active call). The
+// daemon records who asked: the process's uid or the session's account.
+func (c *Client) Pause(ctx context.Context, id string) error {
+	return c.action(ctx, id, "pause")
 }
 
 // Resume resumes recording the call id (AllCalls: every active call).
-func (c *Client) Resume(ctx context.Context, id, source string) error {
-	return c.action(ctx, id, "resume", source)
+func (c *Client) Resume(ctx context.Context, id string) error {
+	return c.action(ctx, id, "resume")
 }
 
-func (c *Client) action(ctx context.Context, id, verb, source string) error {
+func (c *Client) action(ctx context.Context, id, verb string) error {
 	if id == "" {
 		id = AllCalls
 	}
-	q := url.Values{}
-	if source != "" {
-		q.Set("source", source)
-	}
 	var out actionBody
-	return c.do(ctx, http.MethodPost, "/v1/calls/"+url.PathEscape(id)+"/"+verb, q, &out)
+	return c.do(ctx, http.MethodPost, "/v1/calls/"+url.PathEscape(id)+"/"+verb, nil, &out)
+}
+
+// Whoami returns who the daemon takes this client for.
+func (c *Client) Whoami(ctx context.Context) (Identity, error) {
+	var out Identity
+	err := c.do(ctx, http.MethodGet, "/v1/whoami", nil, &out)
+	return out, err
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, out any) error {
@@ -140,6 +168,9 @@ func (c *Client) doBody(ctx context.Context, hc *http.Client, method, path strin
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if c.token != "" {
+		req.Header.Set(TokenHeader, "Bearer "+c.token)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return c.dialError(err)
@@ -155,7 +186,7 @@ func (c *Client) doBody(ctx context.Context, hc *http.Client, method, path strin
 		if msg == "" {
 			msg = resp.Status
 		}
-		return &APIError{StatusCode: resp.StatusCode, Message: msg}
+		return &APIError{StatusCode: resp.StatusCode, Message: msg, Code: eb.Code}
 	}
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxResponse))
 	if err := dec.Decode(out); err != nil {

@@ -30,66 +30,13 @@ type consoleHandler struct {
 	cd ConsoleDaemon
 }
 
-// registerConsole adds the console endpoints to mux:
-//
-//	GET    /v1/recordings?q=TEXT&limit=N&all=1   []index.Call, newest first
-//	GET    /v1/recordings/{id}                   index.Call
-//	GET    /v1/recordings/{id}/verify            Verification ("all": everything)
-//	GET    /v1/config                            ConfigInfo
-//	POST   /v1/config         {"key","value"}    ConfigChange
-//	GET    /v1/storage                           StorageInfo
-//	GET    /v1/log?n=N                           {"lines": [...]}
-//	POST   /v1/led/test                          {"ok": true} when the test is over
-//	GET    /v1/time                              TimeInfo
-//	POST   /v1/reboot                            {"ok": true}
-//	GET    /v1/offload                           OffloadStatus
-//	POST   /v1/offload/now                       {"ok": true}
-//	GET    /v1/login                             {"required": bool}
-//	POST   /v1/login          {"name","password"}  users.User (401 wrong, 423 locked)
-//	GET    /v1/users                             []users.User (never a hash)
-//	POST   /v1/users          {"name","role","password"}
-//	DELETE /v1/users/{name}
-//	POST   /v1/users/{name}/password {"password"}
-//	POST   /v1/users/{name}/role     {"role"}
-//	POST   /v1/users/{name}/unlock
-//	GET    /v1/audit?n=N                         []index.AuditEntry, oldest first
-//
-// POSTs and DELETE take ?source= (who asks, e.g. "console:alice"): every
-// change, and every login attempt, is written to the audit log with it.
-// Errors: 400 bad request, 401 bad credentials, 404 not found, 409
-// conflict (exists, last admin), 423 locked, 501 not configured.
-func registerConsole(mux *http.ServeMux, h *handler, cd ConsoleDaemon) {
-	c := &consoleHandler{handler: h, cd: cd}
-	mux.HandleFunc("GET /v1/recordings", c.recordings)
-	mux.HandleFunc("GET /v1/recordings/{id}", c.recording)
-	mux.HandleFunc("GET /v1/recordings/{id}/verify", c.verify)
-	mux.HandleFunc("GET /v1/config", c.config)
-	mux.HandleFunc("POST /v1/config", c.setConfig)
-	mux.HandleFunc("GET /v1/storage", c.storage)
-	mux.HandleFunc("GET /v1/log", c.logTail)
-	mux.HandleFunc("POST /v1/led/test", c.ledTest)
-	mux.HandleFunc("GET /v1/time", c.clock)
-	mux.HandleFunc("POST /v1/reboot", c.reboot)
-	mux.HandleFunc("GET /v1/offload", c.offloadStatus)
-	mux.HandleFunc("POST /v1/offload/now", c.offloadNow)
-	mux.HandleFunc("GET /v1/login", c.loginRequired)
-	mux.HandleFunc("POST /v1/login", c.login)
-	mux.HandleFunc("GET /v1/users", c.listUsers)
-	mux.HandleFunc("POST /v1/users", c.addUser)
-	mux.HandleFunc("DELETE /v1/users/{name}", c.removeUser)
-	mux.HandleFunc("POST /v1/users/{name}/password", c.setPassword)
-	mux.HandleFunc("POST /v1/users/{name}/role", c.setRole)
-	mux.HandleFunc("POST /v1/users/{name}/unlock", c.unlock)
-	mux.HandleFunc("GET /v1/audit", c.auditLog)
-}
-
 // statusOf maps an error of a ConsoleDaemon to an HTTP status.
 func statusOf(err error) int {
 	switch {
 	case errors.Is(err, users.ErrBadCredentials):
 		return http.StatusUnauthorized
-	case errors.Is(err, users.ErrLocked):
-		return http.StatusLocked
+	case errors.Is(err, users.ErrNoSession):
+		return http.StatusUnauthorized
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoSuchCall), errors.Is(err, users.ErrNotFound), errors.Is(err, index.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrConflict), errors.Is(err, users.ErrExists), errors.Is(err, users.ErrLastAdmin):
@@ -154,20 +101,17 @@ func (c *consoleHandler) intParam(w http.ResponseWriter, q url.Values, name stri
 	return n, true
 }
 
-// source returns the request's source (who asks) for the audit log.
-func (c *consoleHandler) source(w http.ResponseWriter, r *http.Request) (string, bool) {
-	q, ok := c.params(w, r, "source")
-	if !ok {
+// who checks that a change request has no query parameters and returns
+// the authenticated account it runs as (for the audit log).
+func (c *consoleHandler) who(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if r.URL.Query().Has("source") {
+		c.writeError(w, http.StatusBadRequest, noSource)
 		return "", false
 	}
-	s := q.Get("source")
-	if s == "" {
-		s = "control"
-	} else if len(s) > maxSourceLen {
-		c.writeError(w, http.StatusBadRequest, fmt.Sprintf("source longer than %d bytes", maxSourceLen))
+	if _, ok := c.params(w, r); !ok {
 		return "", false
 	}
-	return s, true
+	return identityOf(r).Account, true
 }
 
 // body decodes the JSON request body into v (strictly: no unknown fields,
@@ -219,7 +163,7 @@ func (c *consoleHandler) change(w http.ResponseWriter, source, command string, f
 		c.fail(w, command, err)
 		return
 	}
-	c.log.Info("control: "+command, "source", source)
+	c.log.Info("control: "+command, "who", source)
 	if out == nil {
 		out = okBody{OK: true}
 	}
@@ -320,7 +264,7 @@ func secretKey(key string) bool {
 }
 
 func (c *consoleHandler) setConfig(w http.ResponseWriter, r *http.Request) {
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok {
 		return
 	}
@@ -393,7 +337,7 @@ func lastN[T any](c *consoleHandler, w http.ResponseWriter, r *http.Request, wha
 }
 
 func (c *consoleHandler) ledTest(w http.ResponseWriter, r *http.Request) {
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok || !c.noBody(w, r) {
 		return
 	}
@@ -408,7 +352,7 @@ func (c *consoleHandler) clock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *consoleHandler) reboot(w http.ResponseWriter, r *http.Request) {
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok || !c.noBody(w, r) {
 		return
 	}
@@ -419,7 +363,7 @@ func (c *consoleHandler) reboot(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, "reboot", err)
 		return
 	}
-	c.log.Warn("control: reboot", "source", source)
+	c.log.Warn("control: reboot", "who", source)
 	c.writeJSON(w, http.StatusOK, okBody{OK: true})
 }
 
@@ -436,7 +380,7 @@ func (c *consoleHandler) offloadStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *consoleHandler) offloadNow(w http.ResponseWriter, r *http.Request) {
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok || !c.noBody(w, r) {
 		return
 	}
@@ -455,8 +399,12 @@ func (c *consoleHandler) loginRequired(w http.ResponseWriter, r *http.Request) {
 	c.writeJSON(w, http.StatusOK, loginRequiredBody{Required: req})
 }
 
+// login checks a name and password (in the daemon) and starts a console
+// session: the answer's token makes later requests act as that account.
+// Every failure answers the same "login incorrect" (401), whatever the
+// cause; the audit log has the truth (no such account, wrong password).
 func (c *consoleHandler) login(w http.ResponseWriter, r *http.Request) {
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok {
 		return
 	}
@@ -464,17 +412,55 @@ func (c *consoleHandler) login(w http.ResponseWriter, r *http.Request) {
 	if !c.body(w, r, &b) {
 		return
 	}
+	uid := identityOf(r).UID
+	if d := c.throttle.wait(uid); d > 0 {
+		secs := int((d + time.Second - 1) / time.Second)
+		c.auditResult(source, "login "+strconv.Quote(b.Name), "refused: held back (failed logins in a row)")
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%v by %s: try again in %ds", ErrThrottled, source, secs))
+		return
+	}
 	if msg := checkText("name", b.Name, users.MaxNameLen); msg != "" {
-		c.writeError(w, http.StatusBadRequest, msg)
+		// Still the one answer: an odd name is not an account either.
+		c.throttle.failed(uid)
+		c.auditResult(source, "login "+strconv.Quote(b.Name), "refused: malformed name")
+		c.writeError(w, http.StatusUnauthorized, users.ErrBadCredentials.Error())
 		return
 	}
 	u, err := c.cd.Login(b.Name, b.Password)
+	var lf *users.LoginFailure
+	switch {
+	case errors.As(err, &lf):
+		c.throttle.failed(uid)
+		c.auditResult(source, "login "+b.Name, "refused: "+lf.Reason)
+		c.log.Warn("control: login refused", "who", source, "account", b.Name, "why", lf.Reason)
+		c.writeError(w, http.StatusUnauthorized, users.ErrBadCredentials.Error())
+		return
+	case err != nil:
+		c.audit(source, "login "+b.Name, err)
+		c.fail(w, "login", err)
+		return
+	}
+	c.throttle.succeeded(uid)
+	sess, err := c.sessions.Create(u.Name)
 	c.audit(source, "login "+b.Name, err)
 	if err != nil {
 		c.fail(w, "login", err)
 		return
 	}
-	c.writeJSON(w, http.StatusOK, u)
+	c.writeJSON(w, http.StatusOK, LoginResult{User: u, Token: sess.Token, Expires: sess.Expires})
+}
+
+// logout ends the request's session (a request without one is a no-op).
+func (c *consoleHandler) logout(w http.ResponseWriter, r *http.Request) {
+	source, ok := c.who(w, r)
+	if !ok || !c.noBody(w, r) {
+		return
+	}
+	if tok, _ := bearer(r); tok != "" && c.sessions.Revoke(tok) {
+		c.auditResult(source, "logout", "ok")
+	}
+	c.writeJSON(w, http.StatusOK, okBody{OK: true})
 }
 
 func (c *consoleHandler) listUsers(w http.ResponseWriter, r *http.Request) {
@@ -502,7 +488,7 @@ func (c *consoleHandler) name(w http.ResponseWriter, r *http.Request) (string, b
 }
 
 func (c *consoleHandler) addUser(w http.ResponseWriter, r *http.Request) {
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok {
 		return
 	}
@@ -528,25 +514,37 @@ func (c *consoleHandler) removeUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok || !c.noBody(w, r) {
 		return
 	}
 	c.change(w, source, "users del "+name, func() (any, error) { return nil, c.cd.RemoveUser(name) })
 }
 
+// setPassword sets an account's password: an admin any account's, a
+// console session its own, given the current password.
 func (c *consoleHandler) setPassword(w http.ResponseWriter, r *http.Request) {
 	name, ok := c.name(w, r)
 	if !ok {
 		return
 	}
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok {
 		return
 	}
 	var b userBody
 	if !c.body(w, r, &b) {
 		return
+	}
+	id := identityOf(r)
+	if !users.Can(id.Role, users.ManageUsers) || b.Current != "" {
+		// One's own password (authorize let only the account itself
+		// through): the current one first.
+		if _, err := c.cd.Login(name, b.Current); err != nil {
+			c.auditResult(source, "users passwd "+name, "refused: current password wrong")
+			c.writeError(w, http.StatusForbidden, "permission denied: the current password is wrong; nothing changed")
+			return
+		}
 	}
 	c.change(w, source, "users passwd "+name, func() (any, error) { return nil, c.cd.SetPassword(name, b.Password) })
 }
@@ -556,7 +554,7 @@ func (c *consoleHandler) setRole(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok {
 		return
 	}
@@ -576,7 +574,7 @@ func (c *consoleHandler) unlock(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	source, ok := c.source(w, r)
+	source, ok := c.who(w, r)
 	if !ok || !c.noBody(w, r) {
 		return
 	}

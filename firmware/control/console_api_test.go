@@ -75,10 +75,16 @@ func (f *fakeConsole) SetRole(name string, role users.Role) error {
 func (f *fakeConsole) Unlock(name string) error { return fmt.Errorf("%w: %s", users.ErrNotFound, name) }
 func (f *fakeConsole) Login(name, password string) (users.User, error) {
 	switch {
-	case name == "locked":
-		return users.User{}, fmt.Errorf("%w until 2026-01-02 10:05:00 UTC", users.ErrLocked)
+	case name != "bob":
+		return users.User{}, &users.LoginFailure{Reason: "no such account"}
 	case password != "right-password":
-		return users.User{}, users.ErrBadCredentials
+		return users.User{}, &users.LoginFailure{Reason: "wrong password (1 in a row)"}
+	}
+	return users.User{Name: name, Role: users.Technician}, nil
+}
+func (f *fakeConsole) Account(name string) (users.User, error) {
+	if name != "bob" {
+		return users.User{}, users.ErrNotFound
 	}
 	return users.User{Name: name, Role: users.Technician}, nil
 }
@@ -107,37 +113,37 @@ func TestConsoleClientErrors(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 
-	if u, err := c.Login(ctx, "bob", "right-password", "console"); err != nil || u.Role != users.Technician {
+	if u, err := c.Login(ctx, "bob", "right-password"); err != nil || u.User.Role != users.Technician || len(u.Token) != 2*users.TokenBytes {
 		t.Fatalf("login: %+v %v", u, err)
 	}
-	if _, err := c.Login(ctx, "bob", "wrong", "console"); !errors.Is(err, users.ErrBadCredentials) || err.Error() != "login incorrect" {
+	if _, err := c.Login(ctx, "bob", "wrong"); !errors.Is(err, users.ErrBadCredentials) || err.Error() != "login incorrect" {
 		t.Fatalf("bad password: %v", err)
 	}
-	if _, err := c.Login(ctx, "locked", "x", "console"); !errors.Is(err, users.ErrLocked) || !strings.Contains(err.Error(), "until 2026-01-02") {
-		t.Fatalf("locked: %v", err)
+	if _, err := c.Login(ctx, "nobody", "x"); !errors.Is(err, users.ErrBadCredentials) || err.Error() != "login incorrect" {
+		t.Fatalf("unknown name: %v", err)
 	}
 	if _, err := c.Recording(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown recording: %v", err)
 	}
-	if err := c.OffloadNow(ctx, "console:bob"); !errors.Is(err, ErrNotConfigured) || err.Error() != "offload not configured" {
+	if err := c.OffloadNow(ctx); !errors.Is(err, ErrNotConfigured) || err.Error() != "offload not configured" {
 		t.Fatalf("offload: %v", err)
 	}
-	if err := c.RemoveUser(ctx, "alice", "console:alice"); !errors.Is(err, ErrConflict) {
+	if err := c.RemoveUser(ctx, "alice"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("last admin: %v", err)
 	}
-	if err := c.Unlock(ctx, "zed", "console:alice"); !errors.Is(err, users.ErrNotFound) {
+	if err := c.Unlock(ctx, "zed"); !errors.Is(err, users.ErrNotFound) {
 		t.Fatalf("unlock unknown: %v", err)
 	}
-	if err := c.SetRole(ctx, "bob", "root", "console:alice"); !errors.Is(err, ErrBadRequest) {
+	if err := c.SetRole(ctx, "bob", "root"); !errors.Is(err, ErrBadRequest) {
 		t.Fatalf("bad role: %v", err)
 	}
-	if _, err := c.SetConfig(ctx, "bad", "1", "console:alice"); !errors.Is(err, ErrBadRequest) {
+	if _, err := c.SetConfig(ctx, "bad", "1"); !errors.Is(err, ErrBadRequest) {
 		t.Fatalf("bad config: %v", err)
 	}
-	if err := c.Reboot(ctx, "console:bob"); err == nil || !strings.Contains(err.Error(), "permission denied") {
+	if err := c.Reboot(ctx); err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("reboot: %v", err)
 	}
-	if err := c.AddUser(ctx, "eve", users.Auditor, "pass word!", "console:alice"); err != nil {
+	if err := c.AddUser(ctx, "eve", users.Auditor, "pass word!"); err != nil {
 		t.Fatal(err)
 	}
 	if list, err := c.Recordings(ctx, RecordingQuery{Text: "2002"}); err != nil || len(list) != 1 {
@@ -146,33 +152,34 @@ func TestConsoleClientErrors(t *testing.T) {
 	if list, err := c.Recordings(ctx, RecordingQuery{Text: "zzz"}); err != nil || list == nil || len(list) != 0 {
 		t.Fatalf("no recordings: %v %v", list, err)
 	}
-	if err := c.Pause(ctx, "c1", "console:bob"); err != nil {
+	if err := c.Pause(ctx, "c1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Pause(ctx, "nope", "console:bob"); !errors.Is(err, ErrNoSuchCall) {
+	if err := c.Pause(ctx, "nope"); !errors.Is(err, ErrNoSuchCall) {
 		t.Fatal(err)
 	}
 
-	// Every change is audited with the source as the user, never a password.
+	// Every change is audited with the authenticated peer (root, here) as
+	// the user, never a password; a login's failure with its true reason.
 	es, _ := c.Audit(ctx, 0)
 	var got []string
 	for _, e := range es {
 		got = append(got, e.User+"|"+e.Command+"|"+e.Result)
 	}
 	want := []string{
-		"console|login bob|ok",
-		"console|login bob|login incorrect",
-		"console|login locked|account locked until 2026-01-02 10:05:00 UTC",
-		"console:bob|offload now|offload not configured",
-		"console:alice|users del alice|at least one admin account is needed: last admin",
-		"console:alice|users unlock zed|no such user: zed",
-		"console:alice|users role bob root|invalid: unknown role \"root\" (admin, technician or auditor)",
-		"console:alice|config set bad 1|bad request: no such key",
-		"console:bob|reboot|requested",
-		"console:bob|reboot|reboot: permission denied",
-		"console:alice|users add eve auditor|ok",
-		"console:bob|pause c1|ok",
-		"console:bob|pause nope|no such call: nope",
+		"uid:0|login bob|ok",
+		"uid:0|login bob|refused: wrong password (1 in a row)",
+		"uid:0|login nobody|refused: no such account",
+		"uid:0|offload now|offload not configured",
+		"uid:0|users del alice|at least one admin account is needed: last admin",
+		"uid:0|users unlock zed|no such user: zed",
+		"uid:0|users role bob root|invalid: unknown role \"root\" (admin, technician or auditor)",
+		"uid:0|config set bad 1|bad request: no such key",
+		"uid:0|reboot|requested",
+		"uid:0|reboot|reboot: permission denied",
+		"uid:0|users add eve auditor|ok",
+		"uid:0|pause c1|ok",
+		"uid:0|pause nope|no such call: nope",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -187,8 +194,8 @@ func TestConsoleClientErrors(t *testing.T) {
 func TestConsoleSecretConfigNotAudited(t *testing.T) {
 	f := newFakeConsole()
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "/v1/config?source=console:alice", strings.NewReader(`{"key":"offload.password","value":"hunter22"}`))
-	NewHandler(f, nil).ServeHTTP(rec, req)
+	req := httptest.NewRequest("POST", "/v1/config", strings.NewReader(`{"key":"offload.password","value":"hunter22"}`))
+	NewHandler(f, Options{}).ServeHTTP(rec, asRoot(req))
 	if rec.Code != 200 || strings.Contains(rec.Body.String(), "hunter22") {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}
@@ -200,7 +207,7 @@ func TestConsoleSecretConfigNotAudited(t *testing.T) {
 func TestConsoleEndpointsNeedConsoleDaemon(t *testing.T) {
 	// A plain Daemon has no console endpoints: 404 from the mux.
 	rec := httptest.NewRecorder()
-	NewHandler(newFake(), nil).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/recordings", nil))
+	NewHandler(newFake(), Options{}).ServeHTTP(rec, asRoot(httptest.NewRequest("GET", "/v1/recordings", nil)))
 	if rec.Code != http.StatusNotFound {
 		t.Fatalf("%d", rec.Code)
 	}
@@ -220,7 +227,7 @@ func TestConsoleEndpointsNeedConsoleDaemon(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		u, _ := url.ParseRequestURI(target)
-		NewHandler(newFakeConsole(), nil).ServeHTTP(rec, httptest.NewRequest("GET", u.RequestURI(), nil))
+		NewHandler(newFakeConsole(), Options{}).ServeHTTP(rec, asRoot(httptest.NewRequest("GET", u.RequestURI(), nil)))
 		if rec.Code != code || !json.Valid(rec.Body.Bytes()) {
 			t.Errorf("%s: %d %s, want %d", target, rec.Code, rec.Body.String(), code)
 		}
@@ -232,7 +239,7 @@ func TestConsoleEndpointsNeedConsoleDaemon(t *testing.T) {
 func FuzzConsoleHandler(f *testing.F) {
 	f.Add("GET", "/v1/recordings?q=1001&limit=5&all=1", "")
 	f.Add("GET", "/v1/recordings/x/verify", "")
-	f.Add("POST", "/v1/config?source=console:alice", `{"key":"calls.max_calls","value":"5"}`)
+	f.Add("POST", "/v1/config", `{"key":"calls.max_calls","value":"5"}`)
 	f.Add("POST", "/v1/login", `{"name":"bob","password":"right-password"}`)
 	f.Add("POST", "/v1/users?source=a", `{"name":"eve","role":"auditor","password":"x"}{}`)
 	f.Add("DELETE", "/v1/users/alice?source=console:alice", "")
@@ -253,7 +260,7 @@ func FuzzConsoleHandler(f *testing.F) {
 			return
 		}
 		rec := httptest.NewRecorder()
-		NewHandler(newFakeConsole(), nil).ServeHTTP(rec, req)
+		NewHandler(newFakeConsole(), Options{}).ServeHTTP(rec, asRoot(req))
 		switch rec.Code {
 		case 200, 400, 401, 404, 409, 423, 500, 501:
 			if rec.Header().Get("Content-Type") != "application/json" {

@@ -11,12 +11,12 @@ import (
 )
 
 // apiErrorIs matches the console endpoints' statuses to their errors.
-func apiErrorIs(status int, target error) bool {
+func apiErrorIs(status int, code string, target error) bool {
 	switch target {
 	case users.ErrBadCredentials:
-		return status == http.StatusUnauthorized
-	case users.ErrLocked:
-		return status == http.StatusLocked
+		return status == http.StatusUnauthorized && code != codeNoSession
+	case users.ErrNoSession:
+		return status == http.StatusUnauthorized && code == codeNoSession
 	case users.ErrNotFound:
 		return status == http.StatusNotFound
 	case ErrConflict:
@@ -25,13 +25,6 @@ func apiErrorIs(status int, target error) bool {
 		return status == http.StatusNotImplemented
 	}
 	return false
-}
-
-func sourceQuery(source string) url.Values {
-	if source == "" {
-		return nil
-	}
-	return url.Values{"source": {source}}
 }
 
 // Recordings returns the index entries matching q, newest first.
@@ -74,9 +67,9 @@ func (c *Client) Config(ctx context.Context) (ConfigInfo, error) {
 }
 
 // SetConfig sets one key of the configuration file and applies it.
-func (c *Client) SetConfig(ctx context.Context, key, value, source string) (ConfigChange, error) {
+func (c *Client) SetConfig(ctx context.Context, key, value string) (ConfigChange, error) {
 	var out ConfigChange
-	err := c.doBody(ctx, c.hc, http.MethodPost, "/v1/config", sourceQuery(source), configSetBody{Key: key, Value: value}, &out)
+	err := c.doBody(ctx, c.hc, http.MethodPost, "/v1/config", nil, configSetBody{Key: key, Value: value}, &out)
 	return out, err
 }
 
@@ -99,8 +92,8 @@ func (c *Client) LogTail(ctx context.Context, n int) ([]string, error) {
 }
 
 // LEDTest runs the LED self-test and returns when it is over.
-func (c *Client) LEDTest(ctx context.Context, source string) error {
-	return c.do(ctx, http.MethodPost, "/v1/led/test", sourceQuery(source), &okBody{})
+func (c *Client) LEDTest(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/led/test", nil, &okBody{})
 }
 
 // Time returns the appliance's clock.
@@ -111,14 +104,14 @@ func (c *Client) Time(ctx context.Context) (TimeInfo, error) {
 }
 
 // Reboot reboots the appliance.
-func (c *Client) Reboot(ctx context.Context, source string) error {
-	return c.do(ctx, http.MethodPost, "/v1/reboot", sourceQuery(source), &okBody{})
+func (c *Client) Reboot(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/reboot", nil, &okBody{})
 }
 
 // OffloadNow starts an offload run (errors match ErrNotConfigured without
 // an offload target).
-func (c *Client) OffloadNow(ctx context.Context, source string) error {
-	return c.do(ctx, http.MethodPost, "/v1/offload/now", sourceQuery(source), &okBody{})
+func (c *Client) OffloadNow(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/offload/now", nil, &okBody{})
 }
 
 // OffloadStatus returns the offload state.
@@ -135,12 +128,24 @@ func (c *Client) LoginRequired(ctx context.Context) (bool, error) {
 	return out.Required, err
 }
 
-// Login checks name's password; errors match users.ErrBadCredentials and
-// users.ErrLocked.
-func (c *Client) Login(ctx context.Context, name, password, source string) (users.User, error) {
-	var out users.User
-	err := c.doBody(ctx, c.hc, http.MethodPost, "/v1/login", sourceQuery(source), loginBody{Name: name, Password: password}, &out)
+// Login checks name's password and starts a console session: use
+// WithToken(result.Token) for the session's requests and Logout at its
+// end. Every failure matches users.ErrBadCredentials.
+func (c *Client) Login(ctx context.Context, name, password string) (LoginResult, error) {
+	var out LoginResult
+	err := c.doBody(ctx, c.hc, http.MethodPost, "/v1/login", nil, loginBody{Name: name, Password: password}, &out)
 	return out, err
+}
+
+// Logout ends the client's session (WithToken).
+func (c *Client) Logout(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/logout", nil, &okBody{})
+}
+
+// ChangeOwnPassword sets the session's own account's password, given the
+// current one.
+func (c *Client) ChangeOwnPassword(ctx context.Context, name, current, password string) error {
+	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", nil, userBody{Password: password, Current: current}, &okBody{})
 }
 
 // Users lists the accounts.
@@ -151,28 +156,28 @@ func (c *Client) Users(ctx context.Context) ([]users.User, error) {
 }
 
 // AddUser creates an account.
-func (c *Client) AddUser(ctx context.Context, name string, role users.Role, password, source string) error {
-	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users", sourceQuery(source), userBody{Name: name, Role: role, Password: password}, &okBody{})
+func (c *Client) AddUser(ctx context.Context, name string, role users.Role, password string) error {
+	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users", nil, userBody{Name: name, Role: role, Password: password}, &okBody{})
 }
 
 // RemoveUser deletes an account.
-func (c *Client) RemoveUser(ctx context.Context, name, source string) error {
-	return c.do(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), sourceQuery(source), &okBody{})
+func (c *Client) RemoveUser(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), nil, &okBody{})
 }
 
 // SetPassword sets an account's password.
-func (c *Client) SetPassword(ctx context.Context, name, password, source string) error {
-	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", sourceQuery(source), userBody{Password: password}, &okBody{})
+func (c *Client) SetPassword(ctx context.Context, name, password string) error {
+	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", nil, userBody{Password: password}, &okBody{})
 }
 
 // SetRole sets an account's role.
-func (c *Client) SetRole(ctx context.Context, name string, role users.Role, source string) error {
-	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/role", sourceQuery(source), userBody{Role: role}, &okBody{})
+func (c *Client) SetRole(ctx context.Context, name string, role users.Role) error {
+	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/role", nil, userBody{Role: role}, &okBody{})
 }
 
 // Unlock ends an account's lockout.
-func (c *Client) Unlock(ctx context.Context, name, source string) error {
-	return c.do(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/unlock", sourceQuery(source), &okBody{})
+func (c *Client) Unlock(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/unlock", nil, &okBody{})
 }
 
 // Audit returns the last n audit entries (0: DefaultAuditEntries).

@@ -38,10 +38,10 @@ const (
 // registerConsole) only when its Daemon implements it. Methods are called
 // concurrently.
 //
-// The control socket is the trust boundary: whoever can connect may call
-// every endpoint, so the console checks the logged-in user's role
-// (users.Can) before calling. The server writes every change to the audit
-// log (AppendAudit) with the request's source as the user.
+// The server authorises every request itself (see routes): by the peer's
+// uid, or by the account of the console session whose token it carries.
+// It writes every change, refusal and login to the audit log
+// (AppendAudit) with that authenticated account as the user.
 type ConsoleDaemon interface {
 	Daemon
 	// Recordings returns the index's calls matching q, newest first.
@@ -73,8 +73,12 @@ type ConsoleDaemon interface {
 	// LoginRequired reports whether the console must ask for a login
 	// (accounts exist, or the users file cannot be read).
 	LoginRequired() (bool, error)
-	// Login checks a user's password (users.Store.Authenticate).
+	// Login checks a user's password (users.Store.Authenticate): a
+	// *users.LoginFailure for an unknown name or a wrong password.
 	Login(name, password string) (users.User, error)
+	// Account returns one account (users.ErrNotFound when there is
+	// none): a console session acts with its current role.
+	Account(name string) (users.User, error)
 	// Users lists the accounts.
 	Users() ([]users.User, error)
 	// AddUser creates an account.
@@ -85,12 +89,20 @@ type ConsoleDaemon interface {
 	SetPassword(name, password string) error
 	// SetRole sets an account's role.
 	SetRole(name string, role users.Role) error
-	// Unlock ends an account's lockout.
+	// Unlock clears an account's failure count.
 	Unlock(name string) error
 	// AppendAudit writes one audit log entry.
 	AppendAudit(e index.AuditEntry) error
 	// Audit returns the last n audit entries, oldest first.
 	Audit(n int) ([]index.AuditEntry, error)
+}
+
+// LoginResult is a successful login (POST /v1/login): the account and
+// the session's token, to send as "Authorization: Bearer TOKEN".
+type LoginResult struct {
+	User    users.User `json:"user"`
+	Token   string     `json:"token"`
+	Expires time.Time  `json:"expires"`
 }
 
 // RecordingQuery selects index entries (GET /v1/recordings).
@@ -209,6 +221,8 @@ type (
 		Name     string     `json:"name,omitempty"`
 		Role     users.Role `json:"role,omitempty"`
 		Password string     `json:"password,omitempty"`
+		// Current is the current password, when one changes one's own.
+		Current string `json:"current,omitempty"`
 	}
 	logBody struct {
 		Lines []string `json:"lines"`

@@ -9,10 +9,22 @@
 //	POST /v1/calls/{id}/pause       pause recording a call ("all": every active call)
 //	POST /v1/calls/{id}/resume      resume recording
 //
-// pause and resume take no body; the query parameter source names who
-// asked ("console:alice") for the audit trail. Errors are JSON objects
-// {"error": "..."}: 404 for an unknown call (ErrNoSuchCall), 400 for a bad
-// request, 500 otherwise.
+// pause and resume take no body. Errors are JSON objects {"error":
+// "..."}: 404 for an unknown call (ErrNoSuchCall), 400 for a bad request,
+// 401 for a console session that is not live, 403 for a request the
+// caller's role does not allow (ErrForbidden), 500 otherwise.
+//
+// Authorisation: the server decides who asks, never the client. Each
+// connection's peer uid comes from the kernel (SO_PEERCRED, recorded by
+// http.Server.ConnContext): root is admin, other uids have the role
+// Options.UIDRoles gives them (config control.uid_roles) or none. A
+// console logs in (POST /v1/login, the password checked in the daemon)
+// and gets a session token (32 random bytes, expiring when unused and at
+// a maximum age, revoked at logout); a request carrying it ("Authorization:
+// Bearer TOKEN") acts with that account's current role, whatever the
+// peer. Every endpoint's permission is in one table (routes); a refusal
+// is 403 and, for a change, an audit entry. The audit log and a pause's
+// record name the authenticated account: "uid:1001" or "alice".
 //
 // The server (Listen, ServeListener, Serve) asks a Daemon for everything;
 // the Client speaks the same API; WriteStatus and WriteCalls print it for

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+
+	"spanrec/firmware/users"
 )
 
 // SocketMode is the control socket's permission: the daemon's user and
@@ -25,7 +27,6 @@ const SocketMode = 0o660
 // Limits of request values.
 const (
 	maxIDLen     = 256
-	maxSourceLen = 128
 	probeTimeout = time.Second
 	shutdownWait = 2 * time.Second
 )
@@ -34,12 +35,12 @@ const (
 // d until ctx is cancelled; then it stops, removes the socket and returns
 // nil. It fails at once with ErrInUse when another daemon answers on
 // path (see Listen).
-func Serve(ctx context.Context, path string, d Daemon, log *slog.Logger) error {
+func Serve(ctx context.Context, path string, d Daemon, opts Options) error {
 	ln, err := Listen(path)
 	if err != nil {
 		return err
 	}
-	return ServeListener(ctx, ln, d, log)
+	return ServeListener(ctx, ln, d, opts)
 }
 
 // Listen creates the control socket at path with mode 0660, creating its
@@ -115,13 +116,17 @@ func fileKind(m fs.FileMode) string {
 // ServeListener answers the control API on ln (from Listen) until ctx is
 // cancelled; then it waits briefly for requests in progress, closes ln
 // (which removes a unix socket's file) and returns nil. It returns an
-// error when serving fails otherwise.
-func ServeListener(ctx context.Context, ln net.Listener, d Daemon, log *slog.Logger) error {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// error when serving fails otherwise. Every request is authenticated by
+// the peer's uid (SO_PEERCRED) or a console session's token, and
+// authorised by its endpoint's permission (see routes).
+func ServeListener(ctx context.Context, ln net.Listener, d Daemon, opts Options) error {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	log := opts.Log
 	srv := &http.Server{
-		Handler:           NewHandler(d, log),
+		Handler:           NewHandler(d, opts),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -148,33 +153,40 @@ func ServeListener(ctx context.Context, ln net.Listener, d Daemon, log *slog.Log
 	return nil
 }
 
-// NewHandler returns the control API's HTTP handler over d.
-func NewHandler(d Daemon, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// NewHandler returns the control API's HTTP handler over d. It
+// authorises requests by the peer credentials ServeListener records for
+// each connection (http.Server.ConnContext): served otherwise (without
+// them) it refuses everything.
+func NewHandler(d Daemon, opts Options) http.Handler {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{d: d, log: log}
+	if opts.Sessions == nil {
+		opts.Sessions = users.NewSessions(users.SessionOptions{})
+	}
+	h := &handler{d: d, log: opts.Log, opts: opts, sessions: opts.Sessions, throttle: newLoginThrottle(opts.Now)}
+	h.cd, _ = d.(ConsoleDaemon)
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", h.status)
-	mux.HandleFunc("GET /v1/calls", h.calls)
-	mux.HandleFunc("POST /v1/calls/{id}/pause", func(w http.ResponseWriter, r *http.Request) { h.action(w, r, true) })
-	mux.HandleFunc("POST /v1/calls/{id}/resume", func(w http.ResponseWriter, r *http.Request) { h.action(w, r, false) })
-	if cd, ok := d.(ConsoleDaemon); ok {
-		h.cd = cd
-		registerConsole(mux, h, cd)
+	for _, rt := range h.routes() {
+		mux.HandleFunc(rt.pattern, h.authorize(rt))
 	}
 	return mux
 }
 
 type handler struct {
-	d   Daemon
-	cd  ConsoleDaemon // d, when it is one (then changes are audited)
-	log *slog.Logger
+	d        Daemon
+	cd       ConsoleDaemon // d, when it is one (then changes are audited)
+	log      *slog.Logger
+	opts     Options
+	sessions *users.Sessions
+	throttle *loginThrottle
 }
 
 // errorBody is the JSON body of every error response.
 type errorBody struct {
 	Error string `json:"error"`
+	// Code is codeNoSession when the request's session is not live.
+	Code string `json:"code,omitempty"`
 }
 
 // actionBody is the JSON body of a successful pause or resume.
@@ -213,45 +225,39 @@ func (h *handler) noQuery(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// noSource answers 400 for the source= parameter that clients used to
+// name themselves with: who asks is now the server's to say.
+const noSource = "source is not accepted: the daemon records who you are (your uid, or your console login)"
+
 func (h *handler) action(w http.ResponseWriter, r *http.Request, pause bool) {
 	id := r.PathValue("id")
-	q := r.URL.Query()
-	source := q.Get("source")
-	for k := range q {
-		if k != "source" {
-			h.writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q (only source)", k))
-			return
+	for k := range r.URL.Query() {
+		if k == "source" {
+			h.writeError(w, http.StatusBadRequest, noSource)
+		} else {
+			h.writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q", k))
 		}
-	}
-	if len(q["source"]) > 1 {
-		h.writeError(w, http.StatusBadRequest, "source given more than once")
 		return
 	}
 	if msg := checkText("call id", id, maxIDLen); msg != "" {
 		h.writeError(w, http.StatusBadRequest, msg)
 		return
 	}
-	if msg := checkText("source", source, maxSourceLen); msg != "" && source != "" {
-		h.writeError(w, http.StatusBadRequest, msg)
-		return
-	}
 	if n, _ := io.ReadFull(io.LimitReader(r.Body, 1), make([]byte, 1)); n > 0 {
-		h.writeError(w, http.StatusBadRequest, "no request body expected (give source as a query parameter)")
+		h.writeError(w, http.StatusBadRequest, "no request body expected")
 		return
 	}
-	if source == "" {
-		source = "control"
-	}
+	who := identityOf(r).Account
 	var err error
 	verb := "resume"
 	if pause {
 		verb = "pause"
-		err = h.d.Pause(id, source)
+		err = h.d.Pause(id, who)
 	} else {
-		err = h.d.Resume(id, source)
+		err = h.d.Resume(id, who)
 	}
 	if h.cd != nil {
-		(&consoleHandler{handler: h, cd: h.cd}).audit(source, verb+" "+id, err)
+		(&consoleHandler{handler: h, cd: h.cd}).audit(who, verb+" "+id, err)
 	}
 	if err != nil {
 		code := http.StatusInternalServerError
@@ -261,12 +267,12 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request, pause bool) {
 		case errors.Is(err, ErrBadRequest):
 			code = http.StatusBadRequest
 		default:
-			h.log.Warn("control: "+verb+" failed", "call", id, "source", source, "err", err)
+			h.log.Warn("control: "+verb+" failed", "call", id, "who", who, "err", err)
 		}
 		h.writeError(w, code, err.Error())
 		return
 	}
-	h.log.Info("control: "+verb, "call", id, "source", source)
+	h.log.Info("control: "+verb, "call", id, "who", who)
 	h.writeJSON(w, http.StatusOK, actionBody{ID: id, Paused: pause})
 }
 

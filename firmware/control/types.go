@@ -39,8 +39,8 @@ type Daemon interface {
 	Calls() []Call
 	// Pause stops recording a call's audio (silence is written instead)
 	// until Resume; callID "" or "all" means every active call. source
-	// says who asked, for the log ("console:alice"). An unknown call is
-	// ErrNoSuchCall (wrapped).
+	// is who asked, as the server authenticated it ("uid:0", "alice").
+	// An unknown call is ErrNoSuchCall (wrapped).
 	Pause(callID string, source string) error
 	// Resume undoes Pause; the arguments and errors are Pause's.
 	Resume(callID string, source string) error

@@ -45,7 +45,7 @@ type ConsoleOptions struct {
 	LoadConfig func() (config.Config, error)
 	// UsersFile is the accounts file; "" means DATA/users.json.
 	UsersFile string
-	// Users tunes the accounts (lockout time, bcrypt cost).
+	// Users tunes the accounts (bcrypt cost, clock).
 	Users users.Options
 	// LogTail gives the last log lines (console.LogRing).
 	LogTail LogTailer
@@ -572,6 +572,15 @@ func (b *ConsoleBackend) Login(name, password string) (users.User, error) {
 		return users.User{}, err
 	}
 	return s.Authenticate(name, password)
+}
+
+// Account implements control.ConsoleDaemon.
+func (b *ConsoleBackend) Account(name string) (users.User, error) {
+	s, err := b.store()
+	if err != nil {
+		return users.User{}, err
+	}
+	return s.Get(name)
 }
 
 // Users implements control.ConsoleDaemon.

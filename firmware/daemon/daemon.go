@@ -18,6 +18,7 @@ import (
 	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
 	"spanrec/firmware/storage"
+	"spanrec/firmware/users"
 )
 
 // Options configure the daemon. Reload, if set, is called on SIGHUP to
@@ -26,9 +27,12 @@ type Options struct {
 	Engine     engine.Options
 	Live       capture.LiveConfig
 	SocketPath string // control socket ("" = none)
-	Version    string
-	Log        *slog.Logger
-	Reload     func() (Options, error)
+	// ControlUIDs gives local users other than root a role on the control
+	// socket (control.uid_roles); root is admin, other uids have none.
+	ControlUIDs map[uint32]users.Role
+	Version     string
+	Log         *slog.Logger
+	Reload      func() (Options, error)
 	// PBX and Rules are the recording rules; a reload applies them to new
 	// calls.
 	PBX   policy.PBX
@@ -103,7 +107,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := control.Serve(ctlCtx, opts.SocketPath, d.consoleAPI(d.opts.Console), log); err != nil {
+			if err := control.Serve(ctlCtx, opts.SocketPath, d.consoleAPI(d.opts.Console), control.Options{Log: log, UIDRoles: opts.ControlUIDs}); err != nil {
 				log.Error("control socket", "err", err)
 			}
 		}()

@@ -19,11 +19,8 @@ import (
 // Errors returned (wrapped) by this package; test with errors.Is.
 var (
 	// ErrBadCredentials: unknown name or wrong password (deliberately the
-	// same error for both).
+	// same error, with the same text, for both: see LoginFailure).
 	ErrBadCredentials = errors.New("login incorrect")
-	// ErrLocked: too many wrong passwords in a row; the message says until
-	// when.
-	ErrLocked = errors.New("account locked")
 	// ErrNotFound: no account of that name.
 	ErrNotFound = errors.New("no such user")
 	// ErrExists: an account of that name exists already.
@@ -40,12 +37,6 @@ var (
 
 // Limits and defaults.
 const (
-	// DefaultLockout is how long an account stays locked after
-	// MaxFailures wrong passwords in a row.
-	DefaultLockout = 5 * time.Minute
-	// MaxFailures is the number of wrong passwords in a row that locks an
-	// account.
-	MaxFailures = 3
 	// MinPasswordLen and MaxPasswordLen bound a password's length in bytes
 	// (bcrypt uses at most 72).
 	MinPasswordLen = 8
@@ -62,9 +53,6 @@ const (
 
 // Options tune a Store. The zero value is the appliance's defaults.
 type Options struct {
-	// Lockout is how long MaxFailures wrong passwords lock an account;
-	// 0 means DefaultLockout.
-	Lockout time.Duration
 	// Cost is the bcrypt cost of new hashes; 0 means bcrypt.DefaultCost.
 	// Tests use bcrypt.MinCost.
 	Cost int
@@ -84,14 +72,13 @@ type User struct {
 	Created time.Time `json:"created"`
 	// Changed is when its role or password last changed.
 	Changed time.Time `json:"changed"`
-	// Failures counts wrong passwords in a row.
+	// Failures counts wrong passwords in a row (for the admin: an account
+	// is never locked by them; the console slows down the line instead).
 	Failures int `json:"failures"`
-	// LockedUntil is when a lockout ends; zero when not locked.
+	// LockedUntil was a lockout's end in files of older firmware; it is
+	// read, ignored and cleared by the next login or unlock.
 	LockedUntil time.Time `json:"locked_until,omitzero"`
 }
-
-// Locked reports whether the account is locked at now.
-func (u User) Locked(now time.Time) bool { return now.Before(u.LockedUntil) }
 
 // record is an account as stored.
 type record struct {
@@ -120,9 +107,6 @@ type Store struct {
 // read or parsed is ErrCorrupt: the caller must not treat that as "no
 // accounts".
 func Open(path string, opts Options) (*Store, error) {
-	if opts.Lockout <= 0 {
-		opts.Lockout = DefaultLockout
-	}
 	if opts.Cost == 0 {
 		opts.Cost = bcrypt.DefaultCost
 	}
@@ -280,52 +264,49 @@ func (s *Store) find(name string) (int, bool) {
 	return slices.BinarySearchFunc(s.users, name, func(r record, n string) int { return strings.Compare(r.Name, n) })
 }
 
+// LoginFailure is a failed Authenticate. It matches ErrBadCredentials,
+// and its Error is that error's text whatever the cause, so that nothing
+// shown to the one who tried tells an unknown name from a wrong password;
+// Reason tells the truth for the daemon's log and the audit log.
+type LoginFailure struct {
+	// Reason is "no such account" or "wrong password (N in a row)".
+	Reason string
+}
+
+// Error returns ErrBadCredentials' text.
+func (e *LoginFailure) Error() string { return ErrBadCredentials.Error() }
+
+// Is matches ErrBadCredentials.
+func (e *LoginFailure) Is(target error) bool { return target == ErrBadCredentials }
+
 // Authenticate checks name's password. It returns the account on success
-// (and clears its failure count), ErrBadCredentials for an unknown name or
-// a wrong password, and ErrLocked (saying until when) while the account is
-// locked, even for the right password. The MaxFailures-th wrong password
-// in a row locks the account for Options.Lockout and returns ErrLocked.
+// (and clears its failure count), or a *LoginFailure (matching
+// ErrBadCredentials) for an unknown name or a wrong password, taking as
+// long for both. Wrong passwords are counted (User.Failures) but never
+// lock the account: a lock would let anyone keep the admin out.
 func (s *Store) Authenticate(name, password string) (User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, ok := s.find(name)
 	if !ok {
 		_ = bcrypt.CompareHashAndPassword(s.dummy, []byte(password)) // same time as a known name
-		return User{}, ErrBadCredentials
+		return User{}, &LoginFailure{Reason: "no such account"}
 	}
-	now := s.opts.Now()
 	r := s.users[i]
-	if r.Locked(now) {
-		return User{}, lockedError(r.User)
-	}
-	if !r.LockedUntil.IsZero() { // the lockout is over: a fresh start
-		r.LockedUntil, r.Failures = time.Time{}, 0
-	}
 	if bcrypt.CompareHashAndPassword([]byte(r.Hash), []byte(password)) != nil {
 		r.Failures++
-		if r.Failures >= MaxFailures {
-			r.LockedUntil = now.Add(s.opts.Lockout)
-		}
 		s.users[i] = r
 		// Counting matters more than persisting it: a write error here
 		// (full disk) keeps the count in memory.
 		_ = s.saveLocked(s.users)
-		if r.Locked(now) {
-			return User{}, lockedError(r.User)
-		}
-		return User{}, ErrBadCredentials
+		return User{}, &LoginFailure{Reason: fmt.Sprintf("wrong password (%d in a row)", r.Failures)}
 	}
-	if r.Failures != 0 || s.users[i].LockedUntil != r.LockedUntil {
-		r.Failures = 0
+	if r.Failures != 0 || !r.LockedUntil.IsZero() {
+		r.Failures, r.LockedUntil = 0, time.Time{}
 		s.users[i] = r
 		_ = s.saveLocked(s.users)
 	}
 	return r.User, nil
-}
-
-func lockedError(u User) error {
-	return fmt.Errorf("%w until %s (%d wrong passwords in a row; an admin can unlock it)",
-		ErrLocked, u.LockedUntil.UTC().Format("2006-01-02 15:04:05 UTC"), MaxFailures)
 }
 
 // Add creates an account. The first account must be an admin.
@@ -373,7 +354,8 @@ func (s *Store) Remove(name string) error {
 	return s.commit(slices.Delete(slices.Clone(s.users), i, i+1), "remove "+name)
 }
 
-// SetPassword replaces an account's password and unlocks it.
+// SetPassword replaces an account's password and clears its failure
+// count.
 func (s *Store) SetPassword(name, password string) error {
 	if err := CheckPassword(password); err != nil {
 		return fmt.Errorf("users: set password of %s: %w", name, err)
@@ -402,7 +384,8 @@ func (s *Store) SetRole(name string, role Role) error {
 	})
 }
 
-// Unlock ends an account's lockout and clears its failure count.
+// Unlock clears an account's failure count (and a lockout left by older
+// firmware).
 func (s *Store) Unlock(name string) error {
 	return s.update(name, "unlock", func(r *record) error {
 		r.Failures, r.LockedUntil = 0, time.Time{}
