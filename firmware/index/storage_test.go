@@ -40,12 +40,12 @@ func TestDeletionsAreChained(t *testing.T) {
 	b := addFile(t, ix, dir, "B")
 	addFile(t, ix, dir, "C")
 	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	if err := ix.MarkOffloaded("A", "smb://nas/rec/A.wav", at); err != nil {
+	if err := ix.MarkOffloaded("A", "smb://rec@nas:445/rec/"+a.File, at); err != nil {
 		t.Fatal(err)
 	}
 	// A deleted properly: recorded and chained.
 	os.Remove(filepath.Join(dir, a.File))
-	if err := ix.MarkDeleted("A", "quota: oldest offloaded recording", at); err != nil {
+	if err := ix.MarkDeleted("A", OffloadProof(mustGet(t, ix, "A"), "quota: oldest offloaded recording"), at); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := ix.Get("A")
@@ -74,4 +74,13 @@ func TestDeletionsAreChained(t *testing.T) {
 	if m["deleted"] == nil || m["offloaded"] == nil || m["delete_reason"] == nil {
 		t.Fatalf("JSON: %s", raw)
 	}
+}
+
+func mustGet(t *testing.T, ix *Index, id string) *Call {
+	t.Helper()
+	c, err := ix.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
