@@ -185,7 +185,7 @@ func chainVerifies(t *testing.T, ix *index.Index, dir string, pub ed25519.Public
 // signature, every file under recordings/. The index must be closed.
 func verifyAll(t *testing.T, dir string, pub ed25519.PublicKey) {
 	t.Helper()
-	v, err := engine.Verify(context.Background(), dir, pub)
+	v, err := engine.Verify(context.Background(), dir, pub, engine.VerifyOptions{})
 	if err != nil || len(v.Problems) > 0 {
 		t.Fatalf("verify --all: %+v %v", v.Problems, err)
 	}
