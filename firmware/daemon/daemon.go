@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"spanrec/firmware/capture"
 	"spanrec/firmware/anchor"
+	"spanrec/firmware/capture"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/offload"
