@@ -154,7 +154,9 @@ func TestDeletionProofs(t *testing.T) {
 		{"copy elsewhere", func(e *ChainEntry) { e.Proof.Path = "recordings/other.wav" }, "does not name the remote path"},
 		{"no target", func(e *ChainEntry) { e.Proof.Target = "" }, "is not a URL"},
 		{"another file", func(e *ChainEntry) { e.File, e.Proof.Path = "recordings/B.wav", "recordings/B.wav" }, "the recording (seq 1)"},
-		{"admin without audit", func(e *ChainEntry) { *e.Proof = DeletionProof{Kind: ProofAdmin, Reason: "admin", Admin: "console:eve", AuditSeq: 7} }, "audit log entry 7, which does not exist"},
+		{"admin without audit", func(e *ChainEntry) {
+			*e.Proof = DeletionProof{Kind: ProofAdmin, Reason: "admin", Admin: "console:eve", AuditSeq: 7}
+		}, "audit log entry 7, which does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			orig := *del
