@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"spanrec/firmware/anchor"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/keys"
 	"spanrec/media/sign"
@@ -74,24 +75,32 @@ func verifyAll(ctx context.Context, dataDir string, pub ed25519.PublicKey, ancho
 	for _, p := range rep.Problems {
 		fmt.Fprintf(stdout, "INVALID: %s\n", p)
 	}
-	if a := rep.Anchors; a != nil {
-		switch {
-		case a.Last == nil:
-			fmt.Fprintf(stdout, "anchors %s: none valid\n", a.Dir)
-		default:
-			fmt.Fprintf(stdout, "anchors %s: %d checked; the last, %s, covers entries 1..%d (head %.16s, written %s)",
-				a.Dir, a.Anchors, a.LastName, a.Last.Seq, a.Last.Head, a.Last.Time.Format("2006-01-02 15:04:05Z"))
-			if a.Local > a.Last.Seq {
-				fmt.Fprintf(stdout, "; entries %d..%d are not anchored yet", a.Last.Seq+1, a.Local)
-			}
-			fmt.Fprintln(stdout)
-		}
-	}
 	if len(rep.Problems) == 0 {
 		fmt.Fprintf(stdout, "index %s: %d recordings, every signature valid, hash chain intact; %d files, every one indexed and signed\n",
 			engine.IndexPath(dataDir), rep.Recordings, rep.Files)
-		return 0, nil
+	} else {
+		fmt.Fprintf(stdout, "index %s: %d problems\n", engine.IndexPath(dataDir), len(rep.Problems))
 	}
-	fmt.Fprintf(stdout, "index %s: %d problems\n", engine.IndexPath(dataDir), len(rep.Problems))
+	writeAnchors(stdout, rep.Anchors, len(rep.Problems) == 0)
 	return len(rep.Problems), nil
+}
+
+// writeAnchors sums up the check against the anchors (a nil: none asked).
+func writeAnchors(stdout io.Writer, a *anchor.Result, clean bool) {
+	switch {
+	case a == nil:
+	case a.Last == nil:
+		fmt.Fprintf(stdout, "anchors %s: none valid\n", a.Dir)
+	default:
+		as := "as anchored"
+		if !clean {
+			as = "checked"
+		}
+		fmt.Fprintf(stdout, "anchors %s: %d valid; the chain up to the last, %s (entries 1..%d, head %.16s, written %s), %s",
+			a.Dir, a.Anchors, a.LastName, a.Last.Seq, a.Last.Head, a.Last.Time.Format("2006-01-02 15:04:05Z"), as)
+		if a.Local > a.Last.Seq {
+			fmt.Fprintf(stdout, "; entries %d..%d are not anchored yet", a.Last.Seq+1, a.Local)
+		}
+		fmt.Fprintln(stdout)
+	}
 }
