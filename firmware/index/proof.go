@@ -52,6 +52,19 @@ func OffloadProof(c *Call, reason string) DeletionProof {
 	return DeletionProof{Kind: ProofOffloaded, Reason: reason, Target: c.Remote, Path: c.File, SHA256: c.SHA256}
 }
 
+// Validate reports whether the proof may be chained for a deletion of c:
+// its shape (see VerifyChain) and, for a copy, that c is marked offloaded
+// there. Callers check it before they remove the file.
+func (p *DeletionProof) Validate(c *Call) error {
+	if what := p.check(c.SHA256); what != "" {
+		return fmt.Errorf("%w: deletion proof: %s", ErrInvalid, what)
+	}
+	if p.Kind == ProofOffloaded && (c.Offloaded.IsZero() || p.Target != c.Remote) {
+		return fmt.Errorf("%w: proof names copy %q, the recording is offloaded to %q", ErrInvalid, p.Target, c.Remote)
+	}
+	return nil
+}
+
 // check returns "" when the proof has the shape its kind needs for a
 // deletion of a file whose hash is sha, else what is wrong.
 func (p *DeletionProof) check(sha string) string {

@@ -26,10 +26,7 @@ func (ix *Index) MarkDeleted(id string, proof DeletionProof, at time.Time) error
 		if err != nil || c == nil {
 			return err
 		}
-		switch {
-		case proof.Kind == ProofOffloaded && (c.Offloaded.IsZero() || proof.Target != c.Remote):
-			return fmt.Errorf("%w: proof names copy %q, the recording is offloaded to %q", ErrInvalid, proof.Target, c.Remote)
-		case proof.Kind != ProofOffloaded && proof.Kind != ProofUnoffloaded:
+		if proof.Kind != ProofOffloaded && proof.Kind != ProofUnoffloaded {
 			return fmt.Errorf("%w: a %q deletion is not written here", ErrInvalid, proof.Kind)
 		}
 		return ix.chainDeletion(tx, c, proof, at)
@@ -77,8 +74,8 @@ func (ix *Index) deletable(tx *bolt.Tx, id string) (*Call, error) {
 
 // chainDeletion checks proof, chains the deletion of c and updates c.
 func (ix *Index) chainDeletion(tx *bolt.Tx, c *Call, proof DeletionProof, at time.Time) error {
-	if what := proof.check(c.SHA256); what != "" {
-		return fmt.Errorf("%w: deletion proof: %s", ErrInvalid, what)
+	if err := proof.Validate(c); err != nil {
+		return err
 	}
 	c.Deleted, c.DeleteReason = at.UTC(), proof.Reason
 	if _, err := ix.appendEntry(tx, &ChainEntry{ID: c.ID + DeletedSuffix, File: c.File, SHA256: c.SHA256, Proof: &proof}); err != nil {

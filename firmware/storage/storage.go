@@ -268,6 +268,9 @@ func (m *Manager) delete(c *index.Call, reason string, now time.Time) error {
 	if !c.Offloaded.IsZero() {
 		proof = index.OffloadProof(c, reason)
 	}
+	if err := proof.Validate(c); err != nil {
+		return fmt.Errorf("storage: %s kept: %w", c.ID, err)
+	}
 	c.DeleteReason = reason
 	return m.remove(c, now, func() error { return m.ix.MarkDeleted(c.ID, proof, now) })
 }
