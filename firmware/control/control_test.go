@@ -33,6 +33,8 @@ func newFake() *fakeDaemon {
 		status: Status{
 			Version: "v1.2.3",
 			Started: t0,
+			Anchor: &Anchor{Time: t0.Add(-9 * time.Hour), Seq: 412, Head: "9f2c4e1b7a8d3f60aa55aa55aa55aa55aa55aa55aa55aa55aa55aa55aa55aa55",
+				Remote: "smb://rec@nas:445/calls/anchors/20250304T003000Z-000000000412.json"},
 			UptimeS: 3*86400 + 4*3600 + 12*60 + 7,
 			Interfaces: []Interface{
 				{Name: "eth1", LinkUp: true, Packets: 1234567, Bytes: 987654321, KernelDrops: 3, UserDrops: 1},
@@ -396,6 +398,7 @@ func TestWriteStatus(t *testing.T) {
 		"active calls        2\n",
 		"recordings written  110\n",
 		"storage             11.5 GiB free of 28.9 GiB (40%) on /data\n",
+		"last anchor         2025-03-04 00:30:00 UTC: chain entries 1..412, head 9f2c4e1b7a8d3f60, smb://rec@nas:445/calls/anchors/20250304T003000Z-000000000412.json\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("status output lacks %q:\n%s", want, got)
@@ -408,7 +411,8 @@ func TestWriteStatus(t *testing.T) {
 	if err := WriteStatus(&b, s); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.String(); !strings.HasPrefix(got, "spanrec dev?[2J, up 42s\n") || !strings.Contains(got, "interfaces: none") || !strings.Contains(got, "storage             unknown") {
+	if got := b.String(); !strings.HasPrefix(got, "spanrec dev?[2J, up 42s\n") || !strings.Contains(got, "interfaces: none") || !strings.Contains(got, "storage             unknown") ||
+		!strings.Contains(got, "last anchor         none") {
 		t.Errorf("minimal status:\n%s", got)
 	}
 }

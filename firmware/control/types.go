@@ -80,6 +80,17 @@ type Status struct {
 	// down, no SIP seen, storage near full or full, offload failing,
 	// hostile traffic.
 	Faults []string `json:"faults"`
+	// Anchor is the last chain head anchored on the offload share; nil
+	// when none was.
+	Anchor *Anchor `json:"anchor,omitempty"`
+}
+
+// Anchor is a signed chain head written to the offload share.
+type Anchor struct {
+	Time   time.Time `json:"time"`
+	Seq    uint64    `json:"seq"`  // the last chain entry it covers
+	Head   string    `json:"head"` // that entry's hash
+	Remote string    `json:"remote"`
 }
 
 // Count is how many of something happened, for one reason.

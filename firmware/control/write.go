@@ -76,6 +76,12 @@ func WriteStatus(w io.Writer, s Status) error {
 		pct := float64(st.FreeBytes) / float64(st.TotalBytes) * 100
 		fmt.Fprintf(tw, "storage\t%s free of %s (%.0f%%) on %s\n", Bytes(st.FreeBytes), Bytes(st.TotalBytes), pct, clean(st.Path))
 	}
+	if a := s.Anchor; a != nil {
+		fmt.Fprintf(tw, "last anchor\t%s: chain entries 1..%d, head %.16s, %s\n",
+			a.Time.UTC().Format("2006-01-02 15:04:05 MST"), a.Seq, clean(a.Head), clean(a.Remote))
+	} else {
+		fmt.Fprintf(tw, "last anchor\tnone (the chain head is anchored on the share at each offload run)\n")
+	}
 	if len(s.Faults) == 0 {
 		fmt.Fprintf(tw, "faults\tnone\n")
 	}

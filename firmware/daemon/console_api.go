@@ -251,7 +251,7 @@ func (b *ConsoleBackend) Verify(ctx context.Context, id string) (control.Verific
 	switch {
 	case entry == nil:
 		bad("not in chain: the recording has no hash chain entry")
-	case index.EntryHash(entry.Prev, entry.ID, entry.File, entry.SHA256) != entry.Hash:
+	case entry.ComputeHash(entry.Prev) != entry.Hash:
 		bad("chain entry modified: seq %d does not match its hash", entry.Seq)
 	case entry.File != c.File || entry.SHA256 != c.SHA256:
 		bad("index differs from chain: index has %s %s, chain seq %d has %s %s", c.File, c.SHA256, entry.Seq, entry.File, entry.SHA256)

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"spanrec/firmware/anchor"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
@@ -246,6 +247,11 @@ func (d *Daemon) Status() control.Status {
 	})
 	if err != nil {
 		return st
+	}
+	if w, err := anchor.Last(d.e.Index); err != nil {
+		d.log.Warn("last anchor unreadable", "err", err)
+	} else if w != nil {
+		st.Anchor = &control.Anchor{Time: w.Time, Seq: w.Seq, Head: w.Head, Remote: w.Remote}
 	}
 	st.Storage.Path = d.opts.Engine.DataDir
 	var fs unix.Statfs_t

@@ -53,7 +53,7 @@ func TestCorpusImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Verify(context.Background(), data, pub)
+	rep, err := Verify(context.Background(), data, pub, VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -282,7 +282,7 @@ func TestDiskFull(t *testing.T) {
 	offloaded := map[string]bool{}
 	for i, c := range recs {
 		if i%3 == 0 {
-			if err := ix.MarkOffloaded(c.ID, "sftp://archive/"+c.ID+".wav", time.Now()); err != nil {
+			if err := ix.MarkOffloaded(c.ID, "sftp://rec@archive:22/spanrec/"+c.File, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			offloaded[c.ID] = true

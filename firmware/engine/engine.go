@@ -77,6 +77,9 @@ func Open(opts Options) (*Engine, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	if err := recorder.TightenPermissions(opts.DataDir); err != nil {
+		log.Warn("cannot take others' access away from older recordings", "err", err)
+	}
 	key, created, err := keys.LoadOrCreate(opts.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)

@@ -181,18 +181,18 @@ func TestRecoverRawMedia(t *testing.T) {
 			if err := e.Close("test"); err != nil {
 				t.Fatal(err)
 			}
-			if v, err := Verify(context.Background(), data, nil); err != nil || len(v.Problems) != 0 {
+			if v, err := Verify(context.Background(), data, nil, VerifyOptions{}); err != nil || len(v.Problems) != 0 {
 				t.Fatalf("verify after recovery: %+v %v", v, err)
 			}
 			path := filepath.Join(data, filepath.FromSlash(raw.File))
 			b, _ := os.ReadFile(path)
 			b[len(b)/2] ^= 1
 			os.WriteFile(path, b, 0o644)
-			if v, _ := Verify(context.Background(), data, nil); !problemWith(v, raw.File, "hash") {
+			if v, _ := Verify(context.Background(), data, nil, VerifyOptions{}); !problemWith(v, raw.File, "hash") {
 				t.Errorf("a changed raw media file passed verify: %+v", v.Problems)
 			}
 			os.Remove(path)
-			if v, _ := Verify(context.Background(), data, nil); !problemWith(v, raw.File, "missing") {
+			if v, _ := Verify(context.Background(), data, nil, VerifyOptions{}); !problemWith(v, raw.File, "missing") {
 				t.Errorf("a deleted raw media file passed verify: %+v", v.Problems)
 			}
 		})

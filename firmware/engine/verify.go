@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"spanrec/firmware/anchor"
 	"spanrec/firmware/index"
 	"spanrec/firmware/rawmedia"
 	"spanrec/firmware/recorder"
@@ -24,14 +25,28 @@ type VerifyReport struct {
 	Recordings int             // recordings of the hash chain checked
 	Files      int             // files under recordings/ looked at
 	Problems   []index.Problem // every problem; none when all is well
+	// Anchors is what the anchors said, when VerifyOptions.AnchorDir was
+	// given (its problems are in Problems too).
+	Anchors *anchor.Result
+}
+
+// VerifyOptions are Verify's optional checks.
+type VerifyOptions struct {
+	// AnchorDir, when set, is a copy of the offload share (a mounted
+	// share, or a directory copied from it): the chain is checked against
+	// every anchor under AnchorDir/anchors, and offloaded copies named by
+	// deletion proofs must be there.
+	AnchorDir string
 }
 
 // Verify checks a whole data directory: the index's hash chain and every
 // chained recording's file and signature (index.VerifyChain); every entry
 // still marked in progress (a crash that the next start repairs); and every
-// file under recordings/ that no index entry names, or that is not signed.
+// file under recordings/ that no index entry names, or that is not signed;
+// with opts.AnchorDir, the chain against the anchors on the share
+// (anchor.Verify).
 // The index must not be open elsewhere (a running daemon holds it).
-func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey) (VerifyReport, error) {
+func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey, opts VerifyOptions) (VerifyReport, error) {
 	var rep VerifyReport
 	if _, err := os.Stat(IndexPath(dataDir)); err != nil {
 		return rep, fmt.Errorf("no index in %s: %w", dataDir, err)
@@ -113,5 +128,21 @@ func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey) (VerifyR
 		}
 		return nil
 	})
-	return rep, err
+	if err != nil || opts.AnchorDir == "" {
+		return rep, err
+	}
+	var chain []index.ChainEntry
+	if err := ix.Chain(func(e *index.ChainEntry) error {
+		chain = append(chain, *e)
+		return ctx.Err()
+	}); err != nil {
+		return rep, err
+	}
+	res, err := anchor.Verify(opts.AnchorDir, pub, chain)
+	if err != nil {
+		return rep, err
+	}
+	rep.Anchors = &res
+	rep.Problems = append(rep.Problems, res.Problems...)
+	return rep, nil
 }

@@ -72,32 +72,39 @@ func (ix *Index) AppendAudit(e AuditEntry) (AuditEntry, error) {
 	if e.Time.IsZero() {
 		e.Time = ix.now()
 	}
-	e.Time = e.Time.UTC()
-	e.User, e.Command, e.Result = auditText(e.User), auditText(e.Command), auditText(e.Result)
-	err := ix.update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketAudit)
-		if err != nil {
-			return err
-		}
-		e.Seq, e.Prev = 1, ""
-		if k, v := b.Cursor().Last(); k != nil {
-			var last AuditEntry
-			if len(k) != 8 || json.Unmarshal(v, &last) != nil {
-				return fmt.Errorf("%w: last audit entry %x unreadable", ErrCorrupt, k)
-			}
-			e.Seq, e.Prev = binary.BigEndian.Uint64(k)+1, last.Hash
-		}
-		e.Hash = AuditHash(e.Prev, e.Seq, e.Time, e.User, e.Command, e.Result)
-		v, err := json.Marshal(&e)
-		if err != nil {
-			return err
-		}
-		return b.Put(seqKey(e.Seq), v)
+	err := ix.update(func(tx *bolt.Tx) (err error) {
+		e, err = ix.appendAuditTx(tx, e)
+		return err
 	})
 	if err != nil {
 		return AuditEntry{}, fmt.Errorf("index: append audit: %w", err)
 	}
 	return e, nil
+}
+
+// appendAuditTx appends e (Time set) to the audit log in tx and returns it
+// as stored.
+func (ix *Index) appendAuditTx(tx *bolt.Tx, e AuditEntry) (AuditEntry, error) {
+	e.Time = e.Time.UTC()
+	e.User, e.Command, e.Result = auditText(e.User), auditText(e.Command), auditText(e.Result)
+	b, err := tx.CreateBucketIfNotExists(bucketAudit)
+	if err != nil {
+		return e, err
+	}
+	e.Seq, e.Prev = 1, ""
+	if k, v := b.Cursor().Last(); k != nil {
+		var last AuditEntry
+		if len(k) != 8 || json.Unmarshal(v, &last) != nil {
+			return e, fmt.Errorf("%w: last audit entry %x unreadable", ErrCorrupt, k)
+		}
+		e.Seq, e.Prev = binary.BigEndian.Uint64(k)+1, last.Hash
+	}
+	e.Hash = AuditHash(e.Prev, e.Seq, e.Time, e.User, e.Command, e.Result)
+	v, err := json.Marshal(&e)
+	if err != nil {
+		return e, err
+	}
+	return e, b.Put(seqKey(e.Seq), v)
 }
 
 // Audit calls fn for every audit entry, oldest first. An error from fn

@@ -30,8 +30,12 @@ type ChainEntry struct {
 	SHA256 string `json:"sha256"`
 	// Prev is the Hash of the previous entry, "" for the first.
 	Prev string `json:"prev"`
-	// Hash is EntryHash(Prev, ID, File, SHA256).
+	// Hash is ComputeHash(Prev): EntryHash(Prev, ID, File, SHA256), with
+	// the Proof's fields too when there is one.
 	Hash string `json:"hash"`
+	// Proof, on a deletion entry (ID ending in DeletedSuffix), says why
+	// the file could go: a verified offload, an audited admin delete.
+	Proof *DeletionProof `json:"proof,omitempty"`
 	// Time is when the entry was appended (not covered by Hash).
 	Time time.Time `json:"time"`
 }
@@ -39,7 +43,8 @@ type ChainEntry struct {
 // Problem is one finding of VerifyChain. What starts with one of the
 // stable words "missing", "hash mismatch", "signature", "unreadable",
 // "unsafe path", "chain broken", "chain entry modified", "duplicate",
-// "not in chain" or "index differs from chain", followed by detail.
+// "not in chain", "index differs from chain", "deletion without proof" or
+// "deletion proof", followed by detail.
 type Problem struct {
 	// ID is the call ID concerned, "" for chain-level problems.
 	ID string
@@ -186,7 +191,7 @@ func (ix *Index) AddRecording(c *Call) error {
 			}
 			return calls.Put([]byte(c.ID), v)
 		}
-		if err := ix.appendEntry(tx, c.ID, c.File, c.SHA256); err != nil {
+		if _, err := ix.appendEntry(tx, &ChainEntry{ID: c.ID, File: c.File, SHA256: c.SHA256}); err != nil {
 			return err
 		}
 		return calls.Put([]byte(c.ID), v)
@@ -197,41 +202,35 @@ func (ix *Index) AddRecording(c *Call) error {
 	return nil
 }
 
-// appendEntry appends a chain entry for (id, file, sha) after the head.
-func (ix *Index) appendEntry(tx *bolt.Tx, id, file, sha string) error {
+// appendEntry appends e (ID, File, SHA256 and Proof set) after the head,
+// setting its Seq, Prev, Hash and Time, and returns it.
+func (ix *Index) appendEntry(tx *bolt.Tx, e *ChainEntry) (*ChainEntry, error) {
 	seq, prev, err := chainHead(tx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	seq++
-	e := ChainEntry{
-		Seq:    seq,
-		ID:     id,
-		File:   file,
-		SHA256: sha,
-		Prev:   prev,
-		Hash:   EntryHash(prev, id, file, sha),
-		Time:   ix.now().UTC(),
-	}
-	ev, err := json.Marshal(&e)
+	e.Seq, e.Prev, e.Time = seq, prev, ix.now().UTC()
+	e.Hash = e.ComputeHash(prev)
+	ev, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	chain, err := bucket(tx, bucketChain)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key := seqKey(seq)
 	if chain.Get(key) != nil {
-		return fmt.Errorf("%w: chain entry %d exists beyond the head", ErrCorrupt, seq)
+		return nil, fmt.Errorf("%w: chain entry %d exists beyond the head", ErrCorrupt, seq)
 	}
 	ids, err := bucket(tx, bucketChainIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	meta, err := bucket(tx, bucketMeta)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	head := append(seqKey(seq), e.Hash...)
 	for _, put := range []struct {
@@ -239,14 +238,14 @@ func (ix *Index) appendEntry(tx *bolt.Tx, id, file, sha string) error {
 		k, v []byte
 	}{
 		{chain, key, ev},
-		{ids, []byte(id), key},
+		{ids, []byte(e.ID), key},
 		{meta, keyChainHead, head},
 	} {
 		if err := put.b.Put(put.k, put.v); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return e, nil
 }
 
 // Chain calls fn for every chain entry in sequence order. An error from fn
@@ -309,8 +308,20 @@ func (ix *Index) VerifyChainContext(ctx context.Context, dataDir string, checkFi
 		headHash      string
 		haveHead      bool
 		headCorrupted bool
+		audits        = map[uint64]AuditEntry{}
 	)
 	err := ix.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketAudit); b != nil {
+			if err := b.ForEach(func(k, v []byte) error {
+				var a AuditEntry
+				if len(k) == 8 && json.Unmarshal(v, &a) == nil && a.Seq == binary.BigEndian.Uint64(k) {
+					audits[a.Seq] = a
+				}
+				return ctx.Err()
+			}); err != nil {
+				return err
+			}
+		}
 		chain, err := bucket(tx, bucketChain)
 		if err != nil {
 			return err
@@ -392,7 +403,7 @@ func (ix *Index) VerifyChainContext(ctx context.Context, dataDir string, checkFi
 		if e.Seq != seq {
 			pr("chain entry modified: stored under seq %d but claims seq %d", seq, e.Seq)
 		}
-		if h := EntryHash(e.Prev, e.ID, e.File, e.SHA256); h != e.Hash {
+		if h := e.ComputeHash(e.Prev); h != e.Hash {
 			pr("chain entry modified: seq %d hash %s does not match its contents (%s)", seq, e.Hash, h)
 		}
 		switch {
@@ -413,7 +424,13 @@ func (ix *Index) VerifyChainContext(ctx context.Context, dataDir string, checkFi
 		} else {
 			seen[e.ID] = e
 		}
-		if _, del := isDeletion(e); del || deleted[e.ID] {
+		if id, del := isDeletion(e); del {
+			if what := checkDeletion(e, seen[id], audits); what != "" {
+				pr("%s", what)
+			}
+			continue
+		}
+		if deleted[e.ID] {
 			continue // the file was deleted, and the deletion is chained
 		}
 		if what := checkRecording(dataDir, e, checkFile); what != "" {
@@ -443,6 +460,36 @@ func (ix *Index) VerifyChainContext(ctx context.Context, dataDir string, checkFi
 		}
 	}
 	return problems, nil
+}
+
+// checkDeletion checks a deletion entry against the entry of the
+// recording it deletes (orig, nil when there is none before it) and its
+// proof against the audit log; it returns "" or what is wrong.
+func checkDeletion(e, orig *ChainEntry, audits map[uint64]AuditEntry) string {
+	id, _ := isDeletion(e)
+	switch {
+	case orig == nil:
+		return fmt.Sprintf("deletion proof: deletes %s, which has no chain entry before it", id)
+	case orig.File != e.File || orig.SHA256 != e.SHA256:
+		return fmt.Sprintf("deletion proof: names file %q sha256 %s, the recording (seq %d) is %q sha256 %s",
+			e.File, e.SHA256, orig.Seq, orig.File, orig.SHA256)
+	case e.Proof == nil:
+		return "deletion without proof: the entry names no verified offload copy and no audited admin delete (the file may have been removed by hand)"
+	}
+	if what := e.Proof.check(e.SHA256); what != "" {
+		return "deletion proof: " + what
+	}
+	if e.Proof.Kind == ProofAdmin {
+		a, ok := audits[e.Proof.AuditSeq]
+		switch {
+		case !ok:
+			return fmt.Sprintf("deletion proof: admin delete by %s names audit log entry %d, which does not exist", e.Proof.Admin, e.Proof.AuditSeq)
+		case a.User != e.Proof.Admin || a.Command != AdminDeleteCommand(id) || a.Result != "ok":
+			return fmt.Sprintf("deletion proof: audit log entry %d (%s: %q %s) does not record %s deleting %s",
+				a.Seq, a.User, a.Command, a.Result, e.Proof.Admin, id)
+		}
+	}
+	return ""
 }
 
 // checkRecording checks one entry's file and returns "" or what is wrong.

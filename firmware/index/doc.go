@@ -18,6 +18,14 @@
 // re-derives every chain link, re-hashes every recording file and runs a
 // caller-supplied signature check, and reports every problem it finds.
 //
+// A recording's deletion is chained too, as an entry "<id>/deleted" with a
+// DeletionProof that its hash covers: the verified offload copy (target,
+// remote path, hash), or the audit log entry of an admin's delete
+// (MarkDeletedByAdmin), or that storage was full and the recording was
+// never offloaded. VerifyChain reports a deletion without a proof or with
+// one of the wrong shape. Whether the copy really is on the share is for
+// firmware/anchor to check, off the box.
+//
 // The package also renders call lists for people (WriteTable) and for
 // scripts (WriteJSONLines).
 package index

@@ -19,6 +19,14 @@
 // marks it, so the share never holds partial or duplicate files once a run
 // has finished.
 //
+// A Source that is also an AnchorSource keeps a hash chain: at the end of
+// every run that reached the target (also a run with nothing to copy, when
+// the chain grew, for example by retention's deletions), the Offloader
+// writes the signed chain head it returns under anchors/ on the target,
+// with the same write, verify, rename sequence, and tells the Source. A run
+// whose chain is as last anchored writes none. (firmware/anchor owns the
+// record and its check.)
+//
 // The package knows nothing about the index or the daemon: it needs only
 // the small Source interface, which the caller implements.
 package offload

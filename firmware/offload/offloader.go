@@ -63,6 +63,10 @@ type Report struct {
 	Duration time.Duration
 	// Failures lists the recordings that failed.
 	Failures []Failure
+	// Anchor is the anchor written at the end of the run (its name on
+	// the target), "" when none was (the head was anchored already, or
+	// the Source keeps no chain).
+	Anchor string
 }
 
 // Status is the Offloader's state for a console or an API.
@@ -264,8 +268,21 @@ func (o *Offloader) run(ctx context.Context, inWindow bool) (rep Report, err err
 		return rep, fmt.Errorf("%w: pending list: %w", ErrLocal, err)
 	}
 	o.setPending(len(items))
+	as, _ := o.src.(AnchorSource)
+	var anchorName string
+	var anchorData []byte
 	if len(items) == 0 {
-		return rep, nil
+		if as == nil {
+			return rep, nil
+		}
+		// Nothing to copy, but retention may have chained deletions
+		// since the last anchor.
+		if anchorName, anchorData, err = as.Anchor(ctx, o.now()); err != nil || anchorName == "" {
+			if err != nil {
+				err = fmt.Errorf("%w: anchor: %w", ErrLocal, err)
+			}
+			return rep, err
+		}
 	}
 	t, err := o.dial(ctx, o.cfg)
 	if err != nil {
@@ -283,6 +300,10 @@ func (o *Offloader) run(ctx context.Context, inWindow bool) (rep Report, err err
 
 	if err := o.putPublicKey(ctx, t); err != nil {
 		rep.Failed = len(items)
+		return rep, err
+	}
+	if len(items) == 0 {
+		rep.Anchor, err = o.writeAnchor(ctx, t, as, anchorName, anchorData)
 		return rep, err
 	}
 	done := 0
@@ -318,6 +339,16 @@ func (o *Offloader) run(ctx context.Context, inWindow bool) (rep Report, err err
 		}
 		if resumed {
 			rep.Resumed++
+		}
+	}
+	if as != nil {
+		// The head after this run's copies and deletions.
+		name, data, err := as.Anchor(ctx, o.now())
+		if err != nil {
+			return rep, fmt.Errorf("%w: anchor: %w", ErrLocal, err)
+		}
+		if rep.Anchor, err = o.writeAnchor(ctx, t, as, name, data); err != nil {
+			return rep, err
 		}
 	}
 	if rep.Failed > 0 {

@@ -89,6 +89,21 @@ type Source interface {
 	DeleteLocal(ctx context.Context, it Item) error
 }
 
+// AnchorSource is a Source that keeps a hash chain of its recordings:
+// at the end of every run, the Offloader writes its signed head (an
+// anchor) to the target, so that history up to it cannot be rewritten on
+// the appliance later without the anchor showing it.
+type AnchorSource interface {
+	Source
+	// Anchor returns the signed anchor of the chain head at time at: its
+	// name on the target (a clean relative path) and its content; name
+	// is "" when that head is anchored already.
+	Anchor(ctx context.Context, at time.Time) (name string, data []byte, err error)
+	// AnchorWritten records that the anchor name of the last Anchor call
+	// was written and verified at remote (a URL without credentials).
+	AnchorWritten(ctx context.Context, name, remote string, at time.Time) error
+}
+
 // DataDir implements the file side of Source (Open, PublicKey,
 // DeleteLocal) over a spanrec data directory; embed it in a type that
 // adds Pending, Manifest and MarkOffloaded from the index.

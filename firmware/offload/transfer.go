@@ -339,3 +339,27 @@ func (o *Offloader) putPublicKey(ctx context.Context, t Target) error {
 	}
 	return o.putSmall(ctx, t, PublicKeyName, pub)
 }
+
+// writeAnchor writes the anchor name (from as.Anchor) to the target,
+// verified, and tells as; it returns the name written ("" for none).
+func (o *Offloader) writeAnchor(ctx context.Context, t Target, as AnchorSource, name string, data []byte) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	clean, err := cleanRemote(name, false)
+	if err != nil || clean != name {
+		return "", fmt.Errorf("%w: anchor name %q", ErrLocal, name)
+	}
+	if err := t.MkdirAll(ctx, path.Dir(name)); err != nil {
+		return "", remoteErr("mkdir", path.Dir(name), err)
+	}
+	if err := o.putSmall(ctx, t, name, data); err != nil {
+		return "", err
+	}
+	remote := o.RemoteURL(name)
+	if err := as.AnchorWritten(ctx, name, remote, o.now()); err != nil {
+		return "", fmt.Errorf("%w: anchor %s written, not recorded: %w", ErrLocal, name, err)
+	}
+	o.log.Info("chain head anchored", "remote", remote)
+	return name, nil
+}

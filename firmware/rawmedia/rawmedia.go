@@ -20,6 +20,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"spanrec/media/wav"
 )
 
 // Ext is the extension of raw media files, after the recording's ID.
@@ -39,7 +41,7 @@ type Writer struct {
 // Create creates path (which must not exist) and writes the section
 // header, whose comment says what the file holds, and the interface.
 func Create(path, comment, software string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, wav.FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("raw media: %w", err)
 	}

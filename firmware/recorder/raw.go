@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -60,7 +59,7 @@ func (r *Recorder) openRaw(c *calls.Call, rec *recording) bool {
 	day := rec.origin.UTC()
 	rec.raw.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+rawmedia.Ext)
 	abs := filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.raw.rel))
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+	if err := mkdirRecordings(abs); err != nil {
 		r.rawFailed(rec, err)
 		return false
 	}

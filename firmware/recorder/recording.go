@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"time"
@@ -180,7 +179,7 @@ func (r *Recorder) start(c *calls.Call, rec *recording) {
 
 // openWAV creates the recording's WAV and timeline, at its first audio.
 func (r *Recorder) openWAV(c *calls.Call, rec *recording) {
-	if err := os.MkdirAll(filepath.Dir(rec.abs), 0o755); err != nil {
+	if err := mkdirRecordings(rec.abs); err != nil {
 		rec.err = fmt.Errorf("create recording directory: %w", err)
 		return
 	}

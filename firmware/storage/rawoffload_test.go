@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/anchor"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/engine"
@@ -184,7 +185,7 @@ func chainVerifies(t *testing.T, ix *index.Index, dir string, pub ed25519.Public
 // signature, every file under recordings/. The index must be closed.
 func verifyAll(t *testing.T, dir string, pub ed25519.PublicKey) {
 	t.Helper()
-	v, err := engine.Verify(context.Background(), dir, pub)
+	v, err := engine.Verify(context.Background(), dir, pub, engine.VerifyOptions{})
 	if err != nil || len(v.Problems) > 0 {
 		t.Fatalf("verify --all: %+v %v", v.Problems, err)
 	}
@@ -324,7 +325,7 @@ func offloader(t *testing.T, tg target, src offload.Source, del bool) *offload.O
 // checkOnShare asserts that the target holds each entry's file, identical
 // to the recorded one and verifying with the appliance's key, and its
 // manifest naming it; and that the share holds nothing else but the public
-// key (no partial or temporary file).
+// key and valid anchors (no partial or temporary file).
 func checkOnShare(t *testing.T, tg target, r *recorded, cs ...*index.Call) {
 	t.Helper()
 	want := map[string]bool{offload.PublicKeyName: true}
@@ -361,7 +362,18 @@ func checkOnShare(t *testing.T, tg target, r *recorded, cs ...*index.Call) {
 		}
 		if d.Type().IsRegular() {
 			rel, _ := filepath.Rel(tg.share, p)
-			files = append(files, filepath.ToSlash(rel))
+			rel = filepath.ToSlash(rel)
+			if path.Dir(rel) == anchor.Dir && !strings.HasPrefix(path.Base(rel), ".") {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				if _, err := anchor.Parse(b, r.pub); err != nil {
+					t.Errorf("%s: %v", rel, err)
+				}
+				want[rel] = true
+			}
+			files = append(files, rel)
 		}
 		return nil
 	}); err != nil {

@@ -15,7 +15,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"spanrec/firmware/anchor"
 	"spanrec/firmware/index"
+	"spanrec/firmware/keys"
 	"spanrec/firmware/offload"
 )
 
@@ -30,12 +32,17 @@ type Config struct {
 	Interval          time.Duration // how often Run checks; default 1 min
 }
 
-// Index is what storage needs of the index.
+// Index is what storage needs of the index (*index.Index): the calls,
+// their deletion and offload marks, and for anchors the chain and the
+// meta key of the last one written.
 type Index interface {
 	List(fn func(*index.Call) error) error
 	Get(id string) (*index.Call, error)
-	MarkDeleted(id, reason string, at time.Time) error
+	MarkDeleted(id string, proof index.DeletionProof, at time.Time) error
+	MarkDeletedByAdmin(id, admin string, at time.Time) error
 	MarkOffloaded(id, remote string, at time.Time) error
+	anchor.Chain
+	anchor.Meta
 }
 
 // Status is the storage state for the status display and the fault LED.
@@ -253,11 +260,26 @@ func (m *Manager) space() (free, total uint64) {
 	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize)
 }
 
-// delete removes a recording's file and chains the deletion. (The raw
-// media of a WAV has an entry of its own, deleted with it; an entry of an
-// older version names its unsigned raw RTP in RawRTP alone, and that goes
-// with the entry.)
+// delete removes a recording's file and chains the deletion: with the
+// proof of its verified copy when it was offloaded, else as deleted
+// unoffloaded (only DeleteUnoffloaded lets such a recording go).
 func (m *Manager) delete(c *index.Call, reason string, now time.Time) error {
+	proof := index.DeletionProof{Kind: index.ProofUnoffloaded, Reason: reason}
+	if !c.Offloaded.IsZero() {
+		proof = index.OffloadProof(c, reason)
+	}
+	if err := proof.Validate(c); err != nil {
+		return fmt.Errorf("storage: %s kept: %w", c.ID, err)
+	}
+	c.DeleteReason = reason
+	return m.remove(c, now, func() error { return m.ix.MarkDeleted(c.ID, proof, now) })
+}
+
+// remove deletes a recording's files, then runs mark to chain the
+// deletion. (The raw media of a WAV has an entry of its own, deleted with
+// it; an entry of an older version names its unsigned raw RTP in RawRTP
+// alone, and that goes with the entry.)
+func (m *Manager) remove(c *index.Call, now time.Time, mark func() error) error {
 	files := []string{c.File}
 	if c.RawID == "" && c.RawRTP != "" {
 		files = append(files, c.RawRTP)
@@ -271,10 +293,42 @@ func (m *Manager) delete(c *index.Call, reason string, now time.Time) error {
 			return err
 		}
 	}
-	if err := m.ix.MarkDeleted(c.ID, reason, now); err != nil {
+	if err := mark(); err != nil {
 		return err
 	}
-	m.log.Info("recording deleted", "id", c.ID, "file", c.File, "reason", reason)
+	m.log.Info("recording deleted", "id", c.ID, "file", c.File, "reason", c.DeleteReason)
+	return nil
+}
+
+// AdminDelete deletes the recording id (and its raw media, or the WAV it
+// belongs to) at admin's request, offloaded or not: each deletion is
+// chained with a proof naming the audit log entry that records it.
+func (m *Manager) AdminDelete(id, admin string, now time.Time) error {
+	if admin == "" {
+		return fmt.Errorf("storage: admin delete %s: %w: no admin named", id, index.ErrInvalid)
+	}
+	c, err := m.ix.Get(id)
+	if err != nil {
+		return err
+	}
+	if !c.Recorded || c.File == "" {
+		return fmt.Errorf("storage: admin delete %s: %w: no recording file", id, index.ErrInvalid)
+	}
+	group := []*index.Call{c}
+	if partner := c.RawID + c.RawOf; partner != "" {
+		if p, err := m.ix.Get(partner); err == nil && p.Deleted.IsZero() && p.Recorded {
+			group = append(group, p)
+		}
+	}
+	for _, g := range group {
+		if !g.Deleted.IsZero() {
+			continue
+		}
+		g.DeleteReason = "admin: deleted by " + admin
+		if err := m.remove(g, now, func() error { return m.ix.MarkDeletedByAdmin(g.ID, admin, now) }); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -283,6 +337,8 @@ type OffloadSource struct {
 	offload.DataDir
 	ix Index
 	m  *Manager
+	// anchor is the record of the last Anchor, until it is written.
+	anchor *anchor.Record
 }
 
 // NewOffloadSource returns the Source for offload.New over dataDir; m (may
@@ -349,4 +405,39 @@ func (s *OffloadSource) DeleteLocal(_ context.Context, it offload.Item) error {
 		}
 	}
 	return nil
+}
+
+// Anchor returns the signed record of the chain head, listing the entries
+// since the last anchor written, or "" when the head is anchored already.
+func (s *OffloadSource) Anchor(_ context.Context, at time.Time) (string, []byte, error) {
+	last, err := anchor.Last(s.ix)
+	if err != nil {
+		s.m.log.Warn("last anchor unreadable; anchoring the whole chain", "err", err)
+		last = nil
+	}
+	rec, err := anchor.Build(s.ix, last, at)
+	if err != nil || rec == nil {
+		return "", nil, err
+	}
+	priv, _, err := keys.LoadOrCreate(string(s.DataDir))
+	if err != nil {
+		return "", nil, err
+	}
+	data, err := anchor.Sign(rec, priv)
+	if err != nil {
+		return "", nil, err
+	}
+	s.anchor = rec
+	return rec.Name(), data, nil
+}
+
+// AnchorWritten records in the index that the anchor of the last Anchor
+// call was written, verified, to remote.
+func (s *OffloadSource) AnchorWritten(_ context.Context, name, remote string, _ time.Time) error {
+	r := s.anchor
+	if r == nil || r.Name() != name {
+		return fmt.Errorf("storage: anchor %s was not built here", name)
+	}
+	s.anchor = nil
+	return anchor.Store(s.ix, anchor.Written{Name: name, Remote: remote, Time: r.Time, Seq: r.Seq, Head: r.Head})
 }

@@ -45,7 +45,7 @@ func fixture(t *testing.T, n int, offloaded ...int) (string, *index.Index) {
 	}
 	ids := ids(t, ix)
 	for _, i := range offloaded {
-		ix.MarkOffloaded(ids[i], "file:///share/"+ids[i], t0)
+		ix.MarkOffloaded(ids[i], "file:///share/recordings/"+ids[i]+".wav", t0)
 	}
 	return dir, ix
 }
@@ -134,7 +134,7 @@ func TestOffloadSource(t *testing.T) {
 	if err != nil || !strings.Contains(string(man), items[0].ID) {
 		t.Fatalf("manifest %s %v", man, err)
 	}
-	if err := src.MarkOffloaded(ctx, items[0].ID, "file:///x", time.Now()); err != nil {
+	if err := src.MarkOffloaded(ctx, items[0].ID, "file:///share/"+items[0].File, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.DeleteLocal(ctx, offload.Item{ID: items[0].ID, File: items[0].File}); err != nil {
@@ -203,7 +203,7 @@ func TestRawMediaGoesWithItsRecording(t *testing.T) {
 	if rep, _ := m.RunOnce(t0.Add(10 * 24 * time.Hour)); len(rep.Deleted) != 1 || rep.Deleted[0] != all[2] {
 		t.Fatalf("age: deleted %v", rep.Deleted)
 	}
-	if err := ix.MarkOffloaded(rawID, "file:///share/x", t0); err != nil {
+	if err := ix.MarkOffloaded(rawID, "file:///share/recordings/"+rawID+".rtp.pcapng", t0); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = m.RunOnce(t0.Add(10 * 24 * time.Hour))
@@ -232,7 +232,7 @@ func TestDeleteAfterOffloadWaitsForTheRawMedia(t *testing.T) {
 	for _, it := range items {
 		byID[it.ID] = it
 	}
-	if err := src.MarkOffloaded(ctx, owner, "file:///x", time.Now()); err != nil {
+	if err := src.MarkOffloaded(ctx, owner, "file:///share/recordings/"+owner+".wav", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.DeleteLocal(ctx, byID[owner]); err != nil {
@@ -241,7 +241,7 @@ func TestDeleteAfterOffloadWaitsForTheRawMedia(t *testing.T) {
 	if !exists(dir, byID[owner].File) || !exists(dir, byID[rawID].File) {
 		t.Fatal("deleted before the raw media was offloaded")
 	}
-	if err := src.MarkOffloaded(ctx, rawID, "file:///y", time.Now()); err != nil {
+	if err := src.MarkOffloaded(ctx, rawID, "file:///share/recordings/"+rawID+".rtp.pcapng", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := src.DeleteLocal(ctx, byID[rawID]); err != nil {

@@ -28,6 +28,11 @@ var (
 // DefaultBlockSize is the write block size used when Create gets blockSize <= 0.
 const DefaultBlockSize = 256 << 10
 
+// FileMode is the mode Create gives a new file (before the umask): a
+// recording is for its owner and group, never for every local user.
+// spanrec's raw media files are created with it too.
+const FileMode = 0o640
+
 // minBlockSize keeps the canonical header inside the first block.
 const minBlockSize = 512
 
@@ -94,7 +99,7 @@ func Create(path string, f Format, blockSize int) (*Writer, error) {
 		blockSize = DefaultBlockSize
 	}
 	blockSize = max(blockSize&^1, minBlockSize)
-	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("wav: create: %w", err)
 	}
