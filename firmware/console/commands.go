@@ -61,13 +61,15 @@ func commandList() []command {
 			help: "ID is a call's ID from 'calls' (any unique part of it will do); 'all' pauses every\nactive call; without ID, the only active call.", run: cmdPauseResume(true)},
 		{name: "resume", usage: "[ID|all]", summary: "resume recording a paused call", perm: users.PauseResume,
 			help: "The arguments are pause's.", run: cmdPauseResume(false)},
-		{name: "recordings", usage: "list [N] | search TEXT | show ID | verify ID|all", summary: "the recordings in the index",
+		{name: "recordings", usage: "list [N] | search TEXT | show ID | verify ID|all | delete ID", summary: "the recordings in the index",
 			help: "list [N]       the newest N recordings (default 20)\n" +
 				"search TEXT    calls (recorded or not) whose ID, number, name, Call-ID or\n" +
 				"               start time (2006-01-02 15:04:05, UTC) contains TEXT\n" +
 				"show ID        every detail of one call\n" +
 				"verify ID      check one recording's signature, hash and chain entry\n" +
-				"verify all     check every recording, the hash chain and the audit log",
+				"verify all     check every recording, the hash chain and the audit log\n" +
+				"delete ID      delete one recording and its raw media (admin; asks first):\n" +
+				"               the deletion is chained and names you in the audit log",
 			perm: users.ViewRecordings, run: cmdRecordings},
 		{name: "config", usage: "show | set KEY VALUE", summary: "show or change the configuration",
 			help: "show           the effective configuration (file, defaults and flags)\n" +
@@ -468,8 +470,38 @@ func cmdRecordings(s *session, a args) error {
 			return err
 		}
 		return s.verify(a.f[1])
+	case "delete":
+		if len(a.f) != 2 {
+			return errUsage
+		}
+		if err := s.needTo(users.DeleteRecordings, "delete recordings"); err != nil {
+			return err
+		}
+		return s.deleteRecording(a.f[1])
 	}
 	return errUsage
+}
+
+// deleteRecording deletes one recording after asking.
+func (s *session) deleteRecording(typed string) error {
+	c, err := s.findRecording(typed)
+	if err != nil {
+		return err
+	}
+	ok, err := s.confirm(fmt.Sprintf("delete recording %s (%s -> %s, %s) for good: are you sure?",
+		c.ID, safe(c.Caller), safe(c.Callee), c.Start.UTC().Format("2006-01-02 15:04:05")))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.c.printf("not deleted\n")
+		return nil
+	}
+	if err := s.rpc(func(ctx context.Context) error { return s.api.DeleteRecording(ctx, c.ID) }); err != nil {
+		return err
+	}
+	s.c.printf("deleted %s: the index keeps its entry, marked deleted by you\n", c.ID)
+	return nil
 }
 
 func (s *session) listRecordings(q control.RecordingQuery, none string) error {

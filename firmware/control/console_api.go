@@ -220,6 +220,27 @@ func (c *consoleHandler) recording(w http.ResponseWriter, r *http.Request) {
 	c.writeJSON(w, http.StatusOK, call)
 }
 
+// deleteRecording deletes one recording. The index writes the audit entry
+// of a deletion in the same transaction as the deletion (its proof names
+// it); only a refused one is audited here.
+func (c *consoleHandler) deleteRecording(w http.ResponseWriter, r *http.Request) {
+	source, ok := c.who(w, r)
+	if !ok || !c.noBody(w, r) {
+		return
+	}
+	id, ok := c.id(w, r)
+	if !ok {
+		return
+	}
+	if err := c.cd.DeleteRecording(id, source); err != nil {
+		c.audit(source, "recordings delete "+id, err)
+		c.fail(w, "delete recording", err)
+		return
+	}
+	c.log.Warn("control: recording deleted", "id", id, "who", source)
+	c.writeJSON(w, http.StatusOK, okBody{OK: true})
+}
+
 func (c *consoleHandler) verify(w http.ResponseWriter, r *http.Request) {
 	id, ok := c.id(w, r)
 	if !ok {

@@ -103,6 +103,11 @@ func (c *Client) Time(ctx context.Context) (TimeInfo, error) {
 	return out, err
 }
 
+// DeleteRecording deletes a recording (admin).
+func (c *Client) DeleteRecording(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/recordings/"+url.PathEscape(id), nil, &okBody{})
+}
+
 // Reboot reboots the appliance.
 func (c *Client) Reboot(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/v1/reboot", nil, &okBody{})

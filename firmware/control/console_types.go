@@ -68,6 +68,10 @@ type ConsoleDaemon interface {
 	Reboot() error
 	// OffloadNow starts an offload run at once.
 	OffloadNow() error
+	// DeleteRecording deletes a finished recording (and its raw media, or
+	// the WAV it goes with) at by's request: the deletion is chained with
+	// a proof naming the audit entry written with it.
+	DeleteRecording(id, by string) error
 	// OffloadStatus returns the offload state.
 	OffloadStatus() (OffloadStatus, error)
 	// LoginRequired reports whether the console must ask for a login

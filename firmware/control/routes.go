@@ -19,6 +19,7 @@ import (
 //	GET    /v1/recordings?q=TEXT&limit=N&all=1   []index.Call, newest first
 //	GET    /v1/recordings/{id}                   index.Call
 //	GET    /v1/recordings/{id}/verify            Verification ("all": everything)
+//	DELETE /v1/recordings/{id}                   {"ok": true} (admin; audited with the deletion)
 //	GET    /v1/config                            ConfigInfo
 //	POST   /v1/config         {"key","value"}    ConfigChange
 //	GET    /v1/storage                           StorageInfo
@@ -55,6 +56,7 @@ func (h *handler) routes() []route {
 		{pattern: "GET /v1/recordings", perm: users.ViewRecordings, handle: c.recordings},
 		{pattern: "GET /v1/recordings/{id}", perm: users.ViewRecordings, handle: c.recording},
 		{pattern: "GET /v1/recordings/{id}/verify", perm: users.VerifyRecordings, handle: c.verify},
+		{pattern: "DELETE /v1/recordings/{id}", perm: users.DeleteRecordings, handle: c.deleteRecording},
 		{pattern: "GET /v1/config", perm: users.ViewConfig, handle: c.config},
 		{pattern: "POST /v1/config", perm: users.Configure, handle: c.setConfig},
 		{pattern: "GET /v1/storage", perm: users.ViewStatus, handle: c.storage},

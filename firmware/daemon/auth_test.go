@@ -18,6 +18,7 @@ import (
 	"spanrec/firmware/config"
 	"spanrec/firmware/control"
 	"spanrec/firmware/control/controltest"
+	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
 )
 
@@ -85,6 +86,7 @@ func startAuthAppliance(t *testing.T) *authAppliance {
 		LoadConfig:    func() (config.Config, error) { return config.Load(a.configFile) },
 		Users:         users.Options{Cost: bcrypt.MinCost},
 		RebootCommand: []string{"touch", a.rebootFlag},
+		Deleter:       storage.New(storage.Config{DataDir: dir}, ix, nil),
 	}})
 	for _, u := range []struct {
 		name string

@@ -22,6 +22,7 @@ import (
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/offload"
+	"spanrec/firmware/recorder"
 	"spanrec/firmware/users"
 	"spanrec/media/sign"
 )
@@ -56,6 +57,15 @@ type ConsoleOptions struct {
 	LEDTest func(ctx context.Context) error
 	// Offloader is the offload scheduler (*offload.Offloader).
 	Offloader Offloader
+	// Deleter deletes recordings at an admin's request (the daemon's
+	// *storage.Manager); nil refuses deletion.
+	Deleter RecordingDeleter
+}
+
+// RecordingDeleter is what the console needs of storage to delete a
+// recording: storage.Manager.AdminDelete.
+type RecordingDeleter interface {
+	AdminDelete(id, admin string, now time.Time) error
 }
 
 // LogTailer keeps the daemon's last log lines.
@@ -133,6 +143,9 @@ func (d *Daemon) consoleAPI(opts ConsoleOptions) control.ConsoleDaemon {
 	}
 	if opts.Offloader == nil && d.app != nil && d.app.offload != nil {
 		opts.Offloader = d.app.offload
+	}
+	if opts.Deleter == nil && d.app != nil && d.app.storage != nil {
+		opts.Deleter = d.app.storage
 	}
 	b := NewConsoleBackend(BackendConfig{
 		ConsoleOptions: opts,
@@ -516,6 +529,31 @@ func (b *ConsoleBackend) Reboot() error {
 		return fmt.Errorf("reboot: %s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
 	}
 	b.log.Warn("reboot requested from the console", "command", argv)
+	return nil
+}
+
+// DeleteRecording implements control.ConsoleDaemon. A recording still
+// being written is refused: it ends with its call.
+func (b *ConsoleBackend) DeleteRecording(id, by string) error {
+	if b.cfg.Deleter == nil {
+		return fmt.Errorf("deleting recordings %w", control.ErrNotConfigured)
+	}
+	c, err := b.cfg.Index.Get(id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !c.Deleted.IsZero():
+		return fmt.Errorf("recording %s: %w: already deleted (%s)", id, control.ErrConflict, c.DeleteReason)
+	case c.EndReason == recorder.InProgress:
+		return fmt.Errorf("recording %s: %w: still being recorded", id, control.ErrConflict)
+	case !c.Recorded || c.File == "":
+		return fmt.Errorf("recording %s: %w: the call has no recording file", id, control.ErrConflict)
+	}
+	if err := b.cfg.Deleter.AdminDelete(id, by, time.Now()); err != nil {
+		return err
+	}
+	b.log.Warn("recording deleted by an admin", "id", id, "by", by)
 	return nil
 }
 
