@@ -111,6 +111,14 @@ func (pl *peerLab) stop(t *testing.T) {
 		var st control.Status
 		if json.Unmarshal(out, &st) == nil {
 			t.Logf("status: %d SIP, %d RTP, %d calls, %d recordings, refused %v, faults %v", st.SIPMessages, st.RTPPackets, st.CallsSeen, st.RecordingsWritten, st.Refused, st.Faults)
+			// What the daemon recorded is compared with the import of
+			// tcpdump's capture (which fails on its own drops): a frame
+			// the daemon's ring dropped would show as a difference there.
+			for _, i := range st.Interfaces {
+				if i.KernelDrops != 0 || i.UserDrops != 0 {
+					t.Errorf("the daemon's capture on %s dropped %d frames in the kernel, %d in its queue", i.Name, i.KernelDrops, i.UserDrops)
+				}
+			}
 			for _, r := range st.Refused {
 				if r.Reason != "RTCP" && r.Reason != "keepalives on media ports" {
 					t.Errorf("real peers' traffic refused: %d %s", r.N, r.Reason)
