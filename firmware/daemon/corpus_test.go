@@ -89,20 +89,7 @@ func TestCorpusLive(t *testing.T) {
 	}
 
 	// What the mirror port carried, imported: live and import alike.
-	data2 := t.TempDir()
-	var imported []*index.Call
-	e, err := engine.Open(engine.Options{DataDir: data2, OnIndexed: func(c *index.Call) { imported = append(imported, c) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.ImportFile(context.Background(), wire); err != nil {
-		t.Fatal(err)
-	}
-	// The daemon ended its open calls at shutdown; so does the import, at
-	// the end of the capture.
-	if err := e.Close("shutdown"); err != nil {
-		t.Fatal(err)
-	}
+	data2, imported := importWire(t, wire)
 	if d := os.Getenv("SPANREC_KEEP"); d != "" {
 		exec.Command("cp", "-r", data, d+"/live").Run()
 		exec.Command("cp", "-r", data2, d+"/import").Run()
@@ -244,4 +231,24 @@ func energy(x []float64) float64 {
 		s += v * v
 	}
 	return s
+}
+
+// importWire imports what the mirror port carried into a fresh data dir
+// and returns it with the entries indexed, in order. The daemon ended its
+// open calls at shutdown; so does the import, at the end of the capture.
+func importWire(t *testing.T, pcap string) (string, []*index.Call) {
+	t.Helper()
+	data := t.TempDir()
+	var imported []*index.Call
+	e, err := engine.Open(engine.Options{DataDir: data, OnIndexed: func(c *index.Call) { imported = append(imported, c) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ImportFile(context.Background(), pcap); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close("shutdown"); err != nil {
+		t.Fatal(err)
+	}
+	return data, imported
 }

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"io/fs"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/labtest"
 	"spanrec/media/audiotest"
@@ -176,18 +174,7 @@ func TestRealPeersCodecs(t *testing.T) {
 	}
 
 	// What the mirror port carried, imported into a fresh data dir.
-	data2 := t.TempDir()
-	var imported []*index.Call
-	e, err := engine.Open(engine.Options{DataDir: data2, OnIndexed: func(c *index.Call) { imported = append(imported, c) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.ImportFile(context.Background(), pcap); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close("shutdown"); err != nil {
-		t.Fatal(err)
-	}
+	data2, imported := importWire(t, pcap)
 	if d := os.Getenv("SPANREC_KEEP"); d != "" {
 		exec.Command("cp", pcap, d+"/codecs.pcap").Run()
 		exec.Command("cp", "-r", pl.data, d+"/live").Run()
