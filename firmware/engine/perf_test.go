@@ -18,7 +18,9 @@ import (
 // talk each and returns its path and RTP packet count.
 func loadCapture(b *testing.B, calls int, talk time.Duration) (string, int) {
 	dir := filepath.Join(os.TempDir(), "spanrec-bench")
-	path := filepath.Join(dir, fmt.Sprintf("load-%d-%s.pcap", calls, talk))
+	// The name changes with what is generated (v2: simcall.LoadAudio; the
+	// byte ramp before it was random to the encryption guard).
+	path := filepath.Join(dir, fmt.Sprintf("load-v2-%d-%s.pcap", calls, talk))
 	countPath := path + ".rtp"
 	if n, err := os.ReadFile(countPath); err == nil {
 		var rtp int
@@ -28,10 +30,7 @@ func loadCapture(b *testing.B, calls int, talk time.Duration) (string, int) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	audio := make([]byte, int(talk.Seconds())*8000+8000)
-	for i := range audio {
-		audio[i] = byte(i*31 + i/7)
-	}
+	audio := simcall.LoadAudio(int(talk.Seconds()) + 1)
 	var all []simcall.Packet
 	start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < calls; i++ {

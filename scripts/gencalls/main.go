@@ -38,10 +38,7 @@ func run(n int, talk, stagger time.Duration, out string, caller, callee netip.Ad
 	if n > 14000 {
 		return fmt.Errorf("at most 14000 calls (media ports)")
 	}
-	audio := make([]byte, int(talk.Seconds()+1)*8000)
-	for i := range audio {
-		audio[i] = byte(i*31 + i/7)
-	}
+	audio := simcall.LoadAudio(int(talk.Seconds() + 1))
 	start := time.Now().UTC().Truncate(time.Second)
 	var all []simcall.Packet
 	rtp := 0
