@@ -186,7 +186,7 @@ func (s *session) run(line string) error {
 	name := strings.ToLower(f[0])
 	cmd, ok := lookup(name)
 	if !ok {
-		msg := fmt.Sprintf("unknown command '%s'", safe(f[0]))
+		msg := fmt.Sprintf("unknown command '%s'", control.Printable(f[0]))
 		if sg := suggest(name); sg != "" {
 			msg += fmt.Sprintf(" - did you mean '%s'?", sg)
 		}
@@ -291,7 +291,7 @@ func cmdHelp(s *session, a args) error {
 	if len(a.f) == 1 {
 		cmd, ok := lookup(strings.ToLower(a.f[0]))
 		if !ok {
-			msg := fmt.Sprintf("no command '%s'", safe(a.f[0]))
+			msg := fmt.Sprintf("no command '%s'", control.Printable(a.f[0]))
 			if sg := suggest(strings.ToLower(a.f[0])); sg != "" {
 				msg += fmt.Sprintf(" - did you mean '%s'?", sg)
 			}
@@ -386,11 +386,11 @@ func (s *session) resolveCall(typed string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("no active call matches '%s' (see 'calls')", safe(typed))
+		return "", fmt.Errorf("no active call matches '%s' (see 'calls')", control.Printable(typed))
 	case 1:
 		return found[0], nil
 	}
-	return "", fmt.Errorf("'%s' matches %d calls: %s", safe(typed), len(found), strings.Join(found, ", "))
+	return "", fmt.Errorf("'%s' matches %d calls: %s", control.Printable(typed), len(found), strings.Join(found, ", "))
 }
 
 func cmdPauseResume(pause bool) func(*session, args) error {
@@ -415,7 +415,7 @@ func cmdPauseResume(pause bool) func(*session, args) error {
 		if err != nil {
 			return err
 		}
-		what := "call " + safe(id)
+		what := "call " + control.Printable(id)
 		if id == control.AllCalls {
 			what = "every active call"
 		}
@@ -451,7 +451,7 @@ func cmdRecordings(s *session, a args) error {
 		if text == "" {
 			return errUsage
 		}
-		return s.listRecordings(control.RecordingQuery{Text: text, All: true, Limit: 50}, "no call matches '"+safe(text)+"'")
+		return s.listRecordings(control.RecordingQuery{Text: text, All: true, Limit: 50}, "no call matches '"+control.Printable(text)+"'")
 	case "show":
 		if len(a.f) != 2 {
 			return errUsage
@@ -489,7 +489,7 @@ func (s *session) deleteRecording(typed string) error {
 		return err
 	}
 	ok, err := s.confirm(fmt.Sprintf("delete recording %s (%s -> %s, %s) for good: are you sure?",
-		c.ID, safe(c.Caller), safe(c.Callee), c.Start.UTC().Format("2006-01-02 15:04:05")))
+		c.ID, control.Printable(c.Caller), control.Printable(c.Callee), c.Start.UTC().Format("2006-01-02 15:04:05")))
 	if err != nil {
 		return err
 	}
@@ -551,11 +551,11 @@ func (s *session) findRecording(typed string) (index.Call, error) {
 	}
 	switch len(ids) {
 	case 0:
-		return c, fmt.Errorf("no recording '%s' (see 'recordings list' or 'recordings search')", safe(typed))
+		return c, fmt.Errorf("no recording '%s' (see 'recordings list' or 'recordings search')", control.Printable(typed))
 	case 1:
 		return c, nil
 	}
-	return c, fmt.Errorf("'%s' matches %d recordings: %s", safe(typed), len(ids), strings.Join(ids, ", "))
+	return c, fmt.Errorf("'%s' matches %d recordings: %s", control.Printable(typed), len(ids), strings.Join(ids, ", "))
 }
 
 func fmtTime(t time.Time) string {
@@ -567,7 +567,7 @@ func fmtTime(t time.Time) string {
 
 func (s *session) showRecording(c index.Call) {
 	tw := tabwriter.NewWriter(s.c.w, 0, 0, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, safe(dash(v))) }
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, control.Printable(dash(v))) }
 	party := func(num, name string) string {
 		if name != "" {
 			return fmt.Sprintf("%s (%s)", num, name)
@@ -646,17 +646,17 @@ func (s *session) verify(typed string) error {
 		return err
 	}
 	for _, p := range v.Problems {
-		s.c.printf("INVALID: %s\n", safe(p))
+		s.c.printf("INVALID: %s\n", control.Printable(p))
 	}
 	switch {
 	case id == control.AllCalls && v.Valid:
-		s.c.printf("valid: %d recordings, every signature valid, hash chain and audit log intact (key %s)\n", v.Checked, safe(v.Key))
+		s.c.printf("valid: %d recordings, every signature valid, hash chain and audit log intact (key %s)\n", v.Checked, control.Printable(v.Key))
 	case id == control.AllCalls:
 		s.c.printf("%d problems in %d recordings\n", len(v.Problems), v.Checked)
 	case v.Valid:
-		s.c.printf("valid: %s: signature, file hash and chain entry (key %s)\n", safe(id), safe(v.Key))
+		s.c.printf("valid: %s: signature, file hash and chain entry (key %s)\n", control.Printable(id), control.Printable(v.Key))
 	default:
-		s.c.printf("%s is NOT valid\n", safe(id))
+		s.c.printf("%s is NOT valid\n", control.Printable(id))
 	}
 	return nil
 }
@@ -675,12 +675,12 @@ func cmdConfig(s *session, a args) error {
 			return err
 		}
 		if ci.File != "" {
-			s.c.printf("# file: %s\n", safe(ci.File))
+			s.c.printf("# file: %s\n", control.Printable(ci.File))
 		} else {
 			s.c.printf("# no configuration file: defaults and flags\n")
 		}
 		for _, l := range strings.Split(strings.TrimRight(ci.YAML, "\n"), "\n") {
-			s.c.printf("%s\n", safe(l))
+			s.c.printf("%s\n", control.Printable(l))
 		}
 		return nil
 	case "set":
@@ -698,7 +698,7 @@ func cmdConfig(s *session, a args) error {
 		}); err != nil {
 			return err
 		}
-		s.c.printf("%s = %s saved to %s", safe(ch.Key), safe(ch.Value), safe(ch.File))
+		s.c.printf("%s = %s saved to %s", control.Printable(ch.Key), control.Printable(ch.Value), control.Printable(ch.File))
 		switch {
 		case ch.Applied:
 			s.c.printf("; applied\n")
@@ -721,10 +721,10 @@ func cmdStorage(s *session, a args) error {
 		return err
 	}
 	if st.TotalBytes > 0 {
-		s.c.printf("data        %s: %s free of %s (%.0f%%)\n", safe(st.Path), control.Bytes(st.FreeBytes), control.Bytes(st.TotalBytes),
+		s.c.printf("data        %s: %s free of %s (%.0f%%)\n", control.Printable(st.Path), control.Bytes(st.FreeBytes), control.Bytes(st.TotalBytes),
 			float64(st.FreeBytes)/float64(st.TotalBytes)*100)
 	} else {
-		s.c.printf("data        %s: size unknown\n", safe(st.Path))
+		s.c.printf("data        %s: size unknown\n", control.Printable(st.Path))
 	}
 	size := control.Bytes(uint64(max(st.RecordingBytes, 0)))
 	if st.RawMedia == 0 {
@@ -754,7 +754,7 @@ func cmdOffload(s *session, a args) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(s.c.w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "target\t%s\n", safe(st.Target))
+		fmt.Fprintf(tw, "target\t%s\n", control.Printable(st.Target))
 		state := "idle"
 		if st.Running {
 			state = fmt.Sprintf("running (%s/s)", control.Bytes(uint64(max(st.BytesPerSec, 0))))
@@ -764,7 +764,7 @@ func cmdOffload(s *session, a args) error {
 		fmt.Fprintf(tw, "last run\t%s (%d copied, %d failed)\n", fmtTime(st.LastRun), st.LastCopied, st.LastFailed)
 		fmt.Fprintf(tw, "last success\t%s\n", fmtTime(st.LastSuccess))
 		if st.LastError != "" {
-			fmt.Fprintf(tw, "last error\t%s (%d failed runs in a row)\n", safe(st.LastError), st.ConsecutiveFailures)
+			fmt.Fprintf(tw, "last error\t%s (%d failed runs in a row)\n", control.Printable(st.LastError), st.ConsecutiveFailures)
 		}
 		fmt.Fprintf(tw, "next run\t%s\n", fmtTime(st.NextRun))
 		return tw.Flush()
@@ -805,7 +805,7 @@ func cmdUsers(s *session, a args) error {
 			if u.Failures > 0 {
 				state = fmt.Sprintf("%d wrong passwords", u.Failures)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(u.Name), safe(string(u.Role)), fmtTime(u.Created), fmtTime(u.Changed), state)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", control.Printable(u.Name), control.Printable(string(u.Role)), fmtTime(u.Created), fmtTime(u.Changed), state)
 		}
 		return tw.Flush()
 	case "add":
@@ -813,49 +813,49 @@ func cmdUsers(s *session, a args) error {
 		if _, err := users.ParseRole(string(role)); err != nil {
 			return err
 		}
-		pw, err := s.newPassword("Password for " + safe(name) + ": ")
+		pw, err := s.newPassword("Password for " + control.Printable(name) + ": ")
 		if err != nil {
 			return err
 		}
 		if err := s.rpc(func(ctx context.Context) error { return c.AddUser(ctx, name, role, pw) }); err != nil {
 			return err
 		}
-		s.c.printf("added %s (%s)\n", safe(name), role)
+		s.c.printf("added %s (%s)\n", control.Printable(name), role)
 	case "del":
 		name := a.f[1]
 		if !s.open && name == s.user.Name {
 			return errors.New("you cannot delete yourself (log in as another admin)")
 		}
-		ok, err := s.confirm("delete user " + safe(name) + "?")
+		ok, err := s.confirm("delete user " + control.Printable(name) + "?")
 		if err != nil || !ok {
 			return err
 		}
 		if err := s.rpc(func(ctx context.Context) error { return c.RemoveUser(ctx, name) }); err != nil {
 			return err
 		}
-		s.c.printf("deleted %s\n", safe(name))
+		s.c.printf("deleted %s\n", control.Printable(name))
 	case "passwd":
 		name := a.f[1]
-		pw, err := s.newPassword("New password for " + safe(name) + ": ")
+		pw, err := s.newPassword("New password for " + control.Printable(name) + ": ")
 		if err != nil {
 			return err
 		}
 		if err := s.rpc(func(ctx context.Context) error { return c.SetPassword(ctx, name, pw) }); err != nil {
 			return err
 		}
-		s.c.printf("password of %s changed\n", safe(name))
+		s.c.printf("password of %s changed\n", control.Printable(name))
 	case "role":
 		name, role := a.f[1], users.Role(strings.ToLower(a.f[2]))
 		if err := s.rpc(func(ctx context.Context) error { return c.SetRole(ctx, name, role) }); err != nil {
 			return err
 		}
-		s.c.printf("%s is now %s\n", safe(name), safe(string(role)))
+		s.c.printf("%s is now %s\n", control.Printable(name), control.Printable(string(role)))
 	case "unlock":
 		name := a.f[1]
 		if err := s.rpc(func(ctx context.Context) error { return c.Unlock(ctx, name) }); err != nil {
 			return err
 		}
-		s.c.printf("unlocked %s\n", safe(name))
+		s.c.printf("unlocked %s\n", control.Printable(name))
 	}
 	return nil
 }
@@ -912,7 +912,7 @@ func cmdLog(s *session, a args) error {
 		s.c.printf("the log is empty\n")
 	}
 	for _, l := range lines {
-		s.c.printf("%s\n", safe(l))
+		s.c.printf("%s\n", control.Printable(l))
 	}
 	return nil
 }
@@ -940,7 +940,7 @@ func cmdAudit(s *session, a args) error {
 	tw := tabwriter.NewWriter(s.c.w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "SEQ\tTIME\tUSER\tCOMMAND\tRESULT\n")
 	for _, e := range es {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, fmtTime(e.Time), safe(e.User), safe(e.Command), safe(e.Result))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, fmtTime(e.Time), control.Printable(e.User), control.Printable(e.Command), control.Printable(e.Result))
 	}
 	return tw.Flush()
 }
@@ -965,7 +965,7 @@ func cmdTime(s *session, a args) error {
 	if err := s.rpc(func(ctx context.Context) (err error) { ti, err = s.api.Time(ctx); return }); err != nil {
 		return err
 	}
-	s.c.printf("%s\nlocal   %s %s\n", fmtTime(ti.Now), ti.Now.Format("2006-01-02 15:04:05"), safe(ti.Zone))
+	s.c.printf("%s\nlocal   %s %s\n", fmtTime(ti.Now), ti.Now.Format("2006-01-02 15:04:05"), control.Printable(ti.Zone))
 	if !ti.Started.IsZero() {
 		s.c.printf("daemon started %s (up %s)\n", fmtTime(ti.Started), control.Uptime(ti.Now.Sub(ti.Started).Seconds()))
 	}
@@ -999,6 +999,6 @@ func cmdWhoami(s *session, a args) error {
 		s.c.printf("nobody: no accounts exist, so everything is allowed (add one: users add NAME admin)\n")
 		return nil
 	}
-	s.c.printf("%s (%s)\n", safe(s.user.Name), s.user.Role)
+	s.c.printf("%s (%s)\n", control.Printable(s.user.Name), s.user.Role)
 	return nil
 }

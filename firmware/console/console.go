@@ -148,7 +148,7 @@ func (c *Console) printf(format string, a ...any) { fmt.Fprintf(c.w, format, a..
 func (c *Console) session(ctx context.Context) error {
 	c.ed.skipLF = false
 	c.ed.history = nil
-	c.printf("\nspanrec console on %s\n", safe(c.opts.Hostname))
+	c.printf("\nspanrec console on %s\n", control.Printable(c.opts.Hostname))
 	s := &session{c: c, api: c.client, ctx: ctx}
 	var required bool
 	err := s.rpc(func(ctx context.Context) error {
@@ -217,14 +217,14 @@ func (s *session) login() error {
 		case err == nil:
 			c.failures = 0
 			s.user, s.api = res.User, c.client.WithToken(res.Token)
-			c.printf("Welcome, %s (%s). Type 'help' for the commands.\n", safe(res.User.Name), safe(string(res.User.Role)))
+			c.printf("Welcome, %s (%s). Type 'help' for the commands.\n", control.Printable(res.User.Name), control.Printable(string(res.User.Role)))
 			return nil
 		case s.ctx.Err() != nil:
 			return s.ctx.Err()
 		case errors.Is(err, users.ErrBadCredentials):
 			c.printf("Login incorrect\n")
 		default: // the daemon cannot answer: nothing about the account
-			c.printf("Login failed: %s\n", safe(err.Error()))
+			c.printf("Login failed: %s\n", control.Printable(err.Error()))
 		}
 		c.failures++
 		if d := c.failDelay(c.failures); d > 0 {
@@ -287,7 +287,7 @@ func (s *session) commands() error {
 			c.printf("the session has expired: log in again\n")
 			return nil
 		case err != nil:
-			c.printf("%s\n", safe(err.Error()))
+			c.printf("%s\n", control.Printable(err.Error()))
 		}
 	}
 }

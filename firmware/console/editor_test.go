@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"spanrec/firmware/control"
 )
 
 // edit feeds typed to a fresh editor and returns the lines read (until the
@@ -113,8 +115,8 @@ func TestTermWriterCRLF(t *testing.T) {
 	if buf.String() != "a\r\nb\r\nc\r\n\r\n" {
 		t.Fatalf("%q", buf.String())
 	}
-	if safe("caller\x1b[2J\x00\xff\u202e") != "caller?[2J???" {
-		t.Fatalf("safe: %q", safe("caller\x1b[2J\x00\xff\u202e"))
+	if control.Printable("caller\x1b[2J\x00\xff\u202e") != "caller?[2J???" {
+		t.Fatalf("safe: %q", control.Printable("caller\x1b[2J\x00\xff\u202e"))
 	}
 }
 

@@ -2,9 +2,6 @@ package console
 
 import (
 	"io"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // termWriter writes to the serial line: every "\n" not already preceded
@@ -37,26 +34,6 @@ func (t *termWriter) Write(p []byte) (int, error) {
 
 // WriteString writes s.
 func (t *termWriter) WriteString(s string) (int, error) { return t.Write([]byte(s)) }
-
-// safe makes text from the network or the disk harmless on a terminal:
-// control characters (escape sequences!), format characters and invalid
-// UTF-8 become '?'.
-func safe(s string) string {
-	bad := func(r rune) bool {
-		return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
-	}
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, bad) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if bad(r) {
-			r = '?'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 // dash is s, or "-" when empty.
 func dash(s string) string {

@@ -58,9 +58,12 @@ func (f *fakeConsole) LogTail(n int) ([]string, error) { return []string{"a", "b
 func (f *fakeConsole) LEDTest(ctx context.Context) error {
 	return fmt.Errorf("LEDs: %w", ErrNotConfigured)
 }
-func (f *fakeConsole) Time() TimeInfo                        { return TimeInfo{Now: time.Unix(0, 0).UTC(), Zone: "UTC"} }
-func (f *fakeConsole) Reboot() error                         { return errors.New("reboot: permission denied") }
-func (f *fakeConsole) OffloadNow() error                     { return fmt.Errorf("offload %w", ErrNotConfigured) }
+func (f *fakeConsole) Time() TimeInfo    { return TimeInfo{Now: time.Unix(0, 0).UTC(), Zone: "UTC"} }
+func (f *fakeConsole) Reboot() error     { return errors.New("reboot: permission denied") }
+func (f *fakeConsole) OffloadNow() error { return fmt.Errorf("offload %w", ErrNotConfigured) }
+func (f *fakeConsole) DeleteRecording(id, by string) error {
+	return fmt.Errorf("delete %w", ErrNotConfigured)
+}
 func (f *fakeConsole) OffloadStatus() (OffloadStatus, error) { return OffloadStatus{Pending: 2}, nil }
 func (f *fakeConsole) LoginRequired() (bool, error)          { return true, nil }
 func (f *fakeConsole) Users() ([]users.User, error)          { return nil, nil }

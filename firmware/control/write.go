@@ -21,7 +21,7 @@ const maxField = 32
 // counters, and the storage's free space in human units.
 func WriteStatus(w io.Writer, s Status) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "spanrec %s, up %s", clean(s.Version), Uptime(s.UptimeS))
+	fmt.Fprintf(ew, "spanrec %s, up %s", Printable(s.Version), Uptime(s.UptimeS))
 	if !s.Started.IsZero() {
 		fmt.Fprintf(ew, " (since %s)", s.Started.Format("2006-01-02 15:04:05 MST"))
 	}
@@ -33,7 +33,7 @@ func WriteStatus(w io.Writer, s Status) error {
 	} else {
 		nw := len("interface")
 		for _, i := range s.Interfaces {
-			nw = max(nw, utf8.RuneCountInString(clean(i.Name)))
+			nw = max(nw, utf8.RuneCountInString(Printable(i.Name)))
 		}
 		const row = "%-*s  %-4s  %12v  %10v  %12v  %10v\n"
 		fmt.Fprintf(ew, row, nw, "interface", "link", "packets", "bytes", "kernel drops", "user drops")
@@ -42,7 +42,7 @@ func WriteStatus(w io.Writer, s Status) error {
 			if !i.LinkUp {
 				link = "DOWN"
 			}
-			fmt.Fprintf(ew, row, nw, clean(i.Name), link, i.Packets, Bytes(i.Bytes), i.KernelDrops, i.UserDrops)
+			fmt.Fprintf(ew, row, nw, Printable(i.Name), link, i.Packets, Bytes(i.Bytes), i.KernelDrops, i.UserDrops)
 		}
 	}
 	fmt.Fprintln(ew)
@@ -63,22 +63,22 @@ func WriteStatus(w io.Writer, s Status) error {
 	fmt.Fprintf(tw, "evicted calls\t%d\n", s.Evicted)
 	fmt.Fprintf(tw, "malformed input\t%d\n", s.Malformed)
 	for _, c := range s.Skipped {
-		fmt.Fprintf(tw, "frames skipped\t%d %s\n", c.N, clean(c.Reason))
+		fmt.Fprintf(tw, "frames skipped\t%d %s\n", c.N, Printable(c.Reason))
 	}
 	for _, c := range s.Refused {
-		fmt.Fprintf(tw, "refused\t%d %s\n", c.N, clean(c.Reason))
+		fmt.Fprintf(tw, "refused\t%d %s\n", c.N, Printable(c.Reason))
 	}
 	st := s.Storage
 	switch {
 	case st.TotalBytes == 0:
-		fmt.Fprintf(tw, "storage\tunknown (%s)\n", clean(st.Path))
+		fmt.Fprintf(tw, "storage\tunknown (%s)\n", Printable(st.Path))
 	default:
 		pct := float64(st.FreeBytes) / float64(st.TotalBytes) * 100
-		fmt.Fprintf(tw, "storage\t%s free of %s (%.0f%%) on %s\n", Bytes(st.FreeBytes), Bytes(st.TotalBytes), pct, clean(st.Path))
+		fmt.Fprintf(tw, "storage\t%s free of %s (%.0f%%) on %s\n", Bytes(st.FreeBytes), Bytes(st.TotalBytes), pct, Printable(st.Path))
 	}
 	if a := s.Anchor; a != nil {
 		fmt.Fprintf(tw, "last anchor\t%s: chain entries 1..%d, head %.16s, %s\n",
-			a.Time.UTC().Format("2006-01-02 15:04:05 MST"), a.Seq, clean(a.Head), clean(a.Remote))
+			a.Time.UTC().Format("2006-01-02 15:04:05 MST"), a.Seq, Printable(a.Head), Printable(a.Remote))
 	} else {
 		fmt.Fprintf(tw, "last anchor\tnone (the chain head is anchored on the share at each offload run)\n")
 	}
@@ -86,7 +86,7 @@ func WriteStatus(w io.Writer, s Status) error {
 		fmt.Fprintf(tw, "faults\tnone\n")
 	}
 	for _, f := range s.Faults {
-		fmt.Fprintf(tw, "FAULT\t%s\n", clean(f))
+		fmt.Fprintf(tw, "FAULT\t%s\n", Printable(f))
 	}
 	tw.Flush()
 	return ew.err
@@ -121,8 +121,8 @@ func WriteCalls(w io.Writer, calls []Call) error {
 			flags = []string{"-"}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			dash(clean(c.ID)), dash(clean(c.State)), start, Clock(c.DurationS),
-			dash(short(clean(c.Caller))), dash(short(clean(c.Callee))), dash(clean(c.Codec)), strings.Join(flags, ","))
+			dash(Printable(c.ID)), dash(Printable(c.State)), start, Clock(c.DurationS),
+			dash(short(Printable(c.Caller))), dash(short(Printable(c.Callee))), dash(Printable(c.Codec)), strings.Join(flags, ","))
 	}
 	tw.Flush()
 	if len(calls) == 1 {
@@ -190,9 +190,11 @@ func Clock(seconds float64) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// clean replaces control characters and invalid UTF-8 (which could drive
-// a terminal) with '?'; tabs too, which would break the tables.
-func clean(s string) string {
+// Printable replaces control characters, format characters and invalid
+// UTF-8 (which could drive a terminal or hide text) with '?'; tabs too,
+// which would break the tables. Everything the appliance prints of what it
+// saw on the wire goes through it: the status tables here, the console.
+func Printable(s string) string {
 	if !strings.ContainsFunc(s, badRune) && utf8.ValidString(s) {
 		return s
 	}
