@@ -35,11 +35,17 @@ const (
 // nil. It fails at once with ErrInUse when another daemon answers on
 // path (see Listen).
 func Serve(ctx context.Context, path string, d Daemon, log *slog.Logger) error {
+	return ServeLimited(ctx, path, d, log, nil)
+}
+
+// ServeLimited is Serve with the connections bounded by lim (nil: the
+// default limits).
+func ServeLimited(ctx context.Context, path string, d Daemon, log *slog.Logger, lim *ConnLimits) error {
 	ln, err := Listen(path)
 	if err != nil {
 		return err
 	}
-	return ServeListener(ctx, ln, d, log)
+	return ServeListenerLimited(ctx, ln, d, log, lim)
 }
 
 // Listen creates the control socket at path with mode 0660, creating its
@@ -117,15 +123,26 @@ func fileKind(m fs.FileMode) string {
 // (which removes a unix socket's file) and returns nil. It returns an
 // error when serving fails otherwise.
 func ServeListener(ctx context.Context, ln net.Listener, d Daemon, log *slog.Logger) error {
+	return ServeListenerLimited(ctx, ln, d, log, nil)
+}
+
+// ServeListenerLimited is ServeListener with the connections bounded by
+// lim (nil: the default limits).
+func ServeListenerLimited(ctx context.Context, ln net.Listener, d Daemon, log *slog.Logger, lim *ConnLimits) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if lim == nil {
+		lim = NewConnLimits(0, 0)
+	}
+	ln = lim.listener(ln)
 	srv := &http.Server{
 		Handler:           NewHandler(d, log),
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: min(5*time.Second, lim.IdleTimeout),
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		IdleTimeout:       lim.IdleTimeout,
+		ConnState:         lim.track,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
