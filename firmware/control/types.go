@@ -76,6 +76,10 @@ type Status struct {
 	// call tracker refused, by reason (tags of no dialog, foreign media
 	// source, ...).
 	Refused []Count `json:"refused,omitempty"`
+	// Limits counts what the resource budgets dropped, by reason (calls
+	// evicted, SDP cut, TCP streams dropped, recording files released,
+	// control connections closed); see the config's limits section.
+	Limits []Count `json:"limits,omitempty"`
 	// Faults lists what is wrong (what the fault LED shows): capture link
 	// down, no SIP seen, storage near full or full, offload failing,
 	// hostile traffic.
