@@ -19,7 +19,7 @@ import (
 // raw; the files are created at the first packet each needs.
 func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	rec, _ := c.Rec.(*recording)
-	if !rec.recording() || rec.err != nil {
+	if !rec.recording() || rec.err != nil || rec.lost {
 		return
 	}
 	if !rec.started {
@@ -137,7 +137,9 @@ func (r *Recorder) fileRoom(c *calls.Call) bool {
 	}
 	r.stats.FilesReleased++
 	r.log.Warn("open-file budget reached: releasing the least active recording", "id", victim.ID, "budget", r.cfg.MaxOpenFiles)
-	r.release(victim, victim.Rec.(*recording), victim.LastMedia, "evicted-open-files")
+	vr := victim.Rec.(*recording)
+	r.release(victim, vr, victim.LastMedia, "evicted-open-files")
+	vr.lost = true // no files again: two busy calls do not take turns
 	return true
 }
 

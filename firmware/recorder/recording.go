@@ -63,6 +63,7 @@ type recording struct {
 	raw       rawFile
 	skip      bool            // already indexed by an earlier run
 	released  bool            // files released (media idle, open-file budget): parts indexed
+	lost      bool            // evicted at the open-file budget: its media is no longer recorded
 	pauseNext string          // source of a pause that goes on in the next part
 	class     policy.Class    // classification by the PBX configuration
 	decision  policy.Decision // whether the rules record the call
