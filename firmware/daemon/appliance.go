@@ -212,7 +212,7 @@ type burst struct {
 func (b *burst) note(now time.Time, total, threshold uint64) {
 	b.samples[b.n%len(b.samples)] = total
 	b.n++
-	oldest := b.samples[0]
+	var oldest uint64 // in the first minute, everything counted is recent
 	if b.n > len(b.samples) {
 		oldest = b.samples[b.n%len(b.samples)]
 	}
