@@ -53,8 +53,8 @@ type Config struct {
 	// authenticated retry or a racing 200 OK. Default 4 s.
 	FinalGrace time.Duration
 	// MaxCalls bounds the call table, answered calls included. When it is
-	// full the least valuable call goes first (see victim): the oldest
-	// unanswered one that never rang, then the oldest answered one without
+	// full the least valuable call goes first (see victim): the oldest of
+	// the unanswered calls that never rang and the answered ones without
 	// media, then the oldest ringing one, then the least active answered
 	// one with media. Default 4000.
 	MaxCalls int
@@ -706,37 +706,27 @@ func (t *Tracker) makeRoom(need int) {
 	t.mediaQ = compact(t.mediaQ, t.cfg.MaxCalls, Answered, Answered)
 }
 
-// victim picks the call to evict, and the reason it is counted under: the
-// oldest call that never got a provisional answer from a callee (what an
-// INVITE flood or a scan leaves), then the oldest answered call whose media
-// was never seen (what spoofed answers leave; a SIP-only mirror's calls
-// would be indexed "no-media" anyway), then the oldest ringing call, and
-// only then the answered call with media that was active least recently.
-// Each queue is scanned from its front once: the cost is amortised
-// constant, except for the last resort.
+// victim picks the call to evict, and the reason it is counted under:
+// the older of the oldest call that never got a provisional answer from a
+// callee (what an INVITE flood or a scan leaves) and the oldest answered
+// call whose media was never seen (what spoofed answers leave; a SIP-only
+// mirror's calls would be indexed "no-media" anyway), by when each last
+// showed life; then the oldest ringing call; and only then the answered
+// call with media that was active least recently. A real call is exposed
+// only until its first provisional answer, and only to state older than
+// itself. Each queue is scanned from its front once: the cost is
+// amortised constant, except for the last resort.
 func (t *Tracker) victim() (*Call, Reason) {
-	for len(t.setupQ) > 0 {
-		c := t.setupQ[0]
+	setup, quiet := t.frontSetup(), t.frontNoMedia()
+	switch {
+	case setup != nil && (quiet == nil || !latest(quiet.Answer, quiet.LastSignal).Before(setup.Start)):
 		t.setupQ[0] = nil
 		t.setupQ = t.setupQ[1:]
-		switch c.State {
-		case Setup:
-			return c, EvictedUnanswered
-		case Ringing:
-			t.ringQ = append(t.ringQ, c)
-		}
-	}
-	for len(t.answerQ) > 0 {
-		c := t.answerQ[0]
+		return setup, EvictedUnanswered
+	case quiet != nil:
 		t.answerQ[0] = nil
 		t.answerQ = t.answerQ[1:]
-		if c.State != Answered {
-			continue
-		}
-		if c.Packets[Caller]+c.Packets[Callee] == 0 {
-			return c, EvictedNoMedia
-		}
-		t.mediaQ = append(t.mediaQ, c)
+		return quiet, EvictedNoMedia
 	}
 	for len(t.ringQ) > 0 {
 		c := t.ringQ[0]
@@ -757,12 +747,48 @@ func (t *Tracker) victim() (*Call, Reason) {
 		}
 	}
 	if best < 0 {
+		clear(t.mediaQ)
 		t.mediaQ = t.mediaQ[:0]
 		return nil, 0
 	}
 	c := t.mediaQ[best]
 	t.mediaQ = append(t.mediaQ[:best], t.mediaQ[best+1:]...)
 	return c, EvictedActive
+}
+
+// frontSetup returns the oldest call still in Setup (left at the front of
+// setupQ), moving ringing calls to ringQ and dropping the others.
+func (t *Tracker) frontSetup() *Call {
+	for len(t.setupQ) > 0 {
+		c := t.setupQ[0]
+		switch c.State {
+		case Setup:
+			return c
+		case Ringing:
+			t.ringQ = append(t.ringQ, c)
+		}
+		t.setupQ[0] = nil
+		t.setupQ = t.setupQ[1:]
+	}
+	return nil
+}
+
+// frontNoMedia returns the oldest answered call without media (left at
+// the front of answerQ), moving those with media to mediaQ and dropping
+// ended ones.
+func (t *Tracker) frontNoMedia() *Call {
+	for len(t.answerQ) > 0 {
+		c := t.answerQ[0]
+		if c.State == Answered {
+			if c.Packets[Caller]+c.Packets[Callee] == 0 {
+				return c
+			}
+			t.mediaQ = append(t.mediaQ, c)
+		}
+		t.answerQ[0] = nil
+		t.answerQ = t.answerQ[1:]
+	}
+	return nil
 }
 
 // keptSize is what keeping m costs against the SIP budget: its bytes as

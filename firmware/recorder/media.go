@@ -128,7 +128,8 @@ func (r *Recorder) fileRoom(c *calls.Call) bool {
 	}
 	var victim *calls.Call
 	for o := range r.open {
-		if o != c && (victim == nil || o.LastMedia.Before(victim.LastMedia)) {
+		if o != c && (victim == nil || o.LastMedia.Before(victim.LastMedia) ||
+			o.LastMedia.Equal(victim.LastMedia) && o.Answer.Before(victim.Answer)) {
 			victim = o
 		}
 	}

@@ -111,6 +111,8 @@ type Recorder struct {
 	pending []*index.Call
 	// open are the calls with a file open (the open-file budget).
 	open map[*calls.Call]struct{}
+	// batches holds a token per index batch waiting for the worker.
+	batches chan struct{}
 	// syncReq asks the syncer goroutine for a filesystem sync.
 	syncReq chan struct{}
 	// jobs feed the storage worker goroutine.
@@ -122,8 +124,13 @@ type Recorder struct {
 // loop waits (the kernel's capture ring absorbs the delay).
 const queueLength = 4096
 
-// batchSize is how many unanswered calls are indexed in one transaction.
-const batchSize = 256
+// batchSize is how many calls without a file are indexed in one
+// transaction; maxBatches how many such batches may wait for the storage
+// worker (about 16,000 rows, a few tens of MB).
+const (
+	batchSize  = 256
+	maxBatches = 64
+)
 
 // Errors of New.
 var (
@@ -200,6 +207,7 @@ func New(cfg Config) (*Recorder, error) {
 		jobs:       make(chan func(), queueLength),
 		workerDone: make(chan struct{}),
 		syncReq:    make(chan struct{}, 1),
+		batches:    make(chan struct{}, maxBatches),
 	}
 	go r.worker()
 	go r.syncer()
@@ -224,7 +232,12 @@ func (r *Recorder) FlushIndex() {
 	}
 	batch := r.pending
 	r.pending = nil
+	// At most maxBatches wait for the disk: a flood of calls that end
+	// without a file holds that many rows in memory, then the capture
+	// loop waits (the kernel's capture ring absorbs it).
+	r.batches <- struct{}{}
 	r.async(func() {
+		defer func() { <-r.batches }()
 		if err := r.cfg.Index.PutBatch(batch); err != nil {
 			r.log.Error("index write failed", "calls", len(batch), "err", err)
 			return

@@ -121,20 +121,24 @@ func Merge(parts ...[]Packet) []Packet {
 }
 
 // Attack returns the packets of a named attack with n attackers over the
-// first 10 s from start: "spoofed" (SpoofedAnswers), "hugesdp"
+// first 20 s from start: "spoofed" (SpoofedAnswers), "hugesdp"
 // (HugeSDPInvites of 12,000 payload types in 62 KB) or "tcp"
 // (EndlessHeaders of 280 KB per stream).
 func Attack(name string, n int, start time.Time) ([]Packet, error) {
 	switch name {
 	case "spoofed":
-		return SpoofedAnswers(n, start, 10*time.Second), nil
+		return SpoofedAnswers(n, start, attackSpan), nil
 	case "hugesdp":
-		return HugeSDPInvites(n, 12000, 62<<10, start, 10*time.Second), nil
+		return HugeSDPInvites(n, 12000, 62<<10, start, attackSpan), nil
 	case "tcp":
-		return EndlessHeaders(n, 280<<10, start, 10*time.Second), nil
+		return EndlessHeaders(n, 280<<10, start, attackSpan), nil
 	}
 	return nil, fmt.Errorf("simcall: unknown attack %q (spoofed, hugesdp, tcp)", name)
 }
+
+// attackSpan is how long a named attack lasts: a call from 11 s to 19 s
+// runs in the middle of it.
+const attackSpan = 20 * time.Second
 
 // WritePcap writes packets to a new Ethernet pcap file at path.
 func WritePcap(path string, pkts []Packet) error {

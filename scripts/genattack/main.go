@@ -6,8 +6,8 @@
 //	go run ./scripts/genattack -attack hugesdp -n 2000 -o hugesdp.pcap
 //	go run ./scripts/genattack -attack tcp -n 1000 -o tcp.pcap
 //
-// The real call (Call-ID real@genattack) runs from 11 s to 19 s with the
-// sample audio of testdata/.
+// The attack lasts 20 s; the real call (Call-ID real@genattack) runs from
+// 11 s to 19 s in the middle of it, with the sample audio of testdata/.
 package main
 
 import (
