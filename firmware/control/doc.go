@@ -14,7 +14,10 @@
 // {"error": "..."}: 404 for an unknown call (ErrNoSuchCall), 400 for a bad
 // request, 500 otherwise.
 //
-// The server (Listen, ServeListener, Serve) asks a Daemon for everything;
+// The server (Listen, ServeListener, Serve, and their Limited forms with
+// ConnLimits: at most 32 connections, idle ones closed after 30 s and, at
+// the limit, the longest-waiting one closed for a new client) asks a Daemon
+// for everything;
 // the Client speaks the same API; WriteStatus and WriteCalls print it for
 // humans.
 package control
