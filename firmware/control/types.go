@@ -67,7 +67,7 @@ type Status struct {
 	OpaqueCalls uint64  `json:"opaque_calls,omitempty"`
 	CallsSeen   uint64  `json:"calls_seen"`
 	Storage     Storage `json:"storage"`
-	Evicted     uint64  `json:"evicted"`   // calls dropped because the call table was full
+	Evicted     uint64  `json:"evicted"`   // calls dropped because the call table or the SIP budget was full
 	Malformed   uint64  `json:"malformed"` // frames and SIP messages that could not be parsed
 	// Skipped counts the frames not decoded, by reason (PPPoE discovery,
 	// ARP, unknown GRE protocol, ...).

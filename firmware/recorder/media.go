@@ -106,44 +106,6 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	}
 }
 
-// restart sets up the recording at its first media packet, at: the
-// call's first, or the first after its files were released.
-func (r *Recorder) restart(c *calls.Call, rec *recording, at time.Time) {
-	if rec.origin.IsZero() {
-		rec.origin = at
-	}
-	r.start(c, rec)
-	if rec.pauseNext != "" {
-		_ = r.pauseAt(rec, rec.pauseNext, 0) // the pause goes on in this part
-		rec.pauseNext = ""
-	}
-}
-
-// fileRoom makes room for one more open recording (c's) within the
-// open-file budget, releasing the files of the least recently active
-// other call; false when there is none to release.
-func (r *Recorder) fileRoom(c *calls.Call) bool {
-	if _, ok := r.open[c]; ok || len(r.open) < r.cfg.MaxOpenFiles {
-		return true
-	}
-	var victim *calls.Call
-	for o := range r.open {
-		if o != c && (victim == nil || o.LastMedia.Before(victim.LastMedia) ||
-			o.LastMedia.Equal(victim.LastMedia) && o.Answer.Before(victim.Answer)) {
-			victim = o
-		}
-	}
-	if victim == nil {
-		return false
-	}
-	r.stats.FilesReleased++
-	r.log.Warn("open-file budget reached: releasing the least active recording", "id", victim.ID, "budget", r.cfg.MaxOpenFiles)
-	vr := victim.Rec.(*recording)
-	r.release(victim, vr, victim.LastMedia, "evicted-open-files")
-	vr.lost = true // no files again: two busy calls do not take turns
-	return true
-}
-
 // ensureWAV creates the WAV at the call's first audio; false when it
 // cannot be written.
 func (r *Recorder) ensureWAV(c *calls.Call, rec *recording) bool {

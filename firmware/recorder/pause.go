@@ -134,34 +134,3 @@ func (r *Recorder) Split(c *calls.Call, at time.Time) {
 		_ = r.pauseAt(rec, source, 0) // the pause goes on in the next part
 	}
 }
-
-// MediaIdle releases the files of a call whose media stopped while its
-// dialog goes on: the part so far is finished and indexed (end reason
-// "media-idle"), and media that comes back starts the next part.
-func (r *Recorder) MediaIdle(c *calls.Call, at time.Time) {
-	if rec, _ := c.Rec.(*recording); rec.recording() && rec.started {
-		r.release(c, rec, at, "media-idle")
-	}
-}
-
-// release finishes the current part of rec at at with reason and leaves
-// the call without files until its next media packet (a new part, from
-// that packet on; a running pause goes on in it).
-func (r *Recorder) release(c *calls.Call, rec *recording, at time.Time, reason string) {
-	if rec.part == 0 {
-		rec.part = 1
-	}
-	if rec.paused {
-		rec.pauseNext = rec.pauses[len(rec.pauses)-1].Source
-	}
-	r.finishFile(c, rec, at, reason)
-	rec.part++
-	rec.id = fmt.Sprintf("%s-p%d", c.ID, rec.part)
-	rec.origin = time.Time{}
-	rec.err = nil
-	rec.w, rec.tl = nil, nil
-	rec.raw = rawFile{}
-	rec.pauses, rec.cues = nil, nil
-	rec.paused = false
-	rec.started, rec.released = false, true
-}
