@@ -378,8 +378,12 @@ func (c *Call) hasTag(tag string) bool {
 	return false
 }
 
-// maxTags bounds the To tags remembered per call.
-const maxTags = 16
+// maxTags bounds the To tags remembered per call; maxEarlySDP the size of
+// an early dialog's SDP kept for a 200 OK without one.
+const (
+	maxTags     = 16
+	maxEarlySDP = 16 << 10
+)
 
 func (c *Call) addTag(tag string) {
 	if tag == "" || c.hasTag(tag) || len(c.tags) >= maxTags {
@@ -528,7 +532,7 @@ func (t *Tracker) response(c *Call, requester Side, m *sipflow.Message) {
 			if c.early == nil {
 				c.early = make(map[string][]byte)
 			}
-			if _, ok := c.early[m.To.Tag]; ok || len(c.early) < maxTags {
+			if _, ok := c.early[m.To.Tag]; (ok || len(c.early) < maxTags) && len(m.Body) <= maxEarlySDP {
 				c.early[m.To.Tag] = m.Body
 			}
 			t.applySDP(c, Callee, m)
