@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"spanrec/firmware/sdp"
+	"spanrec/firmware/sipflow"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"spanrec/firmware/calls"
@@ -74,13 +77,15 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var got []*index.Call
 	opts := engine.Options{
-		DataDir:     *data,
-		Software:    "spanrec " + version,
-		Log:         log,
-		OnIndexed:   func(c *index.Call) { got = append(got, c) },
-		Calls:       callsConfig(cfg),
-		MaxDuration: cfg.Calls.MaxDuration.Std(),
-		SampleRate:  cfg.Recording.Rate(),
+		DataDir:      *data,
+		Software:     "spanrec " + version,
+		Log:          log,
+		OnIndexed:    func(c *index.Call) { got = append(got, c) },
+		Calls:        callsConfig(cfg),
+		TCP:          tcpLimits(cfg.Limits),
+		MaxOpenFiles: recordingFiles(cfg.Limits),
+		MaxDuration:  cfg.Calls.MaxDuration.Std(),
+		SampleRate:   cfg.Recording.Rate(),
 	}
 	if *mediaTimeout > 0 {
 		opts.Calls.MediaTimeout = *mediaTimeout
@@ -155,12 +160,30 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // callsConfig is the call tracker's part of the configuration.
 func callsConfig(cfg config.Config) calls.Config {
 	return calls.Config{
-		MediaTimeout: cfg.Calls.MediaTimeout.Std(),
-		HoldTimeout:  cfg.Calls.HoldTimeout.Std(),
-		SetupTimeout: cfg.Calls.SetupTimeout.Std(),
-		MaxCalls:     cfg.Calls.MaxCalls,
-		Aliases:      cfg.AliasMap(),
+		MediaTimeout:    cfg.Calls.MediaTimeout.Std(),
+		HoldTimeout:     cfg.Calls.HoldTimeout.Std(),
+		SetupTimeout:    cfg.Calls.SetupTimeout.Std(),
+		MaxCalls:        cfg.Calls.MaxCalls,
+		MaxSIPBytes:     cfg.Limits.SIPMB << 20,
+		MaxCallSIPBytes: cfg.Limits.CallSIPKB << 10,
+		SDP:             sdp.Limits{MaxMedia: cfg.Limits.SDPMedia, MaxFormats: cfg.Limits.SDPFormats},
+		Aliases:         cfg.AliasMap(),
 	}
+}
+
+// tcpLimits is the SIP-over-TCP reassembly's part of the budget.
+func tcpLimits(l config.Limits) sipflow.TCPLimits {
+	return sipflow.TCPLimits{MaxStreams: l.TCPStreams, MaxBuffer: l.TCPStreamKB << 10, MaxTotal: l.TCPMB << 20}
+}
+
+// recordingFiles is how many calls may hold recording files at once:
+// limits.open_files within this process's descriptor limit.
+func recordingFiles(l config.Limits) int {
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		rl.Cur = 0
+	}
+	return l.RecordingFiles(uint64(rl.Cur))
 }
 
 // failureReasons lists the distinct reasons of failed recordings.
@@ -200,11 +223,18 @@ func writeImportSummary(w io.Writer, s engine.Summary, elapsed time.Duration) {
 		fmt.Fprintf(w, "%s SIP-looking datagrams or segments could not be parsed\n", count(s.Pipeline.SIPErrors))
 	}
 	parts = nil
-	for _, r := range s.Calls.Rejected.List() {
+	for _, r := range s.Refused() {
 		parts = append(parts, count(r.N)+" "+r.Reason.String())
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(w, "refused: %s\n", strings.Join(parts, ", "))
+	}
+	parts = nil
+	for _, l := range s.Limits() {
+		parts = append(parts, count(l.N)+" "+l.Reason)
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "resource limits reached: %s\n", strings.Join(parts, ", "))
 	}
 	if s.Calls.SIPOverTLS > 0 {
 		fmt.Fprintf(w, "SIP over TLS (port %d) seen in %s segments: its calls cannot be followed; %s calls were seen by their media only and kept raw (flag encrypted:sip-tls)\n",

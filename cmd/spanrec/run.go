@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -112,6 +113,8 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			DataDir:                 cfg.DataDir,
 			Software:                "spanrec " + version,
 			Calls:                   callsConfig(cfg),
+			TCP:                     tcpLimits(cfg.Limits),
+			MaxOpenFiles:            recordingFiles(cfg.Limits),
 			MaxDuration:             cfg.Calls.MaxDuration.Std(),
 			SampleRate:              cfg.Recording.Rate(),
 			Decoder:                 capture.DecoderConfig{Inner: liveFilter(cfg)},
@@ -144,6 +147,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 		},
 		SocketPath:  cfg.SocketPath(),
 		ControlUIDs: cfg.Control.UIDRoles,
+		Control:     daemon.ControlLimits{MaxConns: cfg.Limits.ControlConnections, IdleTimeout: cfg.Limits.ControlIdle.Std()},
 		Version:     version,
 		Log:         cfg.Log.Logger(stderr),
 	}, nil
@@ -167,6 +171,11 @@ func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	opts, err := daemonOptions(cfg, stderr)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The memory budget (a reload does not change it: the process
+		// keeps the limit it started with).
+		debug.SetMemoryLimit(int64(cfg.Limits.MemoryMB) << 20)
 	}
 	// The console's `log tail` reads the last lines from a ring that
 	// outlives configuration reloads.

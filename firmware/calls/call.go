@@ -145,7 +145,8 @@ type Call struct {
 	// raw media file; SIPDropped counts those past the bound.
 	SIP        []Signalling
 	SIPDropped int
-	sipBytes   int
+	sipBytes   int  // kept signalling, counted as keptSize does
+	mediaIdle  bool // MediaIdle was called; media since resets it
 
 	// Opaque is set for a call signalled over TLS: only its media is seen
 	// (no SIP, no SDP, no parties), and it is kept raw.
@@ -174,20 +175,8 @@ type Signalling struct {
 
 // Bounds of the signalling kept per call: a long call's re-INVITEs and
 // session refreshes fit; a flood of in-dialog requests does not grow it.
-const (
-	maxSIPMessages = 256
-	maxSIPBytes    = 512 << 10
-)
-
-// keepSIP adds m to the call's signalling.
-func (c *Call) keepSIP(m *sipflow.Message) {
-	if len(c.SIP) >= maxSIPMessages || c.sipBytes+len(m.Raw) > maxSIPBytes {
-		c.SIPDropped++
-		return
-	}
-	c.sipBytes += len(m.Raw)
-	c.SIP = append(c.SIP, Signalling{Time: m.Time, Src: m.Src, Dst: m.Dst, Transport: m.Transport, Raw: m.Raw})
-}
+// (bytes: Config.MaxCallSIPBytes).
+const maxSIPMessages = 256
 
 // OnHold reports whether either side has put the call on hold.
 func (c *Call) OnHold() bool { return c.Media[Caller].Hold || c.Media[Callee].Hold }

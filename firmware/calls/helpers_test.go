@@ -19,7 +19,10 @@ type events struct {
 	media    map[*Call]*[2]int
 	fax      int
 	digits   []byte
+	idle     []*Call
 }
+
+func (e *events) MediaIdle(c *Call, at time.Time) { e.idle = append(e.idle, c) }
 
 func (e *events) Answered(c *Call) { e.answered = append(e.answered, c) }
 func (e *events) Media(c *Call, from Side, m *Media) {

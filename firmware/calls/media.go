@@ -63,6 +63,7 @@ func (t *Tracker) HandleMedia(p *capture.Packet) bool {
 		return true
 	}
 	c.LastMedia = p.Time
+	c.mediaIdle = false
 	c.Packets[from]++
 	t.stats.MediaPackets++
 	t.m = Media{Packet: p, Format: f}

@@ -40,22 +40,42 @@ const (
 	// KeyAgreement: ZRTP or DTLS on a media address: the endpoints agree
 	// on keys the recorder never sees (the call is flagged encrypted).
 	KeyAgreement
+	// SDPTruncated: an SDP with more m-lines, payload types or attributes
+	// than the limits keep (the rest is used).
+	SDPTruncated
+	// SIPNotKept: a SIP message past its call's signalling budget: followed,
+	// not kept for the raw media file.
+	SIPNotKept
+	// EvictedUnanswered: an unanswered call evicted to make room (call
+	// table or SIP budget full).
+	EvictedUnanswered
+	// EvictedNoMedia: an answered call whose media was never seen, evicted
+	// to make room.
+	EvictedNoMedia
+	// EvictedActive: an answered call with media, the least recently
+	// active, evicted to make room (the table held nothing else).
+	EvictedActive
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
-	WrongTags:        "in-dialog SIP with tags of no dialog",
-	UnknownHost:      "in-dialog SIP from a host outside the dialog",
-	SDPNamesSIP:      "SDP naming a SIP address as media",
-	SDPAddressOwned:  "SDP naming media of another answered call",
-	ForeignSource:    "media from a foreign source",
-	ForeignSSRC:      "media with a foreign SSRC",
-	UnnegotiatedPT:   "RTP with a payload type not negotiated",
-	NotRTP:           "non-RTP datagrams on media ports",
-	Keepalive:        "keepalives on media ports",
-	RTCP:             "RTCP",
-	AddressTableFull: "media addresses named by too many calls",
-	KeyAgreement:     "ZRTP or DTLS key agreement on media ports",
+	WrongTags:         "in-dialog SIP with tags of no dialog",
+	UnknownHost:       "in-dialog SIP from a host outside the dialog",
+	SDPNamesSIP:       "SDP naming a SIP address as media",
+	SDPAddressOwned:   "SDP naming media of another answered call",
+	ForeignSource:     "media from a foreign source",
+	ForeignSSRC:       "media with a foreign SSRC",
+	UnnegotiatedPT:    "RTP with a payload type not negotiated",
+	NotRTP:            "non-RTP datagrams on media ports",
+	Keepalive:         "keepalives on media ports",
+	RTCP:              "RTCP",
+	AddressTableFull:  "media addresses named by too many calls",
+	KeyAgreement:      "ZRTP or DTLS key agreement on media ports",
+	SDPTruncated:      "SDP beyond the limits (m-lines, formats, attributes) cut",
+	SIPNotKept:        "SIP messages past a call's signalling budget not kept",
+	EvictedUnanswered: "unanswered calls evicted (call table or SIP budget full)",
+	EvictedNoMedia:    "answered calls without media evicted (call table or SIP budget full)",
+	EvictedActive:     "answered calls with media evicted, least active first (call table or SIP budget full)",
 }
 
 func (r Reason) String() string {
@@ -73,6 +93,16 @@ func (r Reason) String() string {
 func (r Reason) Suspicious() bool {
 	switch r {
 	case WrongTags, UnknownHost, SDPNamesSIP, ForeignSource, ForeignSSRC:
+		return true
+	}
+	return false
+}
+
+// Budget reports whether traffic refused for r hit one of the resource
+// budgets (a fault: something the appliance should have kept was not).
+func (r Reason) Budget() bool {
+	switch r {
+	case SDPTruncated, SIPNotKept, EvictedUnanswered, EvictedNoMedia, EvictedActive, AddressTableFull:
 		return true
 	}
 	return false
@@ -96,6 +126,17 @@ func (r Rejections) List() []Count {
 		}
 	}
 	return out
+}
+
+// Budget returns the total of the budget reasons.
+func (r Rejections) Budget() uint64 {
+	var n uint64
+	for i, v := range r {
+		if Reason(i).Budget() {
+			n += v
+		}
+	}
+	return n
 }
 
 // Suspicious returns the total of the suspicious reasons.

@@ -189,11 +189,15 @@ func (t *Tracker) applySDP(c *Call, side Side, m *sipflow.Message) {
 // applyBody takes side's SDP: its formats, hold state, fax switch and the
 // addresses it receives at.
 func (t *Tracker) applyBody(c *Call, side Side, body []byte) {
-	s, err := sdp.Parse(body)
+	s, err := sdp.ParseLimited(body, t.cfg.SDP)
 	if err != nil {
 		t.stats.BadSDP++
 		t.log.Warn("bad SDP", "call_id", c.CallID, "err", err)
 		return
+	}
+	if s.Truncated {
+		t.reject(SDPTruncated)
+		c.flag("sdp-truncated")
 	}
 	audio, hasAudio := s.Audio()
 	fax, hasFax := s.Fax()

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"spanrec/firmware/sdp"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/rtp"
 )
@@ -25,6 +26,11 @@ type Handler interface {
 	Ended(c *Call)
 	// DTMF is called for a digit signalled in SIP (INFO) during the call.
 	DTMF(c *Call, from Side, digit byte, at time.Time)
+	// MediaIdle is called when an answered call that had media has seen
+	// none for the media timeout while its in-dialog SIP keeps it alive:
+	// the call goes on (its BYE still ends it), its open files can be
+	// released. Media afterwards is handed on as before.
+	MediaIdle(c *Call, at time.Time)
 }
 
 // Config bounds the Tracker. Zero fields take the defaults.
@@ -46,9 +52,22 @@ type Config struct {
 	// FinalGrace is how long a failed or cancelled INVITE stays open for an
 	// authenticated retry or a racing 200 OK. Default 4 s.
 	FinalGrace time.Duration
-	// MaxCalls bounds the call table; the oldest unanswered call is evicted
-	// first. Default 20000.
+	// MaxCalls bounds the call table, answered calls included. When it is
+	// full the least valuable call goes first (see victim): the oldest of
+	// the unanswered calls that never rang and the answered ones without
+	// media, then the oldest ringing one, then the least active answered
+	// one with media. Default 4000.
 	MaxCalls int
+	// MaxSIPBytes bounds the signalling all calls keep together (each
+	// message counts twice: as captured and as parsed); a new call that
+	// does not fit evicts as MaxCalls does. Default 32 MiB.
+	MaxSIPBytes int
+	// MaxCallSIPBytes bounds the signalling one call keeps (for its raw
+	// media file); later messages are still followed, only not kept.
+	// Default 64 KiB.
+	MaxCallSIPBytes int
+	// SDP bounds what is kept of each SDP (m-lines, formats, attributes).
+	SDP sdp.Limits
 	// Aliases maps an address that appears in SDP (a private address
 	// behind NAT) to other addresses its media is also seen from/to.
 	Aliases map[netip.Addr][]netip.Addr
@@ -71,9 +90,22 @@ func (c *Config) defaults() {
 		c.FinalGrace = 4 * time.Second
 	}
 	if c.MaxCalls <= 0 {
-		c.MaxCalls = 20000
+		c.MaxCalls = DefaultMaxCalls
+	}
+	if c.MaxSIPBytes <= 0 {
+		c.MaxSIPBytes = DefaultMaxSIPBytes
+	}
+	if c.MaxCallSIPBytes <= 0 {
+		c.MaxCallSIPBytes = DefaultMaxCallSIPBytes
 	}
 }
+
+// Defaults of the Config's bounds.
+const (
+	DefaultMaxCalls        = 4000
+	DefaultMaxSIPBytes     = 32 << 20
+	DefaultMaxCallSIPBytes = 64 << 10
+)
 
 // Stats counts the Tracker's work.
 type Stats struct {
@@ -86,7 +118,8 @@ type Stats struct {
 	BadSDP        uint64
 	MediaPackets  uint64 // media packets of answered calls handed on
 	EarlyPackets  uint64
-	Evicted       uint64 // calls dropped because the table was full
+	Evicted       uint64 // calls dropped because the table or the SIP budget was full (by kind in Rejected)
+	SIPBytes      int    // signalling kept by the live calls (counted twice, see Config.MaxSIPBytes)
 	ForkedAnswers uint64
 	Legs          uint64 // dialogs that share a Call-ID with another one
 	Retries       uint64 // INVITEs retried after 401/407 or a redirect
@@ -111,6 +144,9 @@ type Tracker struct {
 	stale    []staleAddr
 	setupQ   []*Call // calls in the order they started, for eviction
 	ringQ    []*Call // calls found ringing while evicting, oldest first
+	answerQ  []*Call // answered calls in the order they were answered
+	mediaQ   []*Call // answered calls found with media while evicting
+	sipBytes int     // signalling kept by the live calls (see keepSIP)
 	now      time.Time
 	nextRun  time.Time
 	stats    Stats
@@ -150,6 +186,7 @@ func (t *Tracker) SetConfig(cfg Config) {
 func (t *Tracker) Stats() Stats {
 	s := t.stats
 	s.Active = t.n + len(t.opaque)
+	s.SIPBytes = t.sipBytes
 	return s
 }
 
@@ -215,7 +252,7 @@ func (t *Tracker) HandleSIP(m *sipflow.Message) {
 	}
 	c.addHost(m.Dst.Addr())
 	t.learnHosts(c, m)
-	c.keepSIP(m)
+	t.keepSIP(c, m)
 	if m.IsRequest {
 		t.request(c, from, confirmed, m)
 	} else {
@@ -249,7 +286,7 @@ func (t *Tracker) initialInvite(legs []*Call, m *sipflow.Message) {
 		}
 		c.addHost(m.Dst.Addr())
 		t.learnHosts(c, m)
-		c.keepSIP(m)
+		t.keepSIP(c, m)
 		if m.CSeq <= c.inviteCSeq {
 			return // a retransmission, or a proxy forwarding the INVITE on
 		}
@@ -272,7 +309,7 @@ func (t *Tracker) initialInvite(legs []*Call, m *sipflow.Message) {
 			c.callerTag = m.From.Tag
 			c.Caller.Tag = m.From.Tag
 			t.learnHosts(c, m)
-			c.keepSIP(m)
+			t.keepSIP(c, m)
 			t.retryInvite(c, m)
 			return
 		}
@@ -341,8 +378,12 @@ func (c *Call) hasTag(tag string) bool {
 	return false
 }
 
-// maxTags bounds the To tags remembered per call.
-const maxTags = 16
+// maxTags bounds the To tags remembered per call; maxEarlySDP the size of
+// an early dialog's SDP kept for a 200 OK without one.
+const (
+	maxTags     = 16
+	maxEarlySDP = 16 << 10
+)
 
 func (c *Call) addTag(tag string) {
 	if tag == "" || c.hasTag(tag) || len(c.tags) >= maxTags {
@@ -361,7 +402,7 @@ func (t *Tracker) learnHosts(c *Call, m *sipflow.Message) {
 }
 
 func (t *Tracker) startCall(m *sipflow.Message) {
-	t.makeRoom()
+	t.makeRoom(keptSize(m))
 	c := &Call{
 		CallID:     m.CallID,
 		Caller:     m.From,
@@ -379,7 +420,7 @@ func (t *Tracker) startCall(m *sipflow.Message) {
 	c.addHost(m.Src.Addr())
 	c.addHost(m.Dst.Addr())
 	t.learnHosts(c, m)
-	c.keepSIP(m)
+	t.keepSIP(c, m)
 	c.sessionExpires = sessionExpires(m)
 	c.ID = callIndexID(c)
 	legs := t.byCallID[c.CallID]
@@ -491,7 +532,7 @@ func (t *Tracker) response(c *Call, requester Side, m *sipflow.Message) {
 			if c.early == nil {
 				c.early = make(map[string][]byte)
 			}
-			if _, ok := c.early[m.To.Tag]; ok || len(c.early) < maxTags {
+			if _, ok := c.early[m.To.Tag]; (ok || len(c.early) < maxTags) && len(m.Body) <= maxEarlySDP {
 				c.early[m.To.Tag] = m.Body
 			}
 			t.applySDP(c, Callee, m)
@@ -555,6 +596,7 @@ func (t *Tracker) answer(c *Call, toTag string, at time.Time) {
 		t.resetSource(c, Side(side))
 	}
 	t.settleClaims(c)
+	t.answerQ = append(t.answerQ, c)
 	t.stats.Answered++
 	t.log.Info("call answered", "id", c.ID, "call_id", c.CallID, "caller", c.Caller.User, "callee", c.Callee.User)
 	t.h.Answered(c)
@@ -597,8 +639,14 @@ func (t *Tracker) expire(c *Call, now time.Time) {
 				t.end(c, alive, "hold-timeout")
 			}
 		case c.Packets[Caller]+c.Packets[Callee] > 0:
-			if idle >= t.cfg.MediaTimeout {
+			switch {
+			case idle >= t.cfg.MediaTimeout:
 				t.end(c, alive, "media-timeout")
+			case !c.mediaIdle && now.Sub(last) >= t.cfg.MediaTimeout:
+				// In-dialog SIP keeps the call, but its media stopped:
+				// what it holds open is released until media comes back.
+				c.mediaIdle = true
+				t.h.MediaIdle(c, last)
 			}
 		default:
 			// No media seen at all: only the signalling tells whether the
@@ -634,52 +682,145 @@ func (t *Tracker) endUnanswered(c *Call, at time.Time) {
 	t.end(c, at, reason)
 }
 
-// makeRoom evicts unanswered calls when the table is full: first the
-// oldest that never got a provisional answer from a callee (what an INVITE
-// flood or a scan leaves), then, only if none is left, the oldest ringing
-// ones. Answered calls are never evicted.
-func (t *Tracker) makeRoom() {
-	for t.n >= t.cfg.MaxCalls {
-		var c *Call
-		for len(t.setupQ) > 0 && c == nil {
-			c = t.setupQ[0]
-			t.setupQ[0] = nil
-			t.setupQ = t.setupQ[1:]
-			switch c.State {
-			case Ringing:
-				t.ringQ = append(t.ringQ, c)
-				c = nil
-			case Ended, Answered:
-				c = nil
-			}
+// makeRoom evicts calls while the table is full or the signalling of a
+// new call of need bytes does not fit the SIP budget, least valuable first
+// (see victim). Only when no call is left to evict does the table grow past
+// its bounds.
+func (t *Tracker) makeRoom(need int) {
+	for t.n > 0 && (t.n >= t.cfg.MaxCalls || t.sipBytes+need > t.cfg.MaxSIPBytes) {
+		reason := "evicted-table-full"
+		if t.n < t.cfg.MaxCalls {
+			reason = "evicted-sip-budget"
 		}
-		for len(t.ringQ) > 0 && c == nil {
-			c = t.ringQ[0]
-			t.ringQ[0] = nil
-			t.ringQ = t.ringQ[1:]
-			if c.State != Ringing && c.State != Setup {
-				c = nil
-			}
-		}
+		c, r := t.victim()
 		if c == nil {
-			return // only answered calls: the table may grow past the limit
+			break
 		}
 		t.stats.Evicted++
-		t.end(c, t.now, "evicted-table-full")
+		t.reject(r)
+		end := t.now
+		if c.State == Answered {
+			end = latest(c.LastMedia, c.Answer, c.Resumed, c.LastSignal)
+		}
+		t.end(c, end, reason)
 	}
-	t.setupQ = compact(t.setupQ, t.cfg.MaxCalls)
-	t.ringQ = compact(t.ringQ, t.cfg.MaxCalls)
+	t.setupQ = compact(t.setupQ, t.cfg.MaxCalls, Setup, Ringing)
+	t.ringQ = compact(t.ringQ, t.cfg.MaxCalls, Setup, Ringing)
+	t.answerQ = compact(t.answerQ, t.cfg.MaxCalls, Answered, Answered)
+	t.mediaQ = compact(t.mediaQ, t.cfg.MaxCalls, Answered, Answered)
 }
 
-// compact drops answered and ended calls from an eviction queue that has
-// grown past twice the table size.
-func compact(q []*Call, limit int) []*Call {
+// victim picks the call to evict, and the reason it is counted under:
+// the older of the oldest call that never got a provisional answer from a
+// callee (what an INVITE flood or a scan leaves) and the oldest answered
+// call whose media was never seen (what spoofed answers leave; a SIP-only
+// mirror's calls would be indexed "no-media" anyway), by when each last
+// showed life; then the oldest ringing call; and only then the answered
+// call with media that was active least recently. A real call is exposed
+// only until its first provisional answer, and only to state older than
+// itself. Each queue is scanned from its front once: the cost is
+// amortised constant, except for the last resort.
+func (t *Tracker) victim() (*Call, Reason) {
+	setup, quiet := t.frontSetup(), t.frontNoMedia()
+	switch {
+	case setup != nil && (quiet == nil || !latest(quiet.Answer, quiet.LastSignal).Before(setup.Start)):
+		t.setupQ[0] = nil
+		t.setupQ = t.setupQ[1:]
+		return setup, EvictedUnanswered
+	case quiet != nil:
+		t.answerQ[0] = nil
+		t.answerQ = t.answerQ[1:]
+		return quiet, EvictedNoMedia
+	}
+	for len(t.ringQ) > 0 {
+		c := t.ringQ[0]
+		t.ringQ[0] = nil
+		t.ringQ = t.ringQ[1:]
+		if c.State == Ringing || c.State == Setup {
+			return c, EvictedUnanswered
+		}
+	}
+	best := -1
+	var bestAt time.Time
+	for i, c := range t.mediaQ {
+		if c.State != Answered {
+			continue
+		}
+		if at := latest(c.LastMedia, c.LastSignal, c.Answer); best < 0 || at.Before(bestAt) {
+			best, bestAt = i, at
+		}
+	}
+	if best < 0 {
+		clear(t.mediaQ)
+		t.mediaQ = t.mediaQ[:0]
+		return nil, 0
+	}
+	c := t.mediaQ[best]
+	t.mediaQ = append(t.mediaQ[:best], t.mediaQ[best+1:]...)
+	return c, EvictedActive
+}
+
+// frontSetup returns the oldest call still in Setup (left at the front of
+// setupQ), moving ringing calls to ringQ and dropping the others.
+func (t *Tracker) frontSetup() *Call {
+	for len(t.setupQ) > 0 {
+		c := t.setupQ[0]
+		switch c.State {
+		case Setup:
+			return c
+		case Ringing:
+			t.ringQ = append(t.ringQ, c)
+		}
+		t.setupQ[0] = nil
+		t.setupQ = t.setupQ[1:]
+	}
+	return nil
+}
+
+// frontNoMedia returns the oldest answered call without media (left at
+// the front of answerQ), moving those with media to mediaQ and dropping
+// ended ones.
+func (t *Tracker) frontNoMedia() *Call {
+	for len(t.answerQ) > 0 {
+		c := t.answerQ[0]
+		if c.State == Answered {
+			if c.Packets[Caller]+c.Packets[Callee] == 0 {
+				return c
+			}
+			t.mediaQ = append(t.mediaQ, c)
+		}
+		t.answerQ[0] = nil
+		t.answerQ = t.answerQ[1:]
+	}
+	return nil
+}
+
+// keptSize is what keeping m costs against the SIP budget: its bytes as
+// captured and, about as much, as parsed.
+func keptSize(m *sipflow.Message) int { return 2 * len(m.Raw) }
+
+// keepSIP adds m to c's signalling within the call's and the table's
+// budget; the Invite a call holds counts as kept.
+func (t *Tracker) keepSIP(c *Call, m *sipflow.Message) {
+	if len(c.SIP) >= maxSIPMessages || c.sipBytes+keptSize(m) > t.cfg.MaxCallSIPBytes && len(c.SIP) > 0 {
+		c.SIPDropped++
+		t.reject(SIPNotKept)
+		return
+	}
+	c.sipBytes += keptSize(m)
+	t.sipBytes += keptSize(m)
+	c.SIP = append(c.SIP, Signalling{Time: m.Time, Src: m.Src, Dst: m.Dst, Transport: m.Transport, Raw: m.Raw})
+}
+
+// compact keeps only the calls in state a or b of an eviction queue that
+// has grown past twice the table size.
+func compact(q []*Call, limit int, a, b State) []*Call {
 	if len(q) <= 2*limit {
 		return q
 	}
 	out := q[:0]
 	for _, c := range q {
-		if c.State == Setup || c.State == Ringing {
+		if c.State == a || c.State == b {
 			out = append(out, c)
 		}
 	}
@@ -708,6 +849,7 @@ func (t *Tracker) end(c *Call, at time.Time, reason string) {
 		t.byCallID[c.CallID] = legs
 	}
 	t.releaseAll(c)
+	t.sipBytes -= c.sipBytes
 	t.log.Info("call ended", "id", c.ID, "call_id", c.CallID, "reason", reason, "answered", !c.Answer.IsZero())
 	t.h.Ended(c)
 }
@@ -733,7 +875,7 @@ func (t *Tracker) Close(now time.Time, reason string) {
 			t.end(c, now, reason)
 		}
 	}
-	t.setupQ, t.ringQ = nil, nil
+	t.setupQ, t.ringQ, t.answerQ, t.mediaQ = nil, nil, nil, nil
 }
 
 // Now returns the latest capture time seen.

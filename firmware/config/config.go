@@ -41,6 +41,8 @@ type Config struct {
 	Capture Capture `yaml:"capture"`
 	// Calls bounds the call table.
 	Calls Calls `yaml:"calls"`
+	// Limits is the resource budget.
+	Limits Limits `yaml:"limits"`
 	// NATAliases are fixed address translations: media advertised in SDP
 	// at SDP is also seen at Seen (and the other way round).
 	NATAliases []NATAlias `yaml:"nat_aliases"`
@@ -160,9 +162,69 @@ type Calls struct {
 	SetupTimeout Duration `yaml:"setup_timeout"`
 	// MaxDuration splits longer calls into parts; 0 never splits.
 	MaxDuration Duration `yaml:"max_duration"`
-	// MaxCalls bounds the call table; the oldest unanswered call is
-	// evicted first.
+	// MaxCalls bounds the call table, answered calls included; when it is
+	// full the least valuable call is evicted (unanswered, then answered
+	// without media, then ringing, then the least active; see limits).
 	MaxCalls int `yaml:"max_calls"`
+}
+
+// Limits is the resource budget the daemon runs in, sized for the smallest
+// board (512 MB RAM): what traffic on the mirrored LAN can make it hold.
+// When a budget is reached the least valuable state goes first, the call
+// that lost has the reason in the index, the "resource limit reached"
+// fault is raised and every drop is counted by reason in status.
+type Limits struct {
+	// MemoryMB is the Go runtime's soft memory limit (as GOMEMLIMIT, which
+	// wins when set); the budgets below keep the daemon within it.
+	MemoryMB int `yaml:"memory_mb"`
+	// OpenFiles is the descriptor budget (never more than RLIMIT_NOFILE):
+	// recordings may hold open_files - 128 files (index, sockets, capture
+	// and control connections keep the rest).
+	OpenFiles int `yaml:"open_files"`
+	// SIPMB bounds the signalling all live calls keep (counted as captured
+	// and as parsed); a new call that does not fit evicts as max_calls.
+	SIPMB int `yaml:"sip_mb"`
+	// CallSIPKB bounds the signalling one call keeps for its raw media.
+	CallSIPKB int `yaml:"call_sip_kb"`
+	// SDPMedia and SDPFormats bound the m-lines of an SDP and the distinct
+	// payload types of an m-line that are kept (the rest is cut, counted).
+	SDPMedia   int `yaml:"sdp_media"`
+	SDPFormats int `yaml:"sdp_formats"`
+	// TCPMB bounds the bytes SIP-over-TCP reassembly holds for all
+	// streams; TCPStreamKB one stream (a message, or a header that never
+	// ends, is dropped at it); TCPStreams the streams followed.
+	TCPMB       int `yaml:"tcp_mb"`
+	TCPStreamKB int `yaml:"tcp_stream_kb"`
+	TCPStreams  int `yaml:"tcp_streams"`
+	// ControlConnections bounds the control socket's connections;
+	// ControlIdle closes one that is not in a request after this long.
+	ControlConnections int      `yaml:"control_connections"`
+	ControlIdle        Duration `yaml:"control_idle"`
+}
+
+// DefaultLimits is the budget of the smallest board (512 MB RAM, of
+// which the daemon may take about half).
+func DefaultLimits() Limits {
+	return Limits{
+		MemoryMB: 256, OpenFiles: 1024, SIPMB: 32, CallSIPKB: 64,
+		SDPMedia: 8, SDPFormats: 32,
+		TCPMB: 16, TCPStreamKB: 64, TCPStreams: 4096,
+		ControlConnections: 32, ControlIdle: Duration(30 * time.Second),
+	}
+}
+
+// FileReserve is what limits.open_files keeps back from recordings.
+const FileReserve = 128
+
+// RecordingFiles is how many calls may hold recording files at once
+// within open_files and the process's descriptor limit rlimit (0: none
+// known).
+func (l Limits) RecordingFiles(rlimit uint64) int {
+	n := uint64(l.OpenFiles)
+	if rlimit > 0 && rlimit < n {
+		n = rlimit
+	}
+	return max(int(n)-FileReserve, 16)
 }
 
 // NATAlias is one fixed NAT address translation.
@@ -234,8 +296,9 @@ func DefaultFor(isDir func(path string) bool) Config {
 			HoldTimeout:  Duration(4 * time.Hour),
 			SetupTimeout: Duration(5 * time.Minute),
 			MaxDuration:  Duration(4 * time.Hour),
-			MaxCalls:     20000,
+			MaxCalls:     4000,
 		},
+		Limits:   DefaultLimits(),
 		Log:      Log{Format: "text", Level: "info"},
 		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
 		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},

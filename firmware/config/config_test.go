@@ -49,8 +49,9 @@ func TestDefaults(t *testing.T) {
 			HoldTimeout:  Duration(4 * time.Hour),
 			SetupTimeout: Duration(5 * time.Minute),
 			MaxDuration:  Duration(4 * time.Hour),
-			MaxCalls:     20000,
+			MaxCalls:     4000,
 		},
+		Limits:   DefaultLimits(),
 		Log:      Log{Format: "text", Level: "info"},
 		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
 		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
@@ -133,6 +134,7 @@ func TestFullFile(t *testing.T) {
 			MaxDuration:  Duration(90 * time.Minute),
 			MaxCalls:     500,
 		},
+		Limits:     DefaultLimits(),
 		NATAliases: []NATAlias{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
 		Log:        Log{Format: "json", Level: "debug"},
 		Control:    Control{Socket: "/run/spanrec.sock", UIDRoles: map[uint32]users.Role{1001: users.Technician, 1002: users.Auditor}},
@@ -272,7 +274,7 @@ func TestLoadFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Load(path)
-	if err != nil || c.DataDir != "/srv/x" || c.Calls.MaxCalls != 20000 {
+	if err != nil || c.DataDir != "/srv/x" || c.Calls.MaxCalls != 4000 {
 		t.Fatalf("Load = %+v, %v", c, err)
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); !errors.Is(err, fs.ErrNotExist) {
@@ -313,6 +315,12 @@ func TestValidateErrors(t *testing.T) {
 		}, []string{"calls.media_timeout", "storage.flush_interval"}},
 		{"tiny max duration", func(c *Config) { c.Calls.MaxDuration = Duration(time.Second) }, []string{"calls.max_duration"}},
 		{"max calls", func(c *Config) { c.Calls.MaxCalls = -1 }, []string{"calls.max_calls"}},
+		{"limits", func(c *Config) {
+			c.Limits.OpenFiles = 10
+			c.Limits.SDPFormats = 0
+			c.Limits.TCPStreamKB = 8 << 10
+			c.Limits.TCPMB = 4
+		}, []string{"limits.open_files", "limits.sdp_formats", "limits.tcp_stream_kb"}},
 		{"nat alias", func(c *Config) {
 			c.NATAliases = []NATAlias{{SDP: "10.0.0.1", Seen: "nat"}, {SDP: "", Seen: "1.2.3.4"}, {SDP: "1.2.3.4", Seen: "::ffff:1.2.3.4"}}
 		}, []string{"nat_aliases[0].seen", "nat_aliases[1].sdp", "nat_aliases[2]"}},

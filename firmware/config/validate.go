@@ -78,6 +78,22 @@ func (c *Config) Validate() error {
 		v.bad("calls.max_calls", "must be 1 to %d, got %d", MaxCalls, cl.MaxCalls)
 	}
 
+	lm := c.Limits
+	v.within("limits.memory_mb", lm.MemoryMB, 64, 1<<20)
+	v.within("limits.open_files", lm.OpenFiles, 256, 1<<20)
+	v.within("limits.sip_mb", lm.SIPMB, 1, 4096)
+	v.within("limits.call_sip_kb", lm.CallSIPKB, 8, 16384)
+	v.within("limits.sdp_media", lm.SDPMedia, 1, 64)
+	v.within("limits.sdp_formats", lm.SDPFormats, 1, 128)
+	v.within("limits.tcp_mb", lm.TCPMB, 1, 4096)
+	v.within("limits.tcp_stream_kb", lm.TCPStreamKB, 8, 16384)
+	v.within("limits.tcp_streams", lm.TCPStreams, 1, 1<<20)
+	v.within("limits.control_connections", lm.ControlConnections, 2, 4096)
+	v.positive("limits.control_idle", lm.ControlIdle)
+	if lm.TCPMB > 0 && lm.TCPStreamKB > lm.TCPMB<<10 {
+		v.bad("limits.tcp_stream_kb", "must not exceed limits.tcp_mb (%d MiB), got %d KiB", lm.TCPMB, lm.TCPStreamKB)
+	}
+
 	for i, a := range c.NATAliases {
 		key := "nat_aliases[" + strconv.Itoa(i) + "]"
 		s, okS := v.addr(key+".sdp", a.SDP)
@@ -180,4 +196,10 @@ func (v *validator) addr(key, s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a.Unmap(), true
+}
+
+func (v *validator) within(key string, n, lo, hi int) {
+	if n < lo || n > hi {
+		v.bad(key, "must be %d to %d, got %d", lo, hi, n)
+	}
 }

@@ -29,6 +29,9 @@ type Options struct {
 	Sessions *users.Sessions
 	// Now is the clock of the login throttle; nil means time.Now.
 	Now func() time.Time
+	// Limits bounds the connections (limits.control_connections and
+	// control_idle); nil means the defaults.
+	Limits *ConnLimits
 }
 
 // Identity is who a request comes from, as the server established it:

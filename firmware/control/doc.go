@@ -26,7 +26,10 @@
 // is 403 and, for a change, an audit entry. The audit log and a pause's
 // record name the authenticated account: "uid:1001" or "alice".
 //
-// The server (Listen, ServeListener, Serve) asks a Daemon for everything;
+// The server (Listen, ServeListener, Serve, and their Limited forms with
+// ConnLimits: at most 32 connections, idle ones closed after 30 s and, at
+// the limit, the longest-waiting one closed for a new client) asks a Daemon
+// for everything;
 // the Client speaks the same API; WriteStatus and WriteCalls print it for
 // humans.
 package control

@@ -118,19 +118,26 @@ func fileKind(m fs.FileMode) string {
 // (which removes a unix socket's file) and returns nil. It returns an
 // error when serving fails otherwise. Every request is authenticated by
 // the peer's uid (SO_PEERCRED) or a console session's token, and
-// authorised by its endpoint's permission (see routes).
+// authorised by its endpoint's permission (see routes). Connections are
+// bounded by opts.Limits.
 func ServeListener(ctx context.Context, ln net.Listener, d Daemon, opts Options) error {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	log := opts.Log
+	lim := opts.Limits
+	if lim == nil {
+		lim = NewConnLimits(0, 0)
+	}
+	ln = lim.listener(ln)
 	srv := &http.Server{
 		Handler:           NewHandler(d, opts),
 		ConnContext:       connContext,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: min(5*time.Second, lim.IdleTimeout),
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		IdleTimeout:       lim.IdleTimeout,
+		ConnState:         lim.track,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },

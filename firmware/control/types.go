@@ -67,7 +67,7 @@ type Status struct {
 	OpaqueCalls uint64  `json:"opaque_calls,omitempty"`
 	CallsSeen   uint64  `json:"calls_seen"`
 	Storage     Storage `json:"storage"`
-	Evicted     uint64  `json:"evicted"`   // calls dropped because the call table was full
+	Evicted     uint64  `json:"evicted"`   // calls dropped because the call table or the SIP budget was full
 	Malformed   uint64  `json:"malformed"` // frames and SIP messages that could not be parsed
 	// Skipped counts the frames not decoded, by reason (PPPoE discovery,
 	// ARP, unknown GRE protocol, ...).
@@ -76,6 +76,10 @@ type Status struct {
 	// call tracker refused, by reason (tags of no dialog, foreign media
 	// source, ...).
 	Refused []Count `json:"refused,omitempty"`
+	// Limits counts what the resource budgets dropped, by reason (calls
+	// evicted, SDP cut, TCP streams dropped, recording files released,
+	// control connections closed); see the config's limits section.
+	Limits []Count `json:"limits,omitempty"`
 	// Faults lists what is wrong (what the fault LED shows): capture link
 	// down, no SIP seen, storage near full or full, offload failing,
 	// hostile traffic.

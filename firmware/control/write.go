@@ -68,6 +68,9 @@ func WriteStatus(w io.Writer, s Status) error {
 	for _, c := range s.Refused {
 		fmt.Fprintf(tw, "refused\t%d %s\n", c.N, Printable(c.Reason))
 	}
+	for _, c := range s.Limits {
+		fmt.Fprintf(tw, "limit reached\t%d %s\n", c.N, Printable(c.Reason))
+	}
 	st := s.Storage
 	switch {
 	case st.TotalBytes == 0:

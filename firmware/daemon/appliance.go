@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"spanrec/firmware/control"
+	"spanrec/firmware/engine"
 	"sync"
 	"time"
 
@@ -44,6 +46,7 @@ type appliance struct {
 	lastSIP  time.Time
 	sipSeen  uint64
 	hostile  burst
+	limited  burst // resource budget hits (any within a minute: a fault)
 	wg       sync.WaitGroup
 }
 
@@ -128,7 +131,8 @@ func (d *Daemon) applianceTick(now time.Time) {
 	if sip := sum.Pipeline.SIP; sip != a.sipSeen {
 		a.sipSeen, a.lastSIP = sip, now
 	}
-	a.hostile.note(now, sum.Calls.Rejected.Suspicious())
+	a.hostile.note(now, sum.Calls.Rejected.Suspicious(), hostileBurst)
+	a.limited.note(now, sum.LimitsReached()+d.controlLimited(), 1)
 	if len(a.leds) == 0 || a.selfTest {
 		return
 	}
@@ -163,7 +167,31 @@ func (d *Daemon) ledState(now time.Time) ledstate.State {
 		s.OffloadFailing = a.offload.Status().ConsecutiveFailures > 0
 	}
 	s.HostileTraffic = a.hostile.active(now)
+	s.ResourceLimit = a.limited.active(now)
 	return s
+}
+
+// limits lists what the resource budgets dropped, by reason: the engine's
+// and the control socket's.
+func (d *Daemon) limits(s engine.Summary) []control.Count {
+	var out []control.Count
+	for _, l := range s.Limits() {
+		out = append(out, control.Count{Reason: l.Reason, N: l.N})
+	}
+	cs := d.ctl.Stats()
+	if cs.Evicted > 0 {
+		out = append(out, control.Count{Reason: "control connections closed idle at the connection limit", N: cs.Evicted})
+	}
+	if cs.Refused > 0 {
+		out = append(out, control.Count{Reason: "control connections refused at the connection limit", N: cs.Refused})
+	}
+	return out
+}
+
+// controlLimited totals the control socket's budget hits.
+func (d *Daemon) controlLimited() uint64 {
+	cs := d.ctl.Stats()
+	return cs.Evicted + cs.Refused
 }
 
 // Hostile traffic: refused messages and packets from outside their dialogs
@@ -181,14 +209,14 @@ type burst struct {
 	until   time.Time // the warning holds until then
 }
 
-func (b *burst) note(now time.Time, total uint64) {
+func (b *burst) note(now time.Time, total, threshold uint64) {
 	b.samples[b.n%len(b.samples)] = total
 	b.n++
-	oldest := b.samples[0]
+	var oldest uint64 // in the first minute, everything counted is recent
 	if b.n > len(b.samples) {
 		oldest = b.samples[b.n%len(b.samples)]
 	}
-	if total-oldest >= hostileBurst {
+	if total-oldest >= threshold {
 		b.until = now.Add(hostileHold)
 	}
 }

@@ -31,9 +31,11 @@ type Options struct {
 	// ControlUIDs gives local users other than root a role on the control
 	// socket (control.uid_roles); root is admin, other uids have none.
 	ControlUIDs map[uint32]users.Role
-	Version     string
-	Log         *slog.Logger
-	Reload      func() (Options, error)
+	// Control bounds the control socket's connections.
+	Control ControlLimits
+	Version string
+	Log     *slog.Logger
+	Reload  func() (Options, error)
 	// PBX and Rules are the recording rules; a reload applies them to new
 	// calls.
 	PBX   policy.PBX
@@ -47,6 +49,13 @@ type Options struct {
 	Console ConsoleOptions
 }
 
+// ControlLimits bound the control socket's connections (zero fields: the
+// control package's defaults).
+type ControlLimits struct {
+	MaxConns    int
+	IdleTimeout time.Duration
+}
+
 // Daemon is a running `spanrec run`.
 type Daemon struct {
 	opts    Options
@@ -58,6 +67,7 @@ type Daemon struct {
 	done    chan struct{}
 	frame   capture.Frame
 	app     *appliance
+	ctl     *control.ConnLimits
 }
 
 // ErrStopped is returned by control requests after shutdown began.
@@ -76,7 +86,8 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		return fmt.Errorf("recording rules: %w", err)
 	}
 	opts.Engine.Policy = pol
-	d := &Daemon{opts: opts, log: log, started: time.Now(), cmds: make(chan func()), done: make(chan struct{})}
+	d := &Daemon{opts: opts, log: log, started: time.Now(), cmds: make(chan func()), done: make(chan struct{}),
+		ctl: control.NewConnLimits(opts.Control.MaxConns, opts.Control.IdleTimeout)}
 	defer close(d.done)
 	if len(opts.Live.Interfaces) == 0 {
 		name, err := capture.DefaultInterface()
@@ -108,7 +119,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := control.Serve(ctlCtx, opts.SocketPath, d.consoleAPI(d.opts.Console), control.Options{Log: log, UIDRoles: opts.ControlUIDs}); err != nil {
+			if err := control.Serve(ctlCtx, opts.SocketPath, d.consoleAPI(d.opts.Console), control.Options{Log: log, UIDRoles: opts.ControlUIDs, Limits: d.ctl}); err != nil {
 				log.Error("control socket", "err", err)
 			}
 		}()
@@ -234,9 +245,10 @@ func (d *Daemon) Status() control.Status {
 		for _, sk := range s.Decoder.Skipped() {
 			st.Skipped = append(st.Skipped, control.Count{Reason: sk.Reason, N: sk.Frames})
 		}
-		for _, r := range s.Calls.Rejected.List() {
+		for _, r := range s.Refused() {
 			st.Refused = append(st.Refused, control.Count{Reason: r.Reason.String(), N: r.N})
 		}
+		st.Limits = d.limits(s)
 		st.Faults = faults(d.ledState(time.Now()), d.app.storage.Status())
 		for _, is := range d.src.Stats() {
 			st.Interfaces = append(st.Interfaces, control.Interface{

@@ -33,6 +33,9 @@ type Options struct {
 	FlushInterval time.Duration
 	// BlockSize is the WAV write block (default recorder.DefaultBlockSize).
 	BlockSize int
+	// MaxOpenFiles bounds the calls with recording files open at once
+	// (default recorder.DefaultMaxOpenFiles).
+	MaxOpenFiles int
 	// MaxDuration splits calls into files of at most this long (0: never),
 	// on capture time: an import splits as live capture does.
 	MaxDuration time.Duration
@@ -100,6 +103,7 @@ func Open(opts Options) (*Engine, error) {
 		Log:                     log,
 		OnIndexed:               opts.OnIndexed,
 		BlockSize:               opts.BlockSize,
+		MaxOpenFiles:            opts.MaxOpenFiles,
 		SampleRate:              opts.SampleRate,
 		Policy:                  opts.Policy,
 		Consent:                 opts.Consent,

@@ -133,12 +133,26 @@ func notAnsweredReason(c *calls.Call) string {
 		return "not answered: no final response to the INVITE"
 	case "evicted-table-full":
 		return "not answered: dropped from a full call table"
+	case "evicted-sip-budget":
+		return "not answered: dropped when the calls' SIP budget was full"
 	case "call-id-reused":
 		return "not answered: Call-ID reused by a new call"
 	case "bye-before-answer":
 		return "not answered: BYE before any answer was seen"
 	}
 	return "not answered: " + c.EndReason + status
+}
+
+// evictedReason says why an answered call was evicted by the tracker, and
+// whether it was.
+func evictedReason(c *calls.Call) (string, bool) {
+	switch c.EndReason {
+	case "evicted-table-full":
+		return "dropped from a full call table (calls.max_calls)", true
+	case "evicted-sip-budget":
+		return "dropped when the calls' SIP budget was full (limits.sip_mb)", true
+	}
+	return "", false
 }
 
 func infoTags(e *index.Call, software string) []wav.InfoTag {

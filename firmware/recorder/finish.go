@@ -40,11 +40,18 @@ func (r *Recorder) Ended(c *calls.Call) {
 		entry.Reason = "not recorded: " + rec.decision.Reason
 		r.stats.NotRecorded++
 		r.queue(entry)
+	case !rec.started && rec.err == nil && rec.released:
+		// Its files were released (media idle, open-file budget) and no
+		// media came since: the parts are indexed.
+		r.log.Info("call ended after its files were released", "id", c.ID, "reason", c.EndReason)
 	case !rec.started && rec.err == nil:
 		// Answered, but no media of it was ever seen: nothing to record.
 		entry := r.entry(c)
 		classify(entry, rec.class, rec.decision)
 		entry.Reason = "not recorded: answered, but no media was seen (SIP only on this port, or the media took another path)"
+		if why, ok := evictedReason(c); ok {
+			entry.Reason = "not recorded: answered without media, " + why
+		}
 		entry.Pauses = rec.pauses
 		entry.SilentSide = "both"
 		entry.Flags = appendFlag(entry.Flags, "no-media")
@@ -82,6 +89,7 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 		raw = rawEntry(entry, rec)
 	}
 	w, rel, abs, cues, err := rec.w, rec.rel, rec.abs, rec.cues, rec.err
+	delete(r.open, c) // its descriptors are closed by the storage worker
 	if w != nil && raw != nil && !rec.heard[calls.Caller] && !rec.heard[calls.Callee] {
 		// Nothing in the WAV is audio: it is not kept as if it were.
 		discard := w
@@ -93,7 +101,12 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 	}
 	switch {
 	case w == nil && raw == nil && err != nil:
-		r.async(func() { r.finishAsync(nil, rel, cues, entry, err) })
+		// No file to finish: the failure is an index row like any other,
+		// batched (a storm of failures is not a storm of synced writes).
+		r.failed.Add(1)
+		entry.Reason = "recording failed: " + err.Error()
+		r.log.Error("recording failed", "id", entry.ID, "err", err)
+		r.queue(entry)
 		return
 	case w == nil && raw == nil:
 		// Media was seen, but none of it could be kept.

@@ -19,11 +19,11 @@ import (
 // raw; the files are created at the first packet each needs.
 func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	rec, _ := c.Rec.(*recording)
-	if !rec.recording() || rec.err != nil {
+	if !rec.recording() || rec.err != nil || rec.lost {
 		return
 	}
 	if !rec.started {
-		r.start(c, rec)
+		r.restart(c, rec, m.Packet.Time)
 	}
 	if m.RTP == nil { // fax (UDPTL): kept as it is
 		r.keepRaw(c, rec, m.Packet, "T38")

@@ -56,6 +56,10 @@ func (r *Recorder) keepRawAt(c *calls.Call, rec *recording, at time.Time, src, d
 
 // openRaw creates the raw media file and writes the call's SIP so far.
 func (r *Recorder) openRaw(c *calls.Call, rec *recording) bool {
+	if !r.fileRoom(c) {
+		r.rawFailed(rec, ErrFileBudget)
+		return false
+	}
 	day := rec.origin.UTC()
 	rec.raw.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+rawmedia.Ext)
 	abs := filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.raw.rel))
@@ -71,6 +75,7 @@ func (r *Recorder) openRaw(c *calls.Call, rec *recording) bool {
 		return false
 	}
 	rec.raw.w = w
+	r.open[c] = struct{}{}
 	r.rawSignalling(c, rec)
 	r.putInProgress(c, rec)
 	return true

@@ -8,12 +8,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"spanrec/firmware/calls"
 	"spanrec/firmware/index"
 	"spanrec/firmware/policy"
 	"spanrec/media/consent"
 	"spanrec/media/dtmf"
 	"spanrec/media/g711"
 )
+
+// DefaultMaxOpenFiles is the default Config.MaxOpenFiles.
+const DefaultMaxOpenFiles = 512
 
 // DefaultBlockSize is the WAV write block: large sequential writes for
 // flash, small enough for a thousand concurrent calls.
@@ -56,6 +60,11 @@ type Config struct {
 	// ConsentSearch is how much of a recording's start is searched for the
 	// prompt (default 30 s).
 	ConsentSearch time.Duration
+	// MaxOpenFiles bounds the calls with files open at once (a call has
+	// a WAV, a raw media file or both); at the bound the least recently
+	// active call's files are released (its part indexed "evicted-open-files")
+	// for the new one. Default 512.
+	MaxOpenFiles int
 	// SampleRate of the recordings: 0 (auto) records narrowband calls at
 	// 8 kHz and calls where either side is wideband (G.722, Opus) at
 	// 16 kHz; 8000, 16000 or 48000 records every call at that rate.
@@ -80,6 +89,10 @@ type Stats struct {
 	BadAudio    uint64 // packets of a decodable codec that did not decode (broken Opus)
 	Encrypted   uint64 // streams found encrypted by their payload's statistics
 	SRTPFailed  uint64 // SRTP packets that failed authentication (not placed)
+	// FilesReleased counts calls whose files were released for another
+	// call's at the open-file budget.
+	FilesReleased uint64
+	OpenFiles     int // calls with files open now
 }
 
 // Recorder implements calls.Handler.
@@ -94,8 +107,12 @@ type Recorder struct {
 	stats Stats
 	// recordings and failed are counted by the storage worker.
 	recordings, raws, rawOnly, failed atomic.Uint64
-	// pending are index entries of unanswered calls not yet written.
+	// pending are index entries without a file not yet written.
 	pending []*index.Call
+	// open are the calls with a file open (the open-file budget).
+	open map[*calls.Call]struct{}
+	// batches holds a token per index batch waiting for the worker.
+	batches chan struct{}
 	// syncReq asks the syncer goroutine for a filesystem sync.
 	syncReq chan struct{}
 	// jobs feed the storage worker goroutine.
@@ -107,14 +124,22 @@ type Recorder struct {
 // loop waits (the kernel's capture ring absorbs the delay).
 const queueLength = 4096
 
-// batchSize is how many unanswered calls are indexed in one transaction.
-const batchSize = 256
+// batchSize is how many calls without a file are indexed in one
+// transaction; maxBatches how many such batches may wait for the storage
+// worker (about 16,000 rows, a few tens of MB).
+const (
+	batchSize  = 256
+	maxBatches = 64
+)
 
 // Errors of New.
 var (
 	ErrNoKey      = errors.New("recorder: no signing key")
 	ErrNoIndex    = errors.New("recorder: no index")
 	ErrSampleRate = errors.New("recorder: sample rate must be 8000, 16000 or 48000 (or 0: auto)")
+	// ErrFileBudget is a recording's error when no file could be opened
+	// within the open-file budget.
+	ErrFileBudget = errors.New("recorder: open-file budget reached (limits.open_files)")
 )
 
 // tonesAt returns the in-band DTMF detector for a sample rate.
@@ -142,6 +167,9 @@ func New(cfg Config) (*Recorder, error) {
 	}
 	if cfg.BlockSize <= 0 {
 		cfg.BlockSize = DefaultBlockSize
+	}
+	if cfg.MaxOpenFiles <= 0 {
+		cfg.MaxOpenFiles = DefaultMaxOpenFiles
 	}
 	if cfg.Software == "" {
 		cfg.Software = "spanrec"
@@ -175,9 +203,11 @@ func New(cfg Config) (*Recorder, error) {
 		pcm:        make([]int16, 8192),
 		conv:       make([]int16, 8192),
 		tones:      map[int]*dtmf.ToneDetector{},
+		open:       map[*calls.Call]struct{}{},
 		jobs:       make(chan func(), queueLength),
 		workerDone: make(chan struct{}),
 		syncReq:    make(chan struct{}, 1),
+		batches:    make(chan struct{}, maxBatches),
 	}
 	go r.worker()
 	go r.syncer()
@@ -190,6 +220,7 @@ func (r *Recorder) Stats() Stats {
 	s.Recordings = r.recordings.Load()
 	s.RawMedia, s.RawOnly = r.raws.Load(), r.rawOnly.Load()
 	s.Failed = r.failed.Load()
+	s.OpenFiles = len(r.open)
 	return s
 }
 
@@ -201,7 +232,12 @@ func (r *Recorder) FlushIndex() {
 	}
 	batch := r.pending
 	r.pending = nil
+	// At most maxBatches wait for the disk: a flood of calls that end
+	// without a file holds that many rows in memory, then the capture
+	// loop waits (the kernel's capture ring absorbs it).
+	r.batches <- struct{}{}
 	r.async(func() {
+		defer func() { <-r.batches }()
 		if err := r.cfg.Index.PutBatch(batch); err != nil {
 			r.log.Error("index write failed", "calls", len(batch), "err", err)
 			return

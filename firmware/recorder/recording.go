@@ -61,6 +61,9 @@ type recording struct {
 	toneOn    [2]bool
 	raw       rawFile
 	skip      bool            // already indexed by an earlier run
+	released  bool            // files released (media idle, open-file budget): parts indexed
+	lost      bool            // evicted at the open-file budget: its media is no longer recorded
+	pauseNext string          // source of a pause that goes on in the next part
 	class     policy.Class    // classification by the PBX configuration
 	decision  policy.Decision // whether the rules record the call
 	err       error
@@ -179,6 +182,10 @@ func (r *Recorder) start(c *calls.Call, rec *recording) {
 
 // openWAV creates the recording's WAV and timeline, at its first audio.
 func (r *Recorder) openWAV(c *calls.Call, rec *recording) {
+	if !r.fileRoom(c) {
+		rec.err = ErrFileBudget
+		return
+	}
 	if err := mkdirRecordings(rec.abs); err != nil {
 		rec.err = fmt.Errorf("create recording directory: %w", err)
 		return
@@ -189,6 +196,7 @@ func (r *Recorder) openWAV(c *calls.Call, rec *recording) {
 		return
 	}
 	rec.w = w
+	r.open[c] = struct{}{}
 	rec.tl = mix.NewTimeline(int(r.cfg.Window.Seconds()*float64(rec.rate)), w)
 	if rec.paused {
 		rec.tl.Silence(rec.pauseAt, rec.tl.End())

@@ -17,6 +17,35 @@ var ErrMalformed = errors.New("sdp: malformed")
 // maxBody bounds the size of an SDP body Parse accepts.
 const maxBody = 64 << 10
 
+// Defaults for zero Limits fields.
+const (
+	DefaultMaxMedia      = 8
+	DefaultMaxFormats    = 32
+	DefaultMaxAttributes = 64
+)
+
+// Limits bound what Parse keeps of one body, so that a hostile SDP costs
+// little memory and linear time however many payload types it lists. Zero
+// fields take the defaults.
+type Limits struct {
+	MaxMedia      int // m-lines kept; later ones are dropped (default 8)
+	MaxFormats    int // distinct payload types kept per m-line; repeats are dropped (default 32)
+	MaxAttributes int // a= lines kept per level (session, each m-line) (default 64)
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxMedia <= 0 {
+		l.MaxMedia = DefaultMaxMedia
+	}
+	if l.MaxFormats <= 0 {
+		l.MaxFormats = DefaultMaxFormats
+	}
+	if l.MaxAttributes <= 0 {
+		l.MaxAttributes = DefaultMaxAttributes
+	}
+	return l
+}
+
 // Direction is the media direction attribute of an m-line (RFC 3264).
 type Direction uint8
 
@@ -113,6 +142,9 @@ func (m Media) TelephoneEventPT() (uint8, bool) {
 // Session is a parsed session description.
 type Session struct {
 	Media []Media // in body order
+	// Truncated is set when the body held more m-lines, payload types or
+	// attributes than the Limits keep (what was kept is still used).
+	Truncated bool
 }
 
 // Audio returns the first audio m-line that is not rejected.
@@ -230,13 +262,16 @@ func pionProto(proto string) bool {
 // it with the original media kind and protocol of every m-line (pion only
 // knows a few kinds and protocols, so unknown ones are replaced by
 // placeholders).
-func normalise(body []byte) (string, []string, []string, error) {
+func normalise(body []byte, lim Limits) (string, []string, []string, bool, error) {
 	var (
 		sessC, sessA strings.Builder
 		media        strings.Builder
 		kinds        []string
 		protos       []string
 		sawSDP       bool
+		truncated    bool
+		attrsHere    int  // a= lines kept at the current level
+		dropMedia    bool // the current m-line is past MaxMedia
 	)
 	for len(body) > 0 {
 		var line []byte
@@ -251,13 +286,34 @@ func normalise(body []byte) (string, []string, []string, error) {
 			continue // blank or not an SDP line: tolerated and ignored
 		}
 		sawSDP = true
+		if line[0] == 'm' {
+			attrsHere = 0
+			dropMedia = len(kinds) >= lim.MaxMedia
+			if dropMedia {
+				truncated = true
+			}
+		}
+		if dropMedia {
+			continue
+		}
+		if line[0] == 'a' {
+			if attrsHere >= lim.MaxAttributes {
+				truncated = true
+				continue
+			}
+			attrsHere++
+		}
 		val := string(line[2:])
 		inMedia := len(kinds) > 0
 		switch line[0] {
 		case 'm':
 			f := strings.Fields(val)
 			if len(f) < 3 {
-				return "", nil, nil, fmt.Errorf("%w: m-line %q has fewer than 3 fields", ErrMalformed, val)
+				return "", nil, nil, false, fmt.Errorf("%w: m-line %q has fewer than 3 fields", ErrMalformed, val)
+			}
+			var cut bool
+			if f, cut = capFormats(f, lim.MaxFormats); cut {
+				truncated = true
 			}
 			kinds = append(kinds, f[0])
 			protos = append(protos, f[2])
@@ -293,7 +349,7 @@ func normalise(body []byte) (string, []string, []string, error) {
 		// v, o, s, t and the rest carry nothing the tracker needs.
 	}
 	if !sawSDP {
-		return "", nil, nil, fmt.Errorf("%w: no SDP lines", ErrMalformed)
+		return "", nil, nil, false, fmt.Errorf("%w: no SDP lines", ErrMalformed)
 	}
 	var b strings.Builder
 	b.Grow(64 + sessC.Len() + sessA.Len() + media.Len())
@@ -302,7 +358,29 @@ func normalise(body []byte) (string, []string, []string, error) {
 	b.WriteString("t=0 0\r\n")
 	b.WriteString(sessA.String())
 	b.WriteString(media.String())
-	return b.String(), kinds, protos, nil
+	return b.String(), kinds, protos, truncated, nil
+}
+
+// capFormats keeps the m-line fields (kind, port, proto, formats...) with
+// each payload type once and at most max formats, in their order; cut
+// reports whether any format was dropped. Linear in the number of fields.
+func capFormats(f []string, max int) (out []string, cut bool) {
+	var seen [128]bool
+	out = f[:3]
+	for _, tok := range f[3:] {
+		if len(out)-3 >= max {
+			return out, true
+		}
+		if n, err := strconv.ParseUint(tok, 10, 8); err == nil && n < 128 {
+			if seen[n] {
+				cut = true
+				continue
+			}
+			seen[n] = true
+		}
+		out = append(out, tok)
+	}
+	return out, cut
 }
 
 // attrs is the subset of attributes Parse interprets at one level.
@@ -345,12 +423,18 @@ func connAddr(c *psdp.ConnectionInformation) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
-// Parse parses an SDP body. Errors wrap ErrMalformed.
-func Parse(body []byte) (*Session, error) {
+// Parse parses an SDP body within the default Limits. Errors wrap
+// ErrMalformed.
+func Parse(body []byte) (*Session, error) { return ParseLimited(body, Limits{}) }
+
+// ParseLimited parses an SDP body, keeping at most what lim allows. Errors
+// wrap ErrMalformed.
+func ParseLimited(body []byte, lim Limits) (*Session, error) {
+	lim = lim.withDefaults()
 	if len(body) > maxBody {
 		return nil, fmt.Errorf("%w: body of %d bytes exceeds %d", ErrMalformed, len(body), maxBody)
 	}
-	norm, kinds, protos, err := normalise(body)
+	norm, kinds, protos, truncated, err := normalise(body, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +449,7 @@ func Parse(body []byte) (*Session, error) {
 	sessSec := readSecurity(sd.Attributes)
 	sessAddr, _ := connAddr(sd.ConnectionInformation)
 
-	out := &Session{Media: make([]Media, 0, len(sd.MediaDescriptions))}
+	out := &Session{Media: make([]Media, 0, len(sd.MediaDescriptions)), Truncated: truncated}
 	for i, md := range sd.MediaDescriptions {
 		m := Media{Kind: strings.ToLower(kinds[i]), Direction: sess.dir, Ptime: sess.ptime}
 		port := md.MediaName.Port.Value
@@ -401,11 +485,14 @@ func Parse(body []byte) (*Session, error) {
 
 // formats builds the format list of an m-line from its payload types,
 // rtpmap attributes and the static payload type table.
+// Each payload type is kept once; the cost is linear in the formats plus
+// the attributes.
 func formats(md *psdp.MediaDescription, audio bool) []Format {
 	fs := make([]Format, 0, len(md.MediaName.Formats))
+	var pos [128]int16 // index in fs + 1 of each payload type
 	for _, s := range md.MediaName.Formats {
 		n, err := strconv.ParseUint(s, 10, 8)
-		if err != nil || n > 127 {
+		if err != nil || n > 127 || pos[n] != 0 {
 			continue
 		}
 		f, _ := staticFormat(uint8(n))
@@ -413,6 +500,7 @@ func formats(md *psdp.MediaDescription, audio bool) []Format {
 			f.Channels = 0
 		}
 		fs = append(fs, f)
+		pos[n] = int16(len(fs))
 	}
 	for _, at := range md.Attributes {
 		if !strings.EqualFold(at.Key, "rtpmap") {
@@ -423,15 +511,11 @@ func formats(md *psdp.MediaDescription, audio bool) []Format {
 			continue
 		}
 		n, err := strconv.ParseUint(ptStr, 10, 8)
-		if err != nil {
+		if err != nil || n > 127 || pos[n] == 0 {
 			continue
 		}
-		for i := range fs {
-			if fs[i].PT == uint8(n) {
-				fs[i] = rtpmap(uint8(n), strings.TrimSpace(enc), fs[i], audio)
-				break
-			}
-		}
+		i := pos[n] - 1
+		fs[i] = rtpmap(uint8(n), strings.TrimSpace(enc), fs[i], audio)
 	}
 	return fs
 }

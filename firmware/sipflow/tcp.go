@@ -11,7 +11,8 @@ import (
 // Defaults for zero TCPLimits fields.
 const (
 	DefaultMaxStreams  = 4096
-	DefaultMaxBuffer   = 256 << 10
+	DefaultMaxBuffer   = 64 << 10
+	DefaultMaxTotal    = 16 << 20
 	DefaultIdleTimeout = 5 * time.Minute
 	DefaultMaxPending  = 32
 	DefaultGapTimeout  = 2 * time.Second
@@ -34,7 +35,8 @@ const (
 // defaults.
 type TCPLimits struct {
 	MaxStreams  int           // streams tracked at once; default 4096, then the least recently active is evicted
-	MaxBuffer   int           // bytes buffered per stream for one message and for out-of-order data; default 256 KiB
+	MaxBuffer   int           // bytes buffered per stream for one message and for out-of-order data; default 64 KiB
+	MaxTotal    int           // bytes buffered by all streams together; past it the least recently active are evicted; default 16 MiB
 	IdleTimeout time.Duration // a stream silent this long (by packet time) is dropped; default 5 min
 	MaxPending  int           // out-of-order segments held per stream before a gap is declared lost; default 32
 	GapTimeout  time.Duration // how long (by packet time) a gap may stay open before it is skipped; default 2 s
@@ -49,6 +51,12 @@ func (l TCPLimits) withDefaults() TCPLimits {
 	}
 	if l.MaxBuffer < minBuffer {
 		l.MaxBuffer = minBuffer
+	}
+	if l.MaxTotal <= 0 {
+		l.MaxTotal = DefaultMaxTotal
+	}
+	if l.MaxTotal < 2*l.MaxBuffer {
+		l.MaxTotal = 2 * l.MaxBuffer
 	}
 	if l.IdleTimeout <= 0 {
 		l.IdleTimeout = DefaultIdleTimeout
@@ -69,7 +77,10 @@ type TCPStats struct {
 	Messages    uint64 // SIP messages emitted
 	Resyncs     uint64 // times a stream lost message framing and had to search for the next start line
 	Oversize    uint64 // messages dropped for exceeding MaxBuffer
+	LongHeader  uint64 // headers that did not end within MaxBuffer, dropped
 	Evicted     uint64 // streams dropped because MaxStreams was reached
+	OverBudget  uint64 // streams dropped because MaxTotal was reached
+	Buffered    int    // bytes buffered by all streams now
 	Expired     uint64 // streams dropped after IdleTimeout
 	OutOfOrder  uint64 // segments held because they arrived ahead of a gap
 	Retransmits uint64 // segments (or their prefixes) already seen and dropped
@@ -105,6 +116,7 @@ type stream struct {
 
 	lastSeen     time.Time
 	older, newer *stream // LRU list, oldest at TCPAssembler.oldest
+	mem          int     // cap(buf)+cap(arena) as last counted in TCPAssembler.total
 }
 
 func (s *stream) reset() {
@@ -127,6 +139,9 @@ func (s *stream) consume(n int) {
 	if s.off == len(s.buf) {
 		s.buf = s.buf[:0]
 		s.off = 0
+		if cap(s.buf) > keepBuffer {
+			s.buf = nil // a rare large message's buffer is not kept
+		}
 	}
 }
 
@@ -151,6 +166,7 @@ type TCPAssembler struct {
 	oldest  *stream // LRU list head
 	newest  *stream
 	free    []*stream
+	total   int       // bytes buffered by the tracked streams (see account)
 	now     time.Time // latest packet time seen
 	stats   TCPStats
 }
@@ -168,6 +184,7 @@ func NewTCPAssembler(l TCPLimits) *TCPAssembler {
 func (a *TCPAssembler) Stats() TCPStats {
 	st := a.stats
 	st.Streams = len(a.streams)
+	st.Buffered = a.total
 	return st
 }
 
@@ -242,7 +259,20 @@ func (a *TCPAssembler) Feed(p *capture.Packet, emit func(raw []byte)) {
 			a.skipGap(s, emit)
 		}
 		a.close(s)
+		return
 	}
+	a.account(s)
+	for a.total > a.lim.MaxTotal && a.oldest != nil && a.oldest != s {
+		a.stats.OverBudget++
+		a.close(a.oldest)
+	}
+}
+
+// account updates the total buffered bytes with s's buffers.
+func (a *TCPAssembler) account(s *stream) {
+	m := cap(s.buf) + cap(s.arena)
+	a.total += m - s.mem
+	s.mem = m
 }
 
 // Tick advances the assembler's clock to now (packet time) without a packet:
@@ -308,6 +338,8 @@ func (a *TCPAssembler) open(k flowKey) *stream {
 
 // close stops tracking s and pools it.
 func (a *TCPAssembler) close(s *stream) {
+	a.total -= s.mem
+	s.mem = 0
 	delete(a.streams, s.key)
 	a.unlink(s)
 	s.reset()
@@ -480,6 +512,9 @@ func (a *TCPAssembler) skipGap(s *stream, emit func([]byte)) {
 // the next start line.
 func (a *TCPAssembler) loseFraming(s *stream) {
 	s.buf = s.buf[:0]
+	if cap(s.buf) > keepBuffer {
+		s.buf = nil // what a hostile stream grew is not kept
+	}
 	s.off, s.scan, s.skip = 0, 0, 0
 	if !s.resync {
 		s.resync = true
@@ -545,7 +580,7 @@ func (a *TCPAssembler) frame(s *stream, emit func([]byte)) {
 		he := bytes.Index(b[from:], []byte("\r\n\r\n"))
 		if he < 0 {
 			if len(b) >= a.lim.MaxBuffer {
-				a.stats.Oversize++
+				a.stats.LongHeader++
 				a.loseFraming(s)
 				return
 			}

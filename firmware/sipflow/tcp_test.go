@@ -208,10 +208,54 @@ func TestTCPOversize(t *testing.T) {
 			}
 		}
 		h.want(realInvite, realRinging)
-		if st := h.a.Stats(); st.Oversize != 1 {
+		if st := h.a.Stats(); st.LongHeader != 1 || st.Oversize != 0 {
 			t.Fatalf("%+v", st)
 		}
 	})
+}
+
+// TestTCPBudget: streams whose header never ends are dropped at the
+// per-stream cap and counted, the bytes held by all streams stay within
+// MaxTotal (the least recently active streams go first), and a real
+// stream among them still delivers its messages.
+func TestTCPBudget(t *testing.T) {
+	const streams, perStream = 300, 20 << 10
+	lim := TCPLimits{MaxBuffer: 8 << 10, MaxTotal: 256 << 10}
+	a := NewTCPAssembler(lim)
+	var got []string
+	emit := func(raw []byte) { got = append(got, string(raw)) }
+	now := t0
+	line := "X-Filler: " + strings.Repeat("z", 60) + "\r\n"
+	peak, sent := 0, 0
+	for off := 0; off < perStream; off += 1000 {
+		for i := range streams {
+			now = now.Add(time.Microsecond)
+			src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}), 40000)
+			payload := strings.Repeat(line, 1000/len(line)+1)[:1000]
+			if off == 0 {
+				payload = ("INVITE sip:1@10.0.0.1 SIP/2.0\r\n" + payload)[:1000]
+			}
+			p := capture.Packet{Time: now, Src: src, Dst: tcpB, Transport: capture.TCP, Seq: uint32(1 + off), Flags: capture.FlagACK, Payload: []byte(payload)}
+			a.Feed(&p, emit)
+			peak = max(peak, a.Stats().Buffered)
+		}
+		// The real stream sends a message now and then.
+		now = now.Add(time.Microsecond)
+		p := capture.Packet{Time: now, Src: tcpA, Dst: tcpB, Transport: capture.TCP, Seq: uint32(1 + off/1000*len(realInvite)), Flags: capture.FlagACK, Payload: []byte(realInvite)}
+		a.Feed(&p, emit)
+		sent++
+	}
+	st := a.Stats()
+	if peak > lim.MaxTotal+lim.MaxBuffer*2 {
+		t.Errorf("peak buffered %d, budget %d", peak, lim.MaxTotal)
+	}
+	if st.LongHeader == 0 && st.OverBudget == 0 {
+		t.Errorf("nothing dropped: %+v", st)
+	}
+	if len(got) != sent {
+		t.Errorf("real stream: %d messages of %d", len(got), sent)
+	}
+	t.Logf("%+v, peak %d", st, peak)
 }
 
 func TestTCPLargeMessageManySegments(t *testing.T) {

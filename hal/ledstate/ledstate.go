@@ -46,6 +46,10 @@ const (
 	// HostileTraffic: a burst of traffic from outside the dialogs it
 	// pretends to belong to was refused (warning).
 	HostileTraffic
+	// ResourceLimit: a resource budget (calls, SIP, TCP reassembly, open
+	// files, control connections) was reached and state was dropped
+	// (warning).
+	ResourceLimit
 	numFaults
 )
 
@@ -62,6 +66,8 @@ func (f Fault) String() string {
 		return "offload failing"
 	case HostileTraffic:
 		return "hostile traffic refused"
+	case ResourceLimit:
+		return "resource limit reached"
 	}
 	return fmt.Sprintf("Fault(%d)", uint8(f))
 }
@@ -87,6 +93,8 @@ type State struct {
 	OffloadFailing bool
 	// HostileTraffic: a burst of refused traffic recently.
 	HostileTraffic bool
+	// ResourceLimit: a resource budget was reached recently.
+	ResourceLimit bool
 	// SelfTest: a self-test owns the LEDs; Apply leaves them alone.
 	SelfTest bool
 }
@@ -94,7 +102,7 @@ type State struct {
 // Faults lists the faults present in s, critical ones first.
 func (s State) Faults() []Fault {
 	var fs []Fault
-	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing, s.HostileTraffic} {
+	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing, s.HostileTraffic, s.ResourceLimit} {
 		if on {
 			fs = append(fs, Fault(f))
 		}
