@@ -71,6 +71,9 @@ func (o *Offloader) offloadItem(ctx context.Context, t Target, it Item) (skipped
 // partial copy whose prefix matches), verifies the read-back and renames
 // it into place.
 func (o *Offloader) copyRecording(ctx context.Context, t Target, it Item) (resumed bool, err error) {
+	if ot, ok := t.(ObjectTarget); ok {
+		return o.putRecording(ctx, ot, it)
+	}
 	tmp := tempName(it.File)
 	src, err := o.src.Open(ctx, it)
 	if err != nil {
@@ -286,6 +289,12 @@ func (o *Offloader) putSmall(ctx context.Context, t Target, name string, data []
 	if err != nil && !errors.Is(err, ErrVerify) {
 		return err
 	}
+	if ot, ok := t.(ObjectTarget); ok {
+		if _, err := ot.Put(ctx, name, o.limitReader(ctx, bytes.NewReader(data)), int64(len(data)), hexSum); err != nil {
+			return remoteErr("put", name, err)
+		}
+		return o.checkPut(ctx, t, name, int64(len(data)), hexSum)
+	}
 	tmp := tempName(name)
 	w, err := t.OpenWrite(ctx, tmp, 0)
 	if err != nil {
@@ -362,4 +371,99 @@ func (o *Offloader) writeAnchor(ctx context.Context, t Target, as AnchorSource, 
 	}
 	o.log.Info("chain head anchored", "remote", remote)
 	return name, nil
+}
+
+// putRecording stores the recording on an object target with one Put
+// that the store checks against the index entry's SHA-256, then reads it
+// back. A refused checksum whose cause is the local file (it differs
+// from its index entry) is ErrLocalMismatch; the store keeps nothing.
+func (o *Offloader) putRecording(ctx context.Context, t ObjectTarget, it Item) (bool, error) {
+	src, err := o.src.Open(ctx, it)
+	if err != nil {
+		return false, fmt.Errorf("%w: open %s: %w", ErrLocal, it.File, err)
+	}
+	defer src.Close()
+	resumed, err := t.Put(ctx, it.File, o.limitReader(ctx, src), it.Size, it.SHA256)
+	if resumed {
+		o.log.Info("offload: continued an interrupted upload", "id", it.ID)
+	}
+	if err != nil {
+		if errors.Is(err, ErrChecksum) {
+			if lerr := o.localMatches(ctx, it); lerr != nil {
+				return resumed, lerr
+			}
+			return resumed, fmt.Errorf("%w: %s: %w", ErrVerify, it.File, err)
+		}
+		if errors.Is(err, ErrLocal) || ctx.Err() != nil {
+			return resumed, err
+		}
+		return resumed, remoteErr("put", it.File, err)
+	}
+	return resumed, o.checkPut(ctx, t, it.File, it.Size, it.SHA256)
+}
+
+// checkPut reads back what Put stored, as every target's copy is.
+func (o *Offloader) checkPut(ctx context.Context, t Target, name string, size int64, sum string) error {
+	ok, err := o.verifyRemote(ctx, t, name, size, sum)
+	if !ok && err == nil {
+		err = fmt.Errorf("%w: %s missing after writing", ErrVerify, name)
+	}
+	return err
+}
+
+// localMatches hashes the local recording: nil when it is what its index
+// entry says, an error wrapping ErrLocalMismatch (or ErrLocal) otherwise.
+func (o *Offloader) localMatches(ctx context.Context, it Item) error {
+	f, err := o.src.Open(ctx, it)
+	if err != nil {
+		return fmt.Errorf("%w: open %s: %w", ErrLocal, it.File, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := copyCtx(ctx, h, f)
+	if err != nil {
+		return fmt.Errorf("%w: read %s: %w", ErrLocal, it.File, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != it.SHA256 || n != it.Size {
+		return fmt.Errorf("%w: %s: %s has %d bytes, sha256 %s; index says %d bytes, sha256 %s",
+			ErrLocalMismatch, it.ID, it.File, n, got, it.Size, it.SHA256)
+	}
+	return nil
+}
+
+// limitReader wraps r with the bandwidth cap, counting what is read in
+// the run's total and stopping when ctx ends. Read errors wrap ErrLocal.
+func (o *Offloader) limitReader(ctx context.Context, r io.Reader) io.Reader {
+	return &capReader{ctx: ctx, r: r, lim: newLimiter(o.cfg.BandwidthBytesPerSec, o.now), o: o}
+}
+
+// capReader is the reader of limitReader.
+type capReader struct {
+	ctx context.Context
+	r   io.Reader
+	lim *limiter
+	o   *Offloader
+}
+
+// Read implements io.Reader.
+func (c *capReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if c.lim != nil {
+		p = p[:min(len(p), c.lim.chunk())]
+	}
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.o.runBytes.Add(int64(n))
+		if c.lim != nil {
+			if werr := c.lim.wait(c.ctx, n); werr != nil {
+				return n, werr
+			}
+		}
+	}
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: read: %w", ErrLocal, err)
+	}
+	return n, err
 }
