@@ -137,6 +137,11 @@ func (c *Config) Validate() error {
 			v.bad(key, "prompt file: %v", err)
 		}
 	}
+	if t := c.Offload.Target(); t != nil {
+		if err := t.Validate(); err != nil {
+			v.bad("offload", "%v", err)
+		}
+	}
 	return errors.Join(v.errs...)
 }
 
