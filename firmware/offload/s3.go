@@ -427,3 +427,18 @@ func partMatches(p minio.ObjectPart, data []byte, sha256B64 string) bool {
 	md := md5.Sum(data) //nolint:gosec // ETag comparison only
 	return strings.Trim(p.ETag, `"`) == hex.EncodeToString(md[:])
 }
+
+// NewS3Client returns a client of cfg's object store (cfg is validated
+// first; the credentials file is read here), for tools that read an
+// archive (spanrec archive) rather than offload to it.
+func NewS3Client(cfg Config) (*minio.Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	if cfg.Kind != KindS3 {
+		return nil, fmt.Errorf("%w: kind %q is not s3", ErrConfig, cfg.Kind)
+	}
+	c, _, err := newS3Client(cfg)
+	return c, err
+}
