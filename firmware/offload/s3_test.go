@@ -148,7 +148,7 @@ func TestS3Offload(t *testing.T) {
 	t.Logf("s3: %d objects, %d bytes in %v = %.1f MB/s (upload + read-back verify)", 2*len(items)+2, rep.Bytes,
 		rep.Duration, float64(rep.Bytes)/rep.Duration.Seconds()/1e6)
 	checkBucket(t, c, "archive", "site-a", src.testSource, items, "site-a/anchors/20261125T230000Z-000000000004.json")
-	if st := oa.Status(); st.Lock == nil || st.Lock.Enabled {
+	if st := oa.Status(); st.Lock == nil || st.Lock.Enabled || !strings.Contains(st.Lock.String(), "not enabled") {
 		t.Errorf("status lock of a bucket without object lock: %+v", st.Lock)
 	}
 	remote := src.marked[items[3].ID]
