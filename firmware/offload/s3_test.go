@@ -465,3 +465,33 @@ func TestValidateS3(t *testing.T) {
 		t.Errorf("dial with a password file: %v", err)
 	}
 }
+
+// TestS3TLS: over HTTPS the endpoint's certificate must chain to ca_file;
+// without it (system roots) the dial fails on the certificate.
+func TestS3TLS(t *testing.T) {
+	s := offloadtest.StartS3TLS(t)
+	cfg := s3Config(s, "archive", "site-a")
+	cfg.CAFile = s.CAFile
+	c, _, err := newS3Client(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeBucket(t, c, "archive", false)
+	src := newTestSource(t)
+	it := src.add(t, "20261125T090000Z-00000001", 70<<10)
+	o, err := New(cfg, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := o.RunOnce(context.Background()); err != nil || rep.Copied != 1 {
+		t.Fatalf("run over TLS: %+v %v", rep, err)
+	}
+	checkBucket(t, c, "archive", "site-a", src, []Item{it})
+	if !strings.HasPrefix(src.marked[it.ID], "https://") {
+		t.Errorf("remote %q", src.marked[it.ID])
+	}
+	cfg.CAFile = ""
+	if _, err := Dial(context.Background(), cfg); !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("dial without the CA: %v", err)
+	}
+}
