@@ -281,7 +281,7 @@ func (t *s3Target) putOptions() minio.PutObjectOptions {
 // carry theirs, completed only when the whole file's SHA-256 is sum. An
 // interrupted multipart upload of the same key is continued: its parts
 // whose checksum matches the file are kept.
-func (t *s3Target) Put(ctx context.Context, name string, r io.Reader, size int64, sum string) (bool, error) {
+func (t *s3Target) Put(ctx context.Context, name string, r io.Reader, size int64, sum string, send func(io.Reader) io.Reader) (bool, error) {
 	want, err := hex.DecodeString(sum)
 	if err != nil || len(want) != sha256.Size {
 		return false, fmt.Errorf("%w: sha256 %q", ErrItem, sum)
@@ -291,13 +291,13 @@ func (t *s3Target) Put(ctx context.Context, name string, r io.Reader, size int64
 		opts := t.putOptions()
 		opts.UserMetadata = map[string]string{"x-amz-checksum-sha256": base64.StdEncoding.EncodeToString(want)}
 		opts.ContentType = contentType(name)
-		_, err := t.core.PutObject(ctx, t.bucket, key, r, size, "", sum, opts)
+		_, err := t.core.PutObject(ctx, t.bucket, key, send(r), size, "", sum, opts)
 		if err != nil && checksumRefused(err) {
 			return false, fmt.Errorf("%w: %s: %w", ErrChecksum, key, err)
 		}
 		return false, err
 	}
-	return t.putMultipart(ctx, key, contentType(name), r, size, want)
+	return t.putMultipart(ctx, key, contentType(name), r, size, want, send)
 }
 
 // contentType is the MIME type an object is stored with.
@@ -356,7 +356,8 @@ func (t *s3Target) existingUpload(ctx context.Context, key string) (string, map[
 
 // putMultipart uploads r in parts of t.partSize, reusing the matching
 // parts of an interrupted upload of key.
-func (t *s3Target) putMultipart(ctx context.Context, key, ctype string, r io.Reader, size int64, want []byte) (resumed bool, err error) {
+func (t *s3Target) putMultipart(ctx context.Context, key, ctype string, r io.Reader, size int64, want []byte,
+	send func(io.Reader) io.Reader) (resumed bool, err error) {
 	id, have, err := t.existingUpload(ctx, key)
 	if err != nil {
 		return false, err
@@ -392,7 +393,7 @@ func (t *s3Target) putMultipart(ctx context.Context, key, ctype string, r io.Rea
 			continue
 		}
 		md := md5.Sum(part) //nolint:gosec // Content-MD5, as S3 asks with Object Lock
-		p, err := t.core.PutObjectPart(ctx, t.bucket, key, id, n, bytes.NewReader(part), int64(m), minio.PutObjectPartOptions{
+		p, err := t.core.PutObjectPart(ctx, t.bucket, key, id, n, send(bytes.NewReader(part)), int64(m), minio.PutObjectPartOptions{
 			Md5Base64:    base64.StdEncoding.EncodeToString(md[:]),
 			Sha256Hex:    hex.EncodeToString(ps[:]),
 			CustomHeader: http.Header{"X-Amz-Checksum-Sha256": []string{b64}},

@@ -66,9 +66,12 @@ type ObjectTarget interface {
 	Target
 	// Put stores size bytes read from r as name. sum is the lowercase
 	// hex SHA-256 the content must have; the store refuses anything else
-	// (the error wraps ErrChecksum). resumed tells that an interrupted
-	// upload of name was continued.
-	Put(ctx context.Context, name string, r io.Reader, size int64, sum string) (resumed bool, err error)
+	// (the error wraps ErrChecksum). Every body sent to the store goes
+	// through send (the bandwidth cap and the run's byte count), what is
+	// only read to be hashed (the parts of an interrupted upload the store
+	// holds already) does not. resumed tells that an interrupted upload of
+	// name was continued.
+	Put(ctx context.Context, name string, r io.Reader, size int64, sum string, send func(io.Reader) io.Reader) (resumed bool, err error)
 }
 
 // LockReporter is a Target that can say what its store's retention lock

@@ -290,7 +290,7 @@ func (o *Offloader) putSmall(ctx context.Context, t Target, name string, data []
 		return err
 	}
 	if ot, ok := t.(ObjectTarget); ok {
-		if _, err := ot.Put(ctx, name, o.limitReader(ctx, bytes.NewReader(data)), int64(len(data)), hexSum); err != nil {
+		if _, err := ot.Put(ctx, name, bytes.NewReader(data), int64(len(data)), hexSum, o.sender(ctx)); err != nil {
 			return remoteErr("put", name, err)
 		}
 		return o.checkPut(ctx, t, name, int64(len(data)), hexSum)
@@ -383,7 +383,7 @@ func (o *Offloader) putRecording(ctx context.Context, t ObjectTarget, it Item) (
 		return false, fmt.Errorf("%w: open %s: %w", ErrLocal, it.File, err)
 	}
 	defer src.Close()
-	resumed, err := t.Put(ctx, it.File, o.limitReader(ctx, src), it.Size, it.SHA256)
+	resumed, err := t.Put(ctx, it.File, localReader{src}, it.Size, it.SHA256, o.sender(ctx))
 	if resumed {
 		o.log.Info("offload: continued an interrupted upload", "id", it.ID)
 	}
@@ -431,13 +431,27 @@ func (o *Offloader) localMatches(ctx context.Context, it Item) error {
 	return nil
 }
 
-// limitReader wraps r with the bandwidth cap, counting what is read in
-// the run's total and stopping when ctx ends. Read errors wrap ErrLocal.
-func (o *Offloader) limitReader(ctx context.Context, r io.Reader) io.Reader {
-	return &capReader{ctx: ctx, r: r, lim: newLimiter(o.cfg.BandwidthBytesPerSec, o.now), o: o}
+// localReader marks read errors of a local file with ErrLocal.
+type localReader struct{ r io.Reader }
+
+// Read implements io.Reader.
+func (l localReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if err != nil && err != io.EOF && !errors.Is(err, ErrLocal) {
+		err = fmt.Errorf("%w: read: %w", ErrLocal, err)
+	}
+	return n, err
 }
 
-// capReader is the reader of limitReader.
+// sender is ObjectTarget.Put's send: it wraps a body under the bandwidth
+// cap (one limiter for the whole Put), counting what is sent in the run's
+// total and stopping when ctx ends.
+func (o *Offloader) sender(ctx context.Context) func(io.Reader) io.Reader {
+	lim := newLimiter(o.cfg.BandwidthBytesPerSec, o.now)
+	return func(r io.Reader) io.Reader { return &capReader{ctx: ctx, r: r, lim: lim, o: o} }
+}
+
+// capReader is a body sent under the cap.
 type capReader struct {
 	ctx context.Context
 	r   io.Reader
@@ -461,9 +475,6 @@ func (c *capReader) Read(p []byte) (int, error) {
 				return n, werr
 			}
 		}
-	}
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%w: read: %w", ErrLocal, err)
 	}
 	return n, err
 }
