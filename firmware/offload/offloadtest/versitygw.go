@@ -46,6 +46,9 @@ type S3 struct {
 // versityGW finds the versitygw binary.
 func versityGW() (string, error) {
 	if p := os.Getenv(VersityGWEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", VersityGWEnv, p, err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("versitygw"); err == nil {
