@@ -446,6 +446,11 @@ func TestValidateS3(t *testing.T) {
 	if h := hostPrefix(); h != "" && c.WithDefaults().Prefix != h {
 		t.Errorf("default prefix %q, want %q", c.WithDefaults().Prefix, h)
 	}
+	for _, h := range []string{"spanrec", "SpanRec", "localhost"} {
+		if !genericHost(h) {
+			t.Errorf("%q is not taken as generic", h)
+		}
+	}
 	// Credentials: both keys or none, and the secret never printed.
 	for _, body := range []string{"access_key=AK\n", "secret_key=SK\n"} {
 		if _, _, err := parseCredentials([]byte(body)); !errors.Is(err, ErrCredentials) {

@@ -9,13 +9,16 @@ import (
 
 // hostPrefix is the default s3 prefix: the appliance's host name up to
 // its first dot, reduced to the characters a prefix may hold ("" when
-// the host name is unknown).
+// the host name is unknown or generic, see genericHost).
 func hostPrefix() string {
 	h, err := os.Hostname()
 	if err != nil {
 		return ""
 	}
 	h, _, _ = strings.Cut(h, ".")
+	if genericHost(h) {
+		return ""
+	}
 	var b strings.Builder
 	for _, r := range h {
 		if prefixRune(r) {
@@ -27,6 +30,17 @@ func hostPrefix() string {
 
 func prefixRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+}
+
+// genericHost tells a host name many units share (the firmware image's
+// default, a bare system's): never a default prefix, or appliances would
+// write into one folder.
+func genericHost(h string) bool {
+	switch strings.ToLower(h) {
+	case "spanrec", "localhost", "buildroot", "":
+		return true
+	}
+	return false
 }
 
 // ValidPrefix reports whether p can be an appliance's folder in a
@@ -60,7 +74,7 @@ func (c Config) validateS3() error {
 	}
 	if !ValidPrefix(c.Prefix) {
 		if c.Prefix == "" {
-			return bad("prefix is required (the host name is unknown)")
+			return bad("prefix is required: the host name is unknown or one every unit has (the image's \"spanrec\"); set offload.prefix, or the host name, to this appliance's own name")
 		}
 		return bad("prefix %q: want 1-63 letters, digits, '.', '-', '_' (not \"anchors\")", c.Prefix)
 	}
