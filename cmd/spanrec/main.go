@@ -35,6 +35,7 @@ func commands() []command {
 		{"import", "record the calls in pcap/pcapng capture files", runImport},
 		{"list", "list the calls in the index", runList},
 		{"verify", "check recordings' signatures and the index's hash chain", runVerify},
+		{"archive", "archive list|verify --target CONFIG: the fleet archive in an s3 bucket", runArchive},
 		{"keygen", "create the appliance's signing key pair", runKeygen},
 		{"version", "print the version", runVersion},
 	}

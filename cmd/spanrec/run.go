@@ -18,7 +18,6 @@ import (
 	"spanrec/firmware/console"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
-	"spanrec/firmware/offload"
 	"spanrec/firmware/storage"
 	"spanrec/media/consent"
 )
@@ -81,21 +80,6 @@ func loadConsent(c config.Consent) (*consent.Set, error) {
 	return set, nil
 }
 
-// offloadConfig maps the config file's offload section (nil when off).
-func offloadConfig(o config.Offload) *offload.Config {
-	if o.Kind == "" {
-		return nil
-	}
-	return &offload.Config{
-		Kind: o.Kind, Host: o.Host, Port: o.Port, Share: o.Share, Path: o.Path, RequireMount: o.RequireMount,
-		User: o.User, Domain: o.Domain, CredentialsFile: o.CredentialsFile, KnownHostsFile: o.KnownHostsFile,
-		HostKeyFingerprint: o.HostKeyFingerprint, InsecureHostKey: o.InsecureHostKey,
-		Interval: o.Interval.Std(), Window: o.Window, BandwidthBytesPerSec: o.BandwidthBytesPerSec,
-		DeleteAfterOffload: o.DeleteAfterOffload, Retry: offload.Retry{Min: o.RetryMin.Std(), Max: o.RetryMax.Std()},
-		Timeout: o.Timeout.Std(),
-	}
-}
-
 // daemonOptions turns a configuration into the daemon's options.
 // liveFilter is what the capture leaves out: in the kernel, and inside
 // tunnels (which the kernel passes whole) in the decoder.
@@ -131,7 +115,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			MinFreeBytes:      cfg.Storage.MinFreeMB << 20,
 			DeleteUnoffloaded: cfg.Storage.DeleteUnoffloadedWhenFull,
 		},
-		Offload: offloadConfig(cfg.Offload),
+		Offload: cfg.Offload.Target(),
 		Hardware: daemon.Hardware{
 			LEDSysfs: cfg.Hardware.LEDSysfs, StatusLED: cfg.Hardware.StatusLED, FaultLED: cfg.Hardware.FaultLED,
 			ButtonDevice: cfg.Hardware.ButtonDevice, ButtonCode: cfg.Hardware.ButtonCode,

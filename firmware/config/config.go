@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
 	"spanrec/firmware/users"
 	"strings"
@@ -105,7 +106,7 @@ type Hardware struct {
 // Offload configures copying recordings to a network share (see
 // firmware/offload.Config, whose keys these are).
 type Offload struct {
-	Kind                 string   `yaml:"kind"` // "", dir, sftp, smb
+	Kind                 string   `yaml:"kind"` // "", dir, sftp, smb, s3
 	Host                 string   `yaml:"host"`
 	Port                 int      `yaml:"port"`
 	Share                string   `yaml:"share"`
@@ -124,6 +125,33 @@ type Offload struct {
 	RetryMin             Duration `yaml:"retry_min"`
 	RetryMax             Duration `yaml:"retry_max"`
 	Timeout              Duration `yaml:"timeout"`
+	// s3 only.
+	Endpoint      string `yaml:"endpoint"`
+	Bucket        string `yaml:"bucket"`
+	Region        string `yaml:"region"`
+	Prefix        string `yaml:"prefix"` // default: the host name
+	CAFile        string `yaml:"ca_file"`
+	RetentionMode string `yaml:"retention_mode"` // GOVERNANCE (default) or COMPLIANCE
+	RetentionDays int    `yaml:"retention_days"`
+	PartSizeMB    int64  `yaml:"part_size_mb"` // 0: 16
+}
+
+// Target is the offload package's configuration of o, nil when offload
+// is off (empty kind).
+func (o Offload) Target() *offload.Config {
+	if o.Kind == "" {
+		return nil
+	}
+	return &offload.Config{
+		Kind: o.Kind, Host: o.Host, Port: o.Port, Share: o.Share, Path: o.Path, RequireMount: o.RequireMount,
+		User: o.User, Domain: o.Domain, CredentialsFile: o.CredentialsFile, KnownHostsFile: o.KnownHostsFile,
+		HostKeyFingerprint: o.HostKeyFingerprint, InsecureHostKey: o.InsecureHostKey,
+		Interval: o.Interval.Std(), Window: o.Window, BandwidthBytesPerSec: o.BandwidthBytesPerSec,
+		DeleteAfterOffload: o.DeleteAfterOffload, Retry: offload.Retry{Min: o.RetryMin.Std(), Max: o.RetryMax.Std()},
+		Timeout:  o.Timeout.Std(),
+		Endpoint: o.Endpoint, Bucket: o.Bucket, Region: o.Region, Prefix: o.Prefix, CAFile: o.CAFile,
+		RetentionMode: o.RetentionMode, RetentionDays: o.RetentionDays, PartSize: o.PartSizeMB << 20,
+	}
 }
 
 // Consent registers, per call direction, the consent prompt the PBX plays

@@ -511,3 +511,39 @@ func TestUnknownKeyThroughMergeAndAlias(t *testing.T) {
 		t.Fatalf("anchor: %+v %v", c, err)
 	}
 }
+
+// TestOffloadS3 parses an s3 offload section into the offload package's
+// configuration; a bad value is a Validate problem of the offload key (so
+// `config check` finds it), an unknown key a parse error.
+func TestOffloadS3(t *testing.T) {
+	dir := t.TempDir()
+	cred := filepath.Join(dir, "s3.cred")
+	if err := os.WriteFile(cred, []byte("access_key=a\nsecret_key=b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := "offload:\n  kind: s3\n  endpoint: https://s3.example.com\n  bucket: call-archive\n  prefix: site-1\n" +
+		"  credentials_file: " + cred + "\n  retention_days: 30\n  retention_mode: COMPLIANCE\n  part_size_mb: 8\n"
+	c, err := Parse("s3.yaml", []byte(src), DefaultFor(noData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	o := c.Offload.Target()
+	if o.Kind != "s3" || o.Bucket != "call-archive" || o.Prefix != "site-1" || o.RetentionDays != 30 ||
+		o.RetentionMode != "COMPLIANCE" || o.PartSize != 8<<20 || o.Endpoint != "https://s3.example.com" {
+		t.Fatalf("target: %+v", o)
+	}
+	c, err = Parse("s3.yaml", []byte(strings.Replace(src, "call-archive", "Call_Archive", 1)), DefaultFor(noData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := problems(t, c.Validate())
+	if len(ps) != 1 || ps[0].Key != "offload" || !strings.Contains(ps[0].Msg, "bucket") {
+		t.Fatalf("bad bucket: %v", ps)
+	}
+	if _, err := Parse("s3.yaml", []byte(src+"  bukket: x\n"), DefaultFor(noData)); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}

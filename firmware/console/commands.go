@@ -767,6 +767,9 @@ func cmdOffload(s *session, a args) error {
 			fmt.Fprintf(tw, "last error\t%s (%d failed runs in a row)\n", control.Printable(st.LastError), st.ConsecutiveFailures)
 		}
 		fmt.Fprintf(tw, "next run\t%s\n", fmtTime(st.NextRun))
+		if st.ObjectLock != "" {
+			fmt.Fprintf(tw, "retention\t%s\n", safe(st.ObjectLock))
+		}
 		return tw.Flush()
 	}
 	return errUsage

@@ -206,6 +206,9 @@ type OffloadStatus struct {
 	BytesPerSec         float64   `json:"bytes_per_sec"`
 	NextRun             time.Time `json:"next_run,omitzero"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
+	// ObjectLock says what an s3 bucket's Object Lock enforces ("" for
+	// targets without one).
+	ObjectLock string `json:"object_lock,omitempty"`
 }
 
 // Request and response bodies of the console endpoints.

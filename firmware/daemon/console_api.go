@@ -572,7 +572,15 @@ func (b *ConsoleBackend) OffloadStatus() (control.OffloadStatus, error) {
 		return control.OffloadStatus{}, fmt.Errorf("offload %w", control.ErrNotConfigured)
 	}
 	s := b.cfg.Offloader.Status()
+	lock := ""
+	switch {
+	case s.Lock != nil:
+		lock = s.Lock.String()
+	case b.cfg.Offloader.Config().Kind == offload.KindS3:
+		lock = "object lock: not known yet (no run has reached the bucket)"
+	}
 	return control.OffloadStatus{
+		ObjectLock:          lock,
 		Target:              b.cfg.Offloader.Config().String(),
 		Running:             s.Running,
 		LastRun:             s.LastRun,

@@ -79,7 +79,7 @@ func (p *DeletionProof) check(sha string) string {
 			return fmt.Sprintf("offload target %q is not a URL", p.Target)
 		case !validFile(p.Path):
 			return fmt.Sprintf("remote path %q is not a relative path", p.Path)
-		case !strings.HasSuffix(u.Path, "/"+p.Path):
+		case !namesPath(u.Path, p.Path):
 			return fmt.Sprintf("offload target %q does not name the remote path %q", p.Target, p.Path)
 		case p.SHA256 != sha:
 			return fmt.Sprintf("the copy's sha256 %q is not the recording's %s", p.SHA256, sha)
@@ -93,6 +93,18 @@ func (p *DeletionProof) check(sha string) string {
 		return fmt.Sprintf("unknown kind %q", p.Kind)
 	}
 	return ""
+}
+
+// namesPath tells whether a copy's URL path names the remote path: it
+// ends with "/"+path (a share: dir, sftp, smb), or, for a recording, with
+// "/"+path less its "recordings/" folder (an object store, whose keys are
+// PREFIX/YYYY/MM/DD/<id>.wav under the appliance's prefix).
+func namesPath(urlPath, path string) bool {
+	if strings.HasSuffix(urlPath, "/"+path) {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "recordings/")
+	return ok && strings.HasSuffix(urlPath, "/"+rest)
 }
 
 // parts is the proof as the strings its entry's hash covers.

@@ -152,6 +152,7 @@ func TestDeletionProofs(t *testing.T) {
 	}{
 		{"proof dropped", func(e *ChainEntry) { e.Proof = nil }, "deletion without proof"},
 		{"copy elsewhere", func(e *ChainEntry) { e.Proof.Path = "recordings/other.wav" }, "does not name the remote path"},
+		{"object elsewhere", func(e *ChainEntry) { e.Proof.Target = "https://s3:9000/archive/site-a/2026/other.wav" }, "does not name the remote path"},
 		{"no target", func(e *ChainEntry) { e.Proof.Target = "" }, "is not a URL"},
 		{"another file", func(e *ChainEntry) { e.File, e.Proof.Path = "recordings/B.wav", "recordings/B.wav" }, "the recording (seq 1)"},
 		{"admin without audit", func(e *ChainEntry) {

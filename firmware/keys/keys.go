@@ -227,6 +227,12 @@ func LoadPublic(path string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
+	return ParsePublic(data, path)
+}
+
+// ParsePublic is LoadPublic of a file's content; name (a path, an object
+// key) is what errors call it.
+func ParsePublic(data []byte, path string) (ed25519.PublicKey, error) {
 	b, _ := pem.Decode(data)
 	if b == nil {
 		return nil, fmt.Errorf("%w: %s has no PEM block", ErrInvalid, path)

@@ -18,7 +18,23 @@ const (
 	KindSFTP = "sftp"
 	// KindSMB is an SMB 2/3 share (Windows, Samba, NAS).
 	KindSMB = "smb"
+	// KindS3 is a bucket on an S3-compatible object store (AWS S3, Ceph
+	// RGW, MinIO, versitygw...), optionally with Object Lock.
+	KindS3 = "s3"
 )
+
+// Object Lock retention modes accepted in Config.RetentionMode.
+const (
+	// RetentionGovernance lets an account with
+	// s3:BypassGovernanceRetention delete a locked object early.
+	RetentionGovernance = "GOVERNANCE"
+	// RetentionCompliance lets nobody delete a locked object early.
+	RetentionCompliance = "COMPLIANCE"
+)
+
+// DefaultPartSize is the multipart part size of s3 uploads: a file up to
+// this size is one PUT, a larger one is uploaded in parts of this size.
+const DefaultPartSize = 16 << 20
 
 // Defaults applied by Config.WithDefaults.
 const (
@@ -102,6 +118,30 @@ type Config struct {
 	// Timeout bounds dialing and how long a connection may stay silent;
 	// 0 means DefaultTimeout.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+
+	// Endpoint is the object store's URL (s3 only), "https://host[:port]"
+	// or "http://host[:port]" (plain HTTP only for labs and tests).
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
+	// Bucket is the s3 bucket; it must exist.
+	Bucket string `yaml:"bucket" json:"bucket"`
+	// Region is the bucket's region; empty means "us-east-1".
+	Region string `yaml:"region" json:"region"`
+	// Prefix is the appliance's folder in the bucket (letters, digits,
+	// '.', '-', '_'); empty means the appliance's host name, so appliances
+	// sharing a bucket never mix.
+	Prefix string `yaml:"prefix" json:"prefix"`
+	// CAFile is a PEM bundle of the CAs the endpoint's certificate must
+	// chain to; empty means the system's roots.
+	CAFile string `yaml:"ca_file" json:"ca_file"`
+	// RetentionMode is the Object Lock mode set on every object when the
+	// bucket has Object Lock: RetentionGovernance or RetentionCompliance.
+	RetentionMode string `yaml:"retention_mode" json:"retention_mode"`
+	// RetentionDays is how long every object is locked from its upload;
+	// 0 sets no retention of its own (the bucket's default applies).
+	RetentionDays int `yaml:"retention_days" json:"retention_days"`
+	// PartSize is the multipart part size in bytes; 0 means
+	// DefaultPartSize. At least 5 MiB (the S3 minimum).
+	PartSize int64 `yaml:"part_size" json:"part_size"`
 }
 
 // WithDefaults returns c with zero durations replaced by the defaults and
@@ -118,6 +158,20 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.Kind == KindS3 {
+		if c.Prefix == "" {
+			c.Prefix = hostPrefix()
+		}
+		if c.Region == "" {
+			c.Region = "us-east-1"
+		}
+		if c.PartSize == 0 {
+			c.PartSize = DefaultPartSize
+		}
+		if c.RetentionMode == "" && c.RetentionDays > 0 {
+			c.RetentionMode = RetentionGovernance
+		}
 	}
 	if c.Port == 0 {
 		switch c.Kind {
@@ -188,10 +242,18 @@ func (c Config) Validate() error {
 				return bad("sftp: host_key_fingerprint must look like \"SHA256:...\"")
 			}
 		}
+	case KindS3:
+		if err := c.validateS3(); err != nil {
+			return err
+		}
 	case "":
-		return bad("kind is required (dir, sftp or smb)")
+		return bad("kind is required (dir, sftp, smb or s3)")
 	default:
-		return bad("unknown kind %q (want dir, sftp or smb)", c.Kind)
+		return bad("unknown kind %q (want dir, sftp, smb or s3)", c.Kind)
+	}
+	if c.Kind != KindS3 && (c.Endpoint != "" || c.Bucket != "" || c.Region != "" || c.Prefix != "" || c.CAFile != "" ||
+		c.RetentionMode != "" || c.RetentionDays != 0 || c.PartSize != 0) {
+		return bad("%s: endpoint, bucket, region, prefix, ca_file, retention_* and part_size apply to s3 only", c.Kind)
 	}
 	if c.Interval < 0 || c.Timeout < 0 || c.BandwidthBytesPerSec < 0 {
 		return bad("interval, timeout and bandwidth must not be negative")
@@ -213,6 +275,11 @@ func (c Config) String() string {
 	switch c.Kind {
 	case KindDir:
 		fmt.Fprintf(&b, " path=%q", c.Path)
+	case KindS3:
+		fmt.Fprintf(&b, " endpoint=%q bucket=%q prefix=%q credentials=<redacted>", c.Endpoint, c.Bucket, c.Prefix)
+		if c.RetentionDays > 0 {
+			fmt.Fprintf(&b, " retention=%s/%dd", c.RetentionMode, c.RetentionDays)
+		}
 	default:
 		fmt.Fprintf(&b, " user=%q host=%q port=%d", c.User, c.Host, c.Port)
 		if c.Share != "" {
@@ -239,6 +306,9 @@ func (c Config) GoString() string { return c.String() }
 // LogValue implements slog.LogValuer without secrets.
 func (c Config) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("kind", c.Kind)}
+	if c.Kind == KindS3 {
+		attrs = append(attrs, slog.String("endpoint", c.Endpoint), slog.String("bucket", c.Bucket), slog.String("prefix", c.Prefix))
+	}
 	if c.Host != "" {
 		attrs = append(attrs, slog.String("host", c.Host), slog.Int("port", c.Port), slog.String("user", c.User))
 	}

@@ -29,6 +29,8 @@ type credentials struct {
 	password   string
 	key        []byte // PEM private key
 	passphrase string
+	accessKey  string // s3
+	secretKey  string // s3
 }
 
 const redacted = "<redacted>"
@@ -54,6 +56,9 @@ func (c credentials) secrets() []string {
 	}
 	if c.passphrase != "" {
 		s = append(s, c.passphrase)
+	}
+	if c.secretKey != "" {
+		s = append(s, c.secretKey)
 	}
 	return s
 }
@@ -115,7 +120,8 @@ func loadCredentials(name string) (credentials, error) {
 // parseCredentials reads a credentials file. Accepted forms:
 //
 //   - a PEM private key (an OpenSSH or PKCS#8 key for SFTP);
-//   - lines "password=...", "key_file=/path", "key_passphrase=..."
+//   - lines "password=...", "key_file=/path", "key_passphrase=...", or
+//     for s3 "access_key=..." and "secret_key=..."
 //     (blank lines and lines starting with # are ignored);
 //   - a single line that is none of these: the password itself.
 //
@@ -164,18 +170,25 @@ func parseCredentials(data []byte) (credentials, string, error) {
 			keyFile = strings.TrimSpace(v)
 		case "key_passphrase":
 			c.passphrase = v
+		case "access_key":
+			c.accessKey = strings.TrimSpace(v)
+		case "secret_key":
+			c.secretKey = v
 		default:
 			return credentials{}, "", fmt.Errorf("%w: line %d: unknown key", ErrCredentials, n+1)
 		}
 	}
-	if c.password == "" && keyFile == "" {
+	if (c.accessKey == "") != (c.secretKey == "") {
+		return credentials{}, "", fmt.Errorf("%w: access_key and secret_key go together", ErrCredentials)
+	}
+	if c.password == "" && keyFile == "" && c.accessKey == "" {
 		return credentials{}, "", fmt.Errorf("%w: neither password nor key_file given", ErrCredentials)
 	}
 	return c, keyFile, nil
 }
 
 func isCredentialKey(k string) bool {
-	return k == "password" || k == "key_file" || k == "key_passphrase"
+	return k == "password" || k == "key_file" || k == "key_passphrase" || k == "access_key" || k == "secret_key"
 }
 
 // scrubbed is an error whose text had secrets replaced. It has no Unwrap

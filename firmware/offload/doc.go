@@ -2,9 +2,10 @@
 // network share, so that a full or failed SD card never loses a call.
 //
 // It owns the transfer side of storage: the Target abstraction and its
-// three implementations (a mounted directory, SFTP and SMB 2/3, all pure
-// Go), the offload configuration with its credentials file, and the
-// Offloader that schedules, copies, verifies, resumes and retries.
+// four implementations (a mounted directory, SFTP, SMB 2/3 and an S3
+// bucket, all pure Go), the offload configuration with its credentials
+// file, and the Offloader that schedules, copies, verifies, resumes and
+// retries.
 //
 // Each recording is written to the target under a temporary name
 // (".<name>.partial"), read back and checked against the SHA-256 and size
@@ -26,6 +27,18 @@
 // with the same write, verify, rename sequence, and tells the Source. A run
 // whose chain is as last anchored writes none. (firmware/anchor owns the
 // record and its check.)
+//
+// An S3 bucket (KindS3) is an ObjectTarget: it keeps whole objects, so
+// there is no temporary name and no rename. Each file goes with one Put
+// under its final key (PREFIX/YYYY/MM/DD/<id>.wav for
+// recordings/YYYY/MM/DD/<id>.wav, PREFIX/<name> otherwise: see
+// ObjectKey) carrying the SHA-256 of the index entry, which the store
+// checks (one PUT up to Config.PartSize, else a multipart upload whose
+// parts carry theirs and which is completed only when the whole file
+// matches); the object is then read back and hashed as on every target.
+// An interrupted multipart upload is continued from its stored parts. On
+// a bucket with Object Lock every object gets Config.RetentionMode for
+// Config.RetentionDays; Status.Lock says what the bucket enforces.
 //
 // The package knows nothing about the index or the daemon: it needs only
 // the small Source interface, which the caller implements.

@@ -91,6 +91,10 @@ type Status struct {
 	NextRun time.Time
 	// ConsecutiveFailures counts failed runs since the last success.
 	ConsecutiveFailures int
+	// Lock is what the target's retention lock enforces, as found by
+	// the last run that reached it; nil for targets without one (dir,
+	// sftp, smb) and before the first run.
+	Lock *LockStatus
 }
 
 // Offloader copies pending recordings from a Source to a Target.
@@ -163,6 +167,10 @@ func (o *Offloader) Status() Status {
 	defer o.mu.Unlock()
 	s := o.status
 	s.LastReport.Failures = append([]Failure(nil), s.LastReport.Failures...)
+	if s.Lock != nil {
+		l := *s.Lock
+		s.Lock = &l
+	}
 	if s.Running {
 		if d := o.now().Sub(o.runStart).Seconds(); d > 0 {
 			s.BytesPerSec = float64(o.runBytes.Load()) / d
@@ -297,6 +305,15 @@ func (o *Offloader) run(ctx context.Context, inWindow bool) (rep Report, err err
 		}
 	}()
 	o.log.Info("offload run", "pending", len(items))
+	if lr, ok := t.(LockReporter); ok {
+		l := lr.Lock()
+		o.mu.Lock()
+		o.status.Lock = &l
+		o.mu.Unlock()
+		if o.cfg.RetentionDays > 0 && !l.Enabled {
+			o.log.Warn("offload: retention_days is set but the bucket has no Object Lock; objects are not locked", "bucket", o.cfg.Bucket)
+		}
+	}
 
 	if err := o.putPublicKey(ctx, t); err != nil {
 		rep.Failed = len(items)
@@ -387,11 +404,18 @@ func (o *Offloader) finish(rep Report, err error) {
 }
 
 // RemoteURL describes where name lands on the target, without
-// credentials: file:///path/name, sftp://user@host:port/path/name or
-// smb://user@host:port/share/path/name.
+// credentials: file:///path/name, sftp://user@host:port/path/name,
+// smb://user@host:port/share/path/name or, for s3, the object's
+// path-style URL https://host:port/bucket/PREFIX/... (see ObjectKey).
 func (o *Offloader) RemoteURL(name string) string {
 	c := o.cfg
 	switch c.Kind {
+	case KindS3:
+		u, err := url.Parse(c.Endpoint)
+		if err != nil {
+			return ""
+		}
+		return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/" + c.Bucket + "/" + ObjectKey(c.Prefix, name)}).String()
 	case KindDir:
 		return (&url.URL{Scheme: "file", Path: joinBase(c.Path, name)}).String()
 	case KindSMB:

@@ -27,6 +27,9 @@ var (
 	// ErrHostKey is returned when the SFTP server's host key is not the
 	// expected one.
 	ErrHostKey = errors.New("offload: host key mismatch")
+	// ErrChecksum is returned by ObjectTarget.Put when the store refused
+	// the content because it does not have the SHA-256 it was sent with.
+	ErrChecksum = errors.New("offload: the store refused the content's checksum")
 )
 
 // Target is where recordings are offloaded to. Names are slash-separated
@@ -54,6 +57,29 @@ type Target interface {
 	Close() error
 }
 
+// ObjectTarget is a Target that keeps whole objects (an S3 bucket): it
+// cannot append or rename, so the Offloader writes each file with one Put
+// to its final name, the store checking the checksum as it arrives, and
+// then reads it back as it does on every target. A Put that fails stores
+// nothing under name.
+type ObjectTarget interface {
+	Target
+	// Put stores size bytes read from r as name. sum is the lowercase
+	// hex SHA-256 the content must have; the store refuses anything else
+	// (the error wraps ErrChecksum). Every body sent to the store goes
+	// through send (the bandwidth cap and the run's byte count), what is
+	// only read to be hashed (the parts of an interrupted upload the store
+	// holds already) does not. resumed tells that an interrupted upload of
+	// name was continued.
+	Put(ctx context.Context, name string, r io.Reader, size int64, sum string, send func(io.Reader) io.Reader) (resumed bool, err error)
+}
+
+// LockReporter is a Target that can say what its store's retention lock
+// enforces (an S3 bucket's Object Lock).
+type LockReporter interface {
+	Lock() LockStatus
+}
+
 // Dial connects to the target described by cfg (validated first). The
 // credentials file is read here and its secrets never leave the Target.
 // Errors wrap ErrConfig or ErrCredentials(Mode) for configuration
@@ -73,6 +99,8 @@ func Dial(ctx context.Context, cfg Config) (Target, error) {
 		t, err = dialSFTP(ctx, cfg)
 	case KindSMB:
 		t, err = dialSMB(ctx, cfg)
+	case KindS3:
+		t, err = dialS3(ctx, cfg)
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrConfig, cfg.Kind)
 	}

@@ -71,6 +71,9 @@ func (o *Offloader) offloadItem(ctx context.Context, t Target, it Item) (skipped
 // partial copy whose prefix matches), verifies the read-back and renames
 // it into place.
 func (o *Offloader) copyRecording(ctx context.Context, t Target, it Item) (resumed bool, err error) {
+	if ot, ok := t.(ObjectTarget); ok {
+		return o.putRecording(ctx, ot, it)
+	}
 	tmp := tempName(it.File)
 	src, err := o.src.Open(ctx, it)
 	if err != nil {
@@ -286,6 +289,12 @@ func (o *Offloader) putSmall(ctx context.Context, t Target, name string, data []
 	if err != nil && !errors.Is(err, ErrVerify) {
 		return err
 	}
+	if ot, ok := t.(ObjectTarget); ok {
+		if _, err := ot.Put(ctx, name, bytes.NewReader(data), int64(len(data)), hexSum, o.sender(ctx)); err != nil {
+			return remoteErr("put", name, err)
+		}
+		return o.checkPut(ctx, t, name, int64(len(data)), hexSum)
+	}
 	tmp := tempName(name)
 	w, err := t.OpenWrite(ctx, tmp, 0)
 	if err != nil {
@@ -362,4 +371,110 @@ func (o *Offloader) writeAnchor(ctx context.Context, t Target, as AnchorSource, 
 	}
 	o.log.Info("chain head anchored", "remote", remote)
 	return name, nil
+}
+
+// putRecording stores the recording on an object target with one Put
+// that the store checks against the index entry's SHA-256, then reads it
+// back. A refused checksum whose cause is the local file (it differs
+// from its index entry) is ErrLocalMismatch; the store keeps nothing.
+func (o *Offloader) putRecording(ctx context.Context, t ObjectTarget, it Item) (bool, error) {
+	src, err := o.src.Open(ctx, it)
+	if err != nil {
+		return false, fmt.Errorf("%w: open %s: %w", ErrLocal, it.File, err)
+	}
+	defer src.Close()
+	resumed, err := t.Put(ctx, it.File, localReader{src}, it.Size, it.SHA256, o.sender(ctx))
+	if resumed {
+		o.log.Info("offload: continued an interrupted upload", "id", it.ID)
+	}
+	if err != nil {
+		if errors.Is(err, ErrChecksum) {
+			if lerr := o.localMatches(ctx, it); lerr != nil {
+				return resumed, lerr
+			}
+			return resumed, fmt.Errorf("%w: %s: %w", ErrVerify, it.File, err)
+		}
+		if errors.Is(err, ErrLocal) || ctx.Err() != nil {
+			return resumed, err
+		}
+		return resumed, remoteErr("put", it.File, err)
+	}
+	return resumed, o.checkPut(ctx, t, it.File, it.Size, it.SHA256)
+}
+
+// checkPut reads back what Put stored, as every target's copy is.
+func (o *Offloader) checkPut(ctx context.Context, t Target, name string, size int64, sum string) error {
+	ok, err := o.verifyRemote(ctx, t, name, size, sum)
+	if !ok && err == nil {
+		err = fmt.Errorf("%w: %s missing after writing", ErrVerify, name)
+	}
+	return err
+}
+
+// localMatches hashes the local recording: nil when it is what its index
+// entry says, an error wrapping ErrLocalMismatch (or ErrLocal) otherwise.
+func (o *Offloader) localMatches(ctx context.Context, it Item) error {
+	f, err := o.src.Open(ctx, it)
+	if err != nil {
+		return fmt.Errorf("%w: open %s: %w", ErrLocal, it.File, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := copyCtx(ctx, h, f)
+	if err != nil {
+		return fmt.Errorf("%w: read %s: %w", ErrLocal, it.File, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != it.SHA256 || n != it.Size {
+		return fmt.Errorf("%w: %s: %s has %d bytes, sha256 %s; index says %d bytes, sha256 %s",
+			ErrLocalMismatch, it.ID, it.File, n, got, it.Size, it.SHA256)
+	}
+	return nil
+}
+
+// localReader marks read errors of a local file with ErrLocal.
+type localReader struct{ r io.Reader }
+
+// Read implements io.Reader.
+func (l localReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if err != nil && err != io.EOF && !errors.Is(err, ErrLocal) {
+		err = fmt.Errorf("%w: read: %w", ErrLocal, err)
+	}
+	return n, err
+}
+
+// sender is ObjectTarget.Put's send: it wraps a body under the bandwidth
+// cap (one limiter for the whole Put), counting what is sent in the run's
+// total and stopping when ctx ends.
+func (o *Offloader) sender(ctx context.Context) func(io.Reader) io.Reader {
+	lim := newLimiter(o.cfg.BandwidthBytesPerSec, o.now)
+	return func(r io.Reader) io.Reader { return &capReader{ctx: ctx, r: r, lim: lim, o: o} }
+}
+
+// capReader is a body sent under the cap.
+type capReader struct {
+	ctx context.Context
+	r   io.Reader
+	lim *limiter
+	o   *Offloader
+}
+
+// Read implements io.Reader.
+func (c *capReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if c.lim != nil {
+		p = p[:min(len(p), c.lim.chunk())]
+	}
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.o.runBytes.Add(int64(n))
+		if c.lim != nil {
+			if werr := c.lim.wait(c.ctx, n); werr != nil {
+				return n, werr
+			}
+		}
+	}
+	return n, err
 }
