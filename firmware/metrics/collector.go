@@ -34,6 +34,7 @@ type Collector struct {
 	fault                                                    desc
 	clockSynced, clockEst, clockMax                          desc
 	startTime                                                desc
+	syslogDropped                                            desc
 }
 
 // NewCollector returns a Collector reading src at each scrape.
@@ -73,6 +74,7 @@ func NewCollector(src Source) *Collector {
 		clockEst:       newDesc("clock_estimated_error_seconds", "The kernel's estimated clock error.", g),
 		clockMax:       newDesc("clock_max_error_seconds", "The kernel's maximum clock error.", g),
 		startTime:      newDesc("start_time_seconds", "When the daemon started.", g),
+		syslogDropped:  newDesc("syslog_dropped_total", "Log messages the remote syslog copy dropped (queue full, server unreachable).", c),
 	}
 }
 
@@ -81,7 +83,7 @@ func (c *Collector) descs() []desc {
 		c.active, c.recording, c.paused, c.callsSeen, c.recorded, c.rawMedia, c.failed, c.notRecorded,
 		c.refused, c.stUsed, c.stFree, c.stTotal, c.stRecordings, c.stDeleted,
 		c.offEnabled, c.offPending, c.offLastSuccess, c.offFailures, c.offRunning,
-		c.anchorTime, c.fault, c.clockSynced, c.clockEst, c.clockMax, c.startTime}
+		c.anchorTime, c.fault, c.clockSynced, c.clockEst, c.clockMax, c.startTime, c.syslogDropped}
 }
 
 // Describe implements prometheus.Collector.
@@ -125,11 +127,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	emit(c.offEnabled, b2f(s.Offload != nil))
 	if o := s.Offload; o != nil {
 		emit(c.offPending, float64(o.Pending))
-		emit(c.offLastSuccess, unix(o.LastSuccess))
+		emit(c.offLastSuccess, unixSeconds(o.LastSuccess))
 		emit(c.offFailures, float64(o.ConsecutiveFailures))
 		emit(c.offRunning, b2f(o.Running))
 	}
-	emit(c.anchorTime, unix(s.AnchorTime))
+	emit(c.anchorTime, unixSeconds(s.AnchorTime))
 	for _, f := range slices.Sorted(mapsKeys(s.Faults)) {
 		emit(c.fault, b2f(s.Faults[f]), FaultLabel(f))
 	}
@@ -138,7 +140,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		emit(c.clockEst, s.ClockEstErrorSeconds)
 		emit(c.clockMax, s.ClockMaxErrorSeconds)
 	}
-	emit(c.startTime, unix(s.StartTime))
+	emit(c.startTime, unixSeconds(s.StartTime))
+	if s.SyslogDropped != nil {
+		emit(c.syslogDropped, float64(*s.SyslogDropped))
+	}
 }
 
 // FaultLabel is a fault's name as a label value: "capture link down"

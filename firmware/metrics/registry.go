@@ -61,7 +61,7 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func unix(t time.Time) float64 {
+func unixSeconds(t time.Time) float64 {
 	if t.IsZero() {
 		return 0
 	}

@@ -32,6 +32,9 @@ type Snapshot struct {
 	ClockEstErrorSeconds float64 // the kernel's estimated error
 	ClockMaxErrorSeconds float64 // the kernel's maximum error
 	StartTime            time.Time
+	// SyslogDropped counts log messages the remote syslog copy lost; nil
+	// when remote syslog is off.
+	SyslogDropped *uint64
 }
 
 // Interface is one capture interface.

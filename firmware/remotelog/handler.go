@@ -66,3 +66,35 @@ func (w lineWriter) Write(p []byte) (int, error) {
 	w.s.enqueue(w.s.format(t, sev, bytes.Clone(line)))
 	return n, nil
 }
+
+// Tee returns a handler that passes each record to both a and b (the
+// daemon's usual log and the remote copy).
+func Tee(a, b slog.Handler) slog.Handler { return tee{a, b} }
+
+type tee struct{ a, b slog.Handler }
+
+func (t tee) Enabled(ctx context.Context, l slog.Level) bool {
+	return t.a.Enabled(ctx, l) || t.b.Enabled(ctx, l)
+}
+
+func (t tee) Handle(ctx context.Context, r slog.Record) error {
+	var errA, errB error
+	if t.a.Enabled(ctx, r.Level) {
+		errA = t.a.Handle(ctx, r.Clone())
+	}
+	if t.b.Enabled(ctx, r.Level) {
+		errB = t.b.Handle(ctx, r)
+	}
+	if errA != nil {
+		return errA
+	}
+	return errB
+}
+
+func (t tee) WithAttrs(as []slog.Attr) slog.Handler {
+	return tee{t.a.WithAttrs(as), t.b.WithAttrs(as)}
+}
+
+func (t tee) WithGroup(name string) slog.Handler {
+	return tee{t.a.WithGroup(name), t.b.WithGroup(name)}
+}

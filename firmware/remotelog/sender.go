@@ -154,6 +154,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		if pending == nil {
 			select {
 			case <-ctx.Done():
+				s.drain(conn)
 				return ctx.Err()
 			case pending = <-s.queue:
 			}
@@ -200,6 +201,25 @@ func (s *Sender) Run(ctx context.Context) error {
 		s.sent.Add(1)
 		pending = nil
 		delay = s.cfg.RetryMin
+	}
+}
+
+// drain sends what is queued on conn (when connected) at shutdown, for
+// the daemon's last lines; it stops at the first error.
+func (s *Sender) drain(conn net.Conn) {
+	if conn == nil {
+		return
+	}
+	for {
+		select {
+		case m := <-s.queue:
+			if s.write(conn, m) != nil {
+				return
+			}
+			s.sent.Add(1)
+		default:
+			return
+		}
 	}
 }
 
