@@ -44,13 +44,17 @@ type appliance struct {
 	lastSIP  time.Time
 	sipSeen  uint64
 	hostile  burst
+	clock    clockState
 	wg       sync.WaitGroup
 }
 
 // startAppliance opens the hardware and starts storage management, offload
 // and the watchdog; they stop when ctx is done (wait with a.wg).
 func (d *Daemon) startAppliance(ctx context.Context) *appliance {
-	a := &appliance{leds: map[string]led.LED{}, heart: watchdog.NewHeartbeat(time.Now), lastSIP: time.Now()}
+	a := &appliance{leds: map[string]led.LED{}, heart: watchdog.NewHeartbeat(time.Now), lastSIP: time.Now(),
+		clock: clockState{floor: d.opts.NotBefore}}
+	d.app = a
+	d.readClock(time.Now())
 	hw := d.opts.Hardware
 	root := hw.LEDSysfs
 	if root == "" {
@@ -129,6 +133,16 @@ func (d *Daemon) applianceTick(now time.Time) {
 		a.sipSeen, a.lastSIP = sip, now
 	}
 	a.hostile.note(now, sum.Calls.Rejected.Suspicious())
+	if was := a.clock.unsynced(); true {
+		d.readClock(now)
+		if is := a.clock.unsynced(); is != was {
+			if is {
+				d.log.Warn("clock not synchronised: recordings are stamped clock_synced=false", "est_error", a.clock.st.EstError, "err", a.clock.err)
+			} else {
+				d.log.Info("clock synchronised", "est_error", a.clock.st.EstError)
+			}
+		}
+	}
 	if len(a.leds) == 0 || a.selfTest {
 		return
 	}
@@ -163,6 +177,7 @@ func (d *Daemon) ledState(now time.Time) ledstate.State {
 		s.OffloadFailing = a.offload.Status().ConsecutiveFailures > 0
 	}
 	s.HostileTraffic = a.hostile.active(now)
+	s.ClockUnsynced = a.clock.unsynced()
 	return s
 }
 
@@ -221,7 +236,7 @@ func faults(s ledstate.State, st storage.Status) []string {
 		out = append(out, f.String())
 	}
 	if st.Full {
-		out = append(out, "storage full: nothing may be deleted (recordings not yet offloaded are kept)")
+		out = append(out, storageFull)
 	}
 	return out
 }

@@ -46,8 +46,20 @@ const (
 	// HostileTraffic: a burst of traffic from outside the dialogs it
 	// pretends to belong to was refused (warning).
 	HostileTraffic
+	// ClockUnsynced: the system clock is not synchronised to network
+	// time, so recordings may be misdated (warning).
+	ClockUnsynced
 	numFaults
 )
+
+// AllFaults lists every fault, in the order Faults lists them.
+func AllFaults() []Fault {
+	out := make([]Fault, numFaults)
+	for i := range out {
+		out[i] = Fault(i)
+	}
+	return out
+}
 
 // String returns the fault's name as shown on the console.
 func (f Fault) String() string {
@@ -62,6 +74,8 @@ func (f Fault) String() string {
 		return "offload failing"
 	case HostileTraffic:
 		return "hostile traffic refused"
+	case ClockUnsynced:
+		return "clock not synchronised"
 	}
 	return fmt.Sprintf("Fault(%d)", uint8(f))
 }
@@ -87,6 +101,8 @@ type State struct {
 	OffloadFailing bool
 	// HostileTraffic: a burst of refused traffic recently.
 	HostileTraffic bool
+	// ClockUnsynced: the kernel reports the clock unsynchronised.
+	ClockUnsynced bool
 	// SelfTest: a self-test owns the LEDs; Apply leaves them alone.
 	SelfTest bool
 }
@@ -94,7 +110,7 @@ type State struct {
 // Faults lists the faults present in s, critical ones first.
 func (s State) Faults() []Fault {
 	var fs []Fault
-	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing, s.HostileTraffic} {
+	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing, s.HostileTraffic, s.ClockUnsynced} {
 		if on {
 			fs = append(fs, Fault(f))
 		}
