@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"spanrec/firmware/clock"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/storage"
 	"spanrec/hal/button"
@@ -55,6 +56,10 @@ func (d *Daemon) startAppliance(ctx context.Context) *appliance {
 		clock: clockState{floor: d.opts.NotBefore}}
 	d.app = a
 	d.readClock(time.Now())
+	if a.clock.unsynced() {
+		d.log.Warn("clock not synchronised: recordings are stamped clock_synced=false until it is", "est_error", a.clock.st.EstError,
+			"before_build", !clock.Trusted(a.clock.now, a.clock.floor), "err", a.clock.err)
+	}
 	hw := d.opts.Hardware
 	root := hw.LEDSysfs
 	if root == "" {
@@ -133,14 +138,13 @@ func (d *Daemon) applianceTick(now time.Time) {
 		a.sipSeen, a.lastSIP = sip, now
 	}
 	a.hostile.note(now, sum.Calls.Rejected.Suspicious())
-	if was := a.clock.unsynced(); true {
-		d.readClock(now)
-		if is := a.clock.unsynced(); is != was {
-			if is {
-				d.log.Warn("clock not synchronised: recordings are stamped clock_synced=false", "est_error", a.clock.st.EstError, "err", a.clock.err)
-			} else {
-				d.log.Info("clock synchronised", "est_error", a.clock.st.EstError)
-			}
+	was := a.clock.unsynced()
+	d.readClock(now)
+	if is := a.clock.unsynced(); is != was {
+		if is {
+			d.log.Warn("clock not synchronised: recordings are stamped clock_synced=false", "est_error", a.clock.st.EstError, "err", a.clock.err)
+		} else {
+			d.log.Info("clock synchronised", "est_error", a.clock.st.EstError)
 		}
 	}
 	if len(a.leds) == 0 || a.selfTest {
