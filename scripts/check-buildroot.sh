@@ -183,6 +183,7 @@ for cfg in "${defconfigs[@]}"; do
 		fail "$c: needs '# BR2_PACKAGE_BUSYBOX_WATCHDOG is not set' (spanrec kicks /dev/watchdog itself)"
 	dhcp=$(value "$cfg" BR2_SYSTEM_DHCP)
 	[ -n "$dhcp" ] || fail "$c: BR2_SYSTEM_DHCP (the management port) not set"
+	[ "$(value "$cfg" BR2_PACKAGE_CHRONY)" = y ] || fail "$c: BR2_PACKAGE_CHRONY not set (no battery-backed clock: the image needs a time client)"
 	getty=$(value "$cfg" BR2_TARGET_GENERIC_GETTY_PORT)
 	[ -n "$getty" ] || fail "$c: BR2_TARGET_GENERIC_GETTY_PORT (the serial console) not set"
 
@@ -279,13 +280,27 @@ for cfg in "${defconfigs[@]}"; do
 		grep -qE '(^|[[:space:]])ro([[:space:]]|$)' "$x" || fail "$(rel "$x"): root not mounted read-only (ro)"
 	done
 	# Overlays: the init script, the daemon's and the board's configuration.
-	found_init="" found_cfg="" found_board=""
+	found_init="" found_cfg="" found_board="" found_chrony="" found_hook=""
 	for p in $overlays; do
 		o=$(expand "$p")
 		[ -x "$o/etc/init.d/S90spanrec" ] && found_init=$o/etc/init.d/S90spanrec
 		[ -f "$o/etc/spanrec/spanrec.yaml" ] && found_cfg=$o/etc/spanrec/spanrec.yaml
 		[ -f "$o/etc/spanrec/board.yaml" ] && found_board=$o/etc/spanrec/board.yaml
+		[ -f "$o/etc/chrony.conf" ] && found_chrony=$o/etc/chrony.conf
+		[ -x "$o/usr/share/udhcpc/default.script.d/chrony-ntp.sh" ] && found_hook=$o/usr/share/udhcpc/default.script.d/chrony-ntp.sh
 	done
+	if [ -z "$found_chrony" ]; then
+		fail "$c: no overlay has etc/chrony.conf"
+	else
+		# chrony clears the kernel's STA_UNSYNC (what spanrec reads) only with rtcsync.
+		grep -qE '^rtcsync' "$found_chrony" || fail "$(rel "$found_chrony"): no rtcsync (spanrec would never see the clock synchronised)"
+		grep -qE '^sourcedir /run/chrony-dhcp' "$found_chrony" || fail "$(rel "$found_chrony"): no sourcedir for the DHCP servers"
+	fi
+	if [ -z "$found_hook" ]; then
+		fail "$c: no overlay has an executable usr/share/udhcpc/default.script.d/chrony-ntp.sh (NTP servers by DHCP)"
+	else
+		sh -n "$found_hook" || fail "$(rel "$found_hook"): shell syntax error"
+	fi
 	if [ -z "$found_init" ]; then
 		fail "$c: no overlay has an executable etc/init.d/S90spanrec"
 	else

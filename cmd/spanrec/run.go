@@ -18,6 +18,7 @@ import (
 	"spanrec/firmware/console"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/remotelog"
 	"spanrec/firmware/storage"
 	"spanrec/media/consent"
 )
@@ -129,6 +130,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			RingBytes:  cfg.Capture.RingBytes(),
 			SnapLen:    cfg.Capture.SnapLen,
 		},
+		Metrics:     daemon.MetricsOptions{Listen: cfg.Metrics.Listen, Interface: cfg.Metrics.Interface},
 		SocketPath:  cfg.SocketPath(),
 		ControlUIDs: cfg.Control.UIDRoles,
 		Control:     daemon.ControlLimits{MaxConns: cfg.Limits.ControlConnections, IdleTimeout: cfg.Limits.ControlIdle.Std()},
@@ -161,9 +163,23 @@ func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		// keeps the limit it started with).
 		debug.SetMemoryLimit(int64(cfg.Limits.MemoryMB) << 20)
 	}
+	// The remote syslog copy (read at start) goes beside the usual log.
+	base := opts.Log.Handler()
+	if sl := cfg.Log.Syslog; sl.Address != "" {
+		sender, err := remotelog.New(remotelog.Config{Address: sl.Address, Transport: sl.Transport, Facility: sl.Facility, AppName: sl.AppName})
+		if err != nil {
+			return err
+		}
+		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() { defer close(done); _ = sender.Run(sctx) }()
+		defer func() { stop(); <-done }() // after the daemon's last line
+		base = remotelog.Tee(base, sender.Handler(cfg.Log.SlogLevel()))
+		opts.Syslog = sender
+	}
 	// The console's `log tail` reads the last lines from a ring that
 	// outlives configuration reloads.
-	ring, h := console.NewLogRing(500, opts.Log.Handler())
+	ring, h := console.NewLogRing(500, base)
 	opts.Log = slog.New(h)
 	opts.Console = daemon.ConsoleOptions{ConfigFile: *cf.file, LoadConfig: cf.load, LogTail: ring}
 	opts.Reload = func() (daemon.Options, error) {

@@ -27,10 +27,14 @@ var (
 	reStatusEnd = regexp.MustCompile(`SPANREC-STATUS-END rc=(\d+)`)
 	reStatusHdr = regexp.MustCompile(`(?m)^spanrec ` + testVersion + `, up `)
 	reSpanRow   = regexp.MustCompile(`(?m)^eth1\s`)
-	reVersion   = regexp.MustCompile(`(?m)^spanrec ` + testVersion + ` \(`)
-	reRespawned = regexp.MustCompile(`SPANREC-RESPAWN rc=(\d+)`)
-	reStopEnd   = regexp.MustCompile(`SPANREC-STOP-END rc=(\d+)`)
-	reUpAgain   = regexp.MustCompile(`SPANREC-START-END rc=(\d+)`)
+	// The qemu image runs no time client: the kernel says unsynchronised
+	// and spanrec shows it (the real images run chrony).
+	reClockRow   = regexp.MustCompile(`(?m)^clock\s+not synchronised`)
+	reClockFault = regexp.MustCompile(`(?m)^FAULT\s+clock not synchronised`)
+	reVersion    = regexp.MustCompile(`(?m)^spanrec ` + testVersion + ` \(`)
+	reRespawned  = regexp.MustCompile(`SPANREC-RESPAWN rc=(\d+)`)
+	reStopEnd    = regexp.MustCompile(`SPANREC-STOP-END rc=(\d+)`)
+	reUpAgain    = regexp.MustCompile(`SPANREC-START-END rc=(\d+)`)
 	// The init script's answer, possibly interleaved with kernel messages.
 	reStopped = regexp.MustCompile(`Stopping spanrec: (?:\[ *\d+\.\d+\][^\n]*\n)*(OK|FAIL[^\n]*|not running)`)
 )
@@ -236,6 +240,9 @@ func TestBootToStatusOverSerial(t *testing.T) {
 	}
 	if !reSpanRow.MatchString(answer) {
 		t.Errorf("spanrec status: no row for the SPAN interface eth1 in\n%s", answer)
+	}
+	if !reClockRow.MatchString(answer) || !reClockFault.MatchString(answer) {
+		t.Errorf("spanrec status: the guest's unsynchronised clock (no time client) not shown as %q and %q in\n%s", reClockRow, reClockFault, answer)
 	}
 	t.Logf("spanrec status answered %.1fs after qemu started", time.Since(start).Seconds())
 

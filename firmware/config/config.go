@@ -65,6 +65,21 @@ type Config struct {
 	Offload Offload `yaml:"offload"`
 	// Hardware names the board's LEDs, button and watchdog.
 	Hardware Hardware `yaml:"hardware"`
+	// Metrics serves Prometheus metrics on the management side; off by
+	// default.
+	Metrics Metrics `yaml:"metrics"`
+}
+
+// Metrics configures the Prometheus /metrics listener (package metrics).
+type Metrics struct {
+	// Listen is host:port of the listener; empty: off. An IP address
+	// (127.0.0.1:9273, the management port's address) or, with
+	// Interface set, ":9273" (every address of that interface only).
+	Listen string `yaml:"listen"`
+	// Interface binds the listener to one network interface (the
+	// management port, e.g. eth0), so that it never answers on another;
+	// it may not be a capture interface.
+	Interface string `yaml:"interface"`
 }
 
 // Recording is the "recording" section: what is recorded, and how.
@@ -269,6 +284,22 @@ type Log struct {
 	Format string `yaml:"format"`
 	// Level is "debug", "info", "warn" or "error".
 	Level string `yaml:"level"`
+	// Syslog also sends the log to a remote syslog server; off when its
+	// address is empty.
+	Syslog Syslog `yaml:"syslog"`
+}
+
+// Syslog configures the remote syslog copy of the log (package
+// remotelog): RFC 5424 over UDP, or over TCP with octet counting.
+type Syslog struct {
+	// Address is the server's host:port; empty: off.
+	Address string `yaml:"address"`
+	// Transport is udp or tcp.
+	Transport string `yaml:"transport"`
+	// Facility is the syslog facility name: daemon, local0 ... local7, ...
+	Facility string `yaml:"facility"`
+	// AppName is the APP-NAME field of each message.
+	AppName string `yaml:"app_name"`
 }
 
 // Control configures the local control API (package control).
@@ -327,7 +358,7 @@ func DefaultFor(isDir func(path string) bool) Config {
 			MaxCalls:     4000,
 		},
 		Limits:   DefaultLimits(),
-		Log:      Log{Format: "text", Level: "info"},
+		Log:      Log{Format: "text", Level: "info", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
 		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
 		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}

@@ -52,7 +52,7 @@ func TestDefaults(t *testing.T) {
 			MaxCalls:     4000,
 		},
 		Limits:   DefaultLimits(),
-		Log:      Log{Format: "text", Level: "info"},
+		Log:      Log{Format: "text", Level: "info", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
 		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
 		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
@@ -136,7 +136,7 @@ func TestFullFile(t *testing.T) {
 		},
 		Limits:     DefaultLimits(),
 		NATAliases: []NATAlias{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
-		Log:        Log{Format: "json", Level: "debug"},
+		Log:        Log{Format: "json", Level: "debug", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
 		Control:    Control{Socket: "/run/spanrec.sock", UIDRoles: map[uint32]users.Role{1001: users.Technician, 1002: users.Auditor}},
 		Storage:    Storage{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
 		Hardware:   Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
@@ -290,6 +290,17 @@ func TestValidateErrors(t *testing.T) {
 		keys   []string
 	}{
 		{"empty data dir", func(c *Config) { c.DataDir = " " }, []string{"data_dir"}},
+		{"syslog", func(c *Config) {
+			c.Log.Syslog = Syslog{Address: "logs.example", Transport: "tls", Facility: "local9", AppName: " "}
+		}, []string{"log.syslog.address", "log.syslog.transport", "log.syslog.facility", "log.syslog.app_name"}},
+		{"metrics on every interface", func(c *Config) { c.Metrics.Listen = ":9273" }, []string{"metrics.listen"}},
+		{"metrics on 0.0.0.0", func(c *Config) { c.Metrics.Listen = "0.0.0.0:9273" }, []string{"metrics.listen"}},
+		{"metrics by name", func(c *Config) { c.Metrics.Listen = "localhost:9273" }, []string{"metrics.listen"}},
+		{"metrics port", func(c *Config) { c.Metrics.Listen = "127.0.0.1:0" }, []string{"metrics.listen"}},
+		{"metrics on the SPAN port", func(c *Config) {
+			c.Interfaces = []string{"eth1"}
+			c.Metrics = Metrics{Listen: ":9273", Interface: "eth1"}
+		}, []string{"metrics.interface"}},
 		{"empty interface", func(c *Config) { c.Interfaces = []string{"eth0", ""} }, []string{"interfaces[1]"}},
 		{"long interface", func(c *Config) { c.Interfaces = []string{"averyveryverylongname0"} }, []string{"interfaces[0]"}},
 		{"bad interface", func(c *Config) { c.Interfaces = []string{"eth 0", "../x", "eth0:1"} }, []string{"interfaces[0]", "interfaces[1]", "interfaces[2]"}},
@@ -399,7 +410,7 @@ func TestOverrides(t *testing.T) {
 	want := before
 	want.DataDir = "/mnt/rec"
 	want.Interfaces = []string{"eth7"}
-	want.Log = Log{Format: "text", Level: "error"}
+	want.Log = Log{Format: "text", Level: "error", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}}
 	want.Control.Socket = "/tmp/s.sock"
 	want.Capture.Promiscuous = true
 	want.Capture.ExcludeHosts = nil // an empty, set list clears the file's
@@ -545,5 +556,25 @@ func TestOffloadS3(t *testing.T) {
 	}
 	if _, err := Parse("s3.yaml", []byte(src+"  bukket: x\n"), DefaultFor(noData)); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestValidMetricsAndSyslog(t *testing.T) {
+	for _, change := range []func(c *Config){
+		func(c *Config) { c.Metrics.Listen = "127.0.0.1:9273" },
+		func(c *Config) { c.Metrics.Listen = "[::1]:9273" },
+		func(c *Config) {
+			c.Interfaces = []string{"eth1"}
+			c.Metrics = Metrics{Listen: ":9273", Interface: "eth0"}
+		},
+		func(c *Config) {
+			c.Log.Syslog = Syslog{Address: "logs.example:6514", Transport: "tcp", Facility: "local4", AppName: "rec-7"}
+		},
+	} {
+		c := DefaultFor(hasData)
+		change(&c)
+		if err := c.Validate(); err != nil {
+			t.Errorf("%+v %+v: %v", c.Metrics, c.Log.Syslog, err)
+		}
 	}
 }

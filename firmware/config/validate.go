@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"slices"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/remotelog"
 	"spanrec/firmware/users"
 	"strconv"
 	"strings"
@@ -114,6 +116,22 @@ func (c *Config) Validate() error {
 		v.bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
 	}
 
+	if sl := c.Log.Syslog; sl.Address != "" {
+		if _, _, err := net.SplitHostPort(sl.Address); err != nil {
+			v.bad("log.syslog.address", "want host:port, got %q", sl.Address)
+		}
+		if sl.Transport != "udp" && sl.Transport != "tcp" {
+			v.bad("log.syslog.transport", "must be udp or tcp, got %q", sl.Transport)
+		}
+		if _, err := remotelog.ParseFacility(sl.Facility); err != nil {
+			v.bad("log.syslog.facility", "unknown facility %q (daemon, user, local0 ... local7, ...)", sl.Facility)
+		}
+		if strings.TrimSpace(sl.AppName) == "" {
+			v.bad("log.syslog.app_name", "must not be empty")
+		}
+	}
+	c.validateMetrics(&v)
+
 	if p := c.SocketPath(); len(p) > MaxSocketPath {
 		v.bad("control.socket", "path %q is longer than %d bytes (a unix socket limit); set control.socket to a shorter path", p, MaxSocketPath)
 	} else if strings.HasSuffix(p, "/") {
@@ -162,6 +180,44 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(v.errs...)
+}
+
+// validateMetrics checks the metrics listener: an IP address, or every
+// address of one interface, never a capture interface (the SPAN port).
+func (c *Config) validateMetrics(v *validator) {
+	m := c.Metrics
+	if m.Interface != "" {
+		switch {
+		case len(m.Interface) > MaxInterfaceName || strings.ContainsFunc(m.Interface, badIfaceRune):
+			v.bad("metrics.interface", "%q is not a valid interface name", m.Interface)
+		case slices.Contains(c.Interfaces, m.Interface):
+			v.bad("metrics.interface", "%s is a capture interface (the SPAN port): metrics belong on the management port", m.Interface)
+		}
+	}
+	if m.Listen == "" {
+		return
+	}
+	host, port, err := net.SplitHostPort(m.Listen)
+	if err != nil {
+		v.bad("metrics.listen", "want IP:port (127.0.0.1:9273), got %q", m.Listen)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		v.bad("metrics.listen", "port must be 1 to 65535, got %q", port)
+	}
+	if host == "" {
+		if m.Interface == "" {
+			v.bad("metrics.listen", "%q listens on every interface, the SPAN port too: give an IP address or set metrics.interface", m.Listen)
+		}
+		return
+	}
+	a, err := netip.ParseAddr(host)
+	switch {
+	case err != nil || a.Zone() != "":
+		v.bad("metrics.listen", "%q is not an IP address", host)
+	case a.IsUnspecified() && m.Interface == "":
+		v.bad("metrics.listen", "%s listens on every interface, the SPAN port too: give an IP address or set metrics.interface", a)
+	}
 }
 
 func badIfaceRune(r rune) bool {

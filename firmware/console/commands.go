@@ -768,7 +768,7 @@ func cmdOffload(s *session, a args) error {
 		}
 		fmt.Fprintf(tw, "next run\t%s\n", fmtTime(st.NextRun))
 		if st.ObjectLock != "" {
-			fmt.Fprintf(tw, "retention\t%s\n", safe(st.ObjectLock))
+			fmt.Fprintf(tw, "retention\t%s\n", control.Printable(st.ObjectLock))
 		}
 		return tw.Flush()
 	}
@@ -972,6 +972,9 @@ func cmdTime(s *session, a args) error {
 	if !ti.Started.IsZero() {
 		s.c.printf("daemon started %s (up %s)\n", fmtTime(ti.Started), control.Uptime(ti.Now.Sub(ti.Started).Seconds()))
 	}
+	if c := ti.Clock; c != nil {
+		s.c.printf("%s\n", clockLine(c))
+	}
 	return nil
 }
 
@@ -1004,4 +1007,17 @@ func cmdWhoami(s *session, a args) error {
 	}
 	s.c.printf("%s (%s)\n", control.Printable(s.user.Name), s.user.Role)
 	return nil
+}
+
+// clockLine says whether the clock can be trusted, for `time`.
+func clockLine(c *control.ClockState) string {
+	switch {
+	case c.Error != "":
+		return "clock   state unknown: " + control.Printable(c.Error) + " (recordings are stamped clock_synced=false)"
+	case c.BeforeBuild:
+		return "clock   NOT SET: before the firmware's build (" + fmtTime(c.BuildTime) + "); recordings are flagged clock-before-build"
+	case !c.Synced:
+		return fmt.Sprintf("clock   NOT synchronised (estimated error %.1f ms, max %.1f ms): waiting for network time", c.EstErrorMS, c.MaxErrorMS)
+	}
+	return fmt.Sprintf("clock   synchronised (estimated error %.3f ms, max %.1f ms)", c.EstErrorMS, c.MaxErrorMS)
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,6 +98,7 @@ type appliance struct {
 	log                                 *slog.Logger
 	recording                           index.Call
 	ledTests                            int
+	clock                               atomic.Pointer[control.ClockState]
 }
 
 func startAppliance(t *testing.T, accounts bool) *appliance {
@@ -133,6 +135,7 @@ func startAppliance(t *testing.T, accounts bool) *appliance {
 	var ledMu sync.Mutex
 	a.backend = daemon.NewConsoleBackend(daemon.BackendConfig{
 		DataDir: dir, Index: ix, Started: time.Now().Add(-time.Hour), Log: a.log,
+		Clock:  a.clock.Load,
 		Reload: func() error { return nil },
 		ConsoleOptions: daemon.ConsoleOptions{
 			ConfigFile:    a.configFile,
@@ -485,3 +488,26 @@ type rwPair struct {
 
 func (p rwPair) Read(b []byte) (int, error)  { return p.r.Read(b) }
 func (p rwPair) Write(b []byte) (int, error) { return p.w(b) }
+
+// TestConsoleTimeShowsClock: `time` says whether the clock can be
+// trusted, as the daemon reports it.
+func TestConsoleTimeShowsClock(t *testing.T) {
+	a := startAppliance(t, false)
+	tm := startConsole(t, a, console.Options{})
+	tm.expect("spanrec> ")
+	a.clock.Store(&control.ClockState{EstErrorMS: 16000, MaxErrorMS: 16000, BuildTime: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)})
+	tm.send("time\r")
+	if out := tm.expect("spanrec> "); !strings.Contains(out, "clock   NOT synchronised (estimated error 16000.0 ms") {
+		t.Errorf("unsynchronised:\n%s", out)
+	}
+	a.clock.Store(&control.ClockState{BeforeBuild: true, BuildTime: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)})
+	tm.send("time\r")
+	if out := tm.expect("spanrec> "); !strings.Contains(out, "clock   NOT SET: before the firmware's build") {
+		t.Errorf("before the build:\n%s", out)
+	}
+	a.clock.Store(&control.ClockState{Synced: true, EstErrorMS: 1.25, MaxErrorMS: 30})
+	tm.send("time\r")
+	if out := tm.expect("spanrec> "); !strings.Contains(out, "clock   synchronised (estimated error 1.250 ms, max 30.0 ms)") {
+		t.Errorf("synchronised:\n%s", out)
+	}
+}

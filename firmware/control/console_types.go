@@ -191,6 +191,8 @@ type TimeInfo struct {
 	Now     time.Time `json:"now"`
 	Zone    string    `json:"zone"`
 	Started time.Time `json:"started"`
+	// Clock is the synchronisation state; nil when not known.
+	Clock *ClockState `json:"clock,omitempty"`
 }
 
 // OffloadStatus is the offload state (GET /v1/offload).

@@ -417,6 +417,26 @@ func TestWriteStatus(t *testing.T) {
 	}
 }
 
+func TestWriteStatusClock(t *testing.T) {
+	for _, tc := range []struct {
+		c    ClockState
+		want string
+	}{
+		{ClockState{Synced: true, EstErrorMS: 0.5}, "clock               synchronised (estimated error 0.500 ms)\n"},
+		{ClockState{EstErrorMS: 16000}, "clock               not synchronised (estimated error 16000.0 ms)\n"},
+		{ClockState{BeforeBuild: true, BuildTime: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}, "clock               not set (before the firmware's build, 2026-12-01)\n"},
+		{ClockState{Error: "adjtimex: nope"}, "clock               state unknown: adjtimex: nope\n"},
+	} {
+		var b bytes.Buffer
+		if err := WriteStatus(&b, Status{Clock: &tc.c}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%+v: want %q in\n%s", tc.c, tc.want, b.String())
+		}
+	}
+}
+
 func TestWriteCalls(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteCalls(&b, nil); err != nil || b.String() != "no active calls\n" {

@@ -87,6 +87,23 @@ type Status struct {
 	// Anchor is the last chain head anchored on the offload share; nil
 	// when none was.
 	Anchor *Anchor `json:"anchor,omitempty"`
+	// Clock is the clock's synchronisation state.
+	Clock *ClockState `json:"clock,omitempty"`
+}
+
+// ClockState is the appliance clock's synchronisation state (the kernel's
+// adjtimex), in status and the console's time.
+type ClockState struct {
+	// Synced: a time client disciplines the clock and it is not before
+	// the firmware's build.
+	Synced     bool    `json:"synced"`
+	EstErrorMS float64 `json:"est_error_ms"`
+	MaxErrorMS float64 `json:"max_error_ms"`
+	// BeforeBuild: the clock is before BuildTime, so it was never set.
+	BeforeBuild bool      `json:"before_build,omitempty"`
+	BuildTime   time.Time `json:"build_time"`
+	// Error: the state could not be read.
+	Error string `json:"error,omitempty"`
 }
 
 // Anchor is a signed chain head written to the offload share.

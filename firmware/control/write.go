@@ -85,6 +85,18 @@ func WriteStatus(w io.Writer, s Status) error {
 	} else {
 		fmt.Fprintf(tw, "last anchor\tnone (the chain head is anchored on the share at each offload run)\n")
 	}
+	if c := s.Clock; c != nil {
+		switch {
+		case c.Error != "":
+			fmt.Fprintf(tw, "clock\tstate unknown: %s\n", Printable(c.Error))
+		case c.BeforeBuild:
+			fmt.Fprintf(tw, "clock\tnot set (before the firmware's build, %s)\n", c.BuildTime.UTC().Format("2006-01-02"))
+		case !c.Synced:
+			fmt.Fprintf(tw, "clock\tnot synchronised (estimated error %.1f ms)\n", c.EstErrorMS)
+		default:
+			fmt.Fprintf(tw, "clock\tsynchronised (estimated error %.3f ms)\n", c.EstErrorMS)
+		}
+	}
 	if len(s.Faults) == 0 {
 		fmt.Fprintf(tw, "faults\tnone\n")
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"spanrec/firmware/clock"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/storage"
 	"spanrec/hal/button"
@@ -47,13 +48,21 @@ type appliance struct {
 	sipSeen  uint64
 	hostile  burst
 	limited  burst // resource budget hits (any within a minute: a fault)
+	clock    clockState
 	wg       sync.WaitGroup
 }
 
 // startAppliance opens the hardware and starts storage management, offload
 // and the watchdog; they stop when ctx is done (wait with a.wg).
 func (d *Daemon) startAppliance(ctx context.Context) *appliance {
-	a := &appliance{leds: map[string]led.LED{}, heart: watchdog.NewHeartbeat(time.Now), lastSIP: time.Now()}
+	a := &appliance{leds: map[string]led.LED{}, heart: watchdog.NewHeartbeat(time.Now), lastSIP: time.Now(),
+		clock: clockState{floor: d.opts.NotBefore}}
+	d.app = a
+	d.readClock(time.Now())
+	if a.clock.unsynced() {
+		d.log.Warn("clock not synchronised: recordings are stamped clock_synced=false until it is", "est_error", a.clock.st.EstError,
+			"before_build", !clock.Trusted(a.clock.now, a.clock.floor), "err", a.clock.err)
+	}
 	hw := d.opts.Hardware
 	root := hw.LEDSysfs
 	if root == "" {
@@ -133,6 +142,15 @@ func (d *Daemon) applianceTick(now time.Time) {
 	}
 	a.hostile.note(now, sum.Calls.Rejected.Suspicious(), hostileBurst)
 	a.limited.note(now, sum.LimitsReached()+d.controlLimited(), 1)
+	was := a.clock.unsynced()
+	d.readClock(now)
+	if is := a.clock.unsynced(); is != was {
+		if is {
+			d.log.Warn("clock not synchronised: recordings are stamped clock_synced=false", "est_error", a.clock.st.EstError, "err", a.clock.err)
+		} else {
+			d.log.Info("clock synchronised", "est_error", a.clock.st.EstError)
+		}
+	}
 	if len(a.leds) == 0 || a.selfTest {
 		return
 	}
@@ -168,6 +186,7 @@ func (d *Daemon) ledState(now time.Time) ledstate.State {
 	}
 	s.HostileTraffic = a.hostile.active(now)
 	s.ResourceLimit = a.limited.active(now)
+	s.ClockUnsynced = a.clock.unsynced()
 	return s
 }
 
@@ -249,7 +268,7 @@ func faults(s ledstate.State, st storage.Status) []string {
 		out = append(out, f.String())
 	}
 	if st.Full {
-		out = append(out, "storage full: nothing may be deleted (recordings not yet offloaded are kept)")
+		out = append(out, storageFull)
 	}
 	return out
 }

@@ -94,6 +94,8 @@ type BackendConfig struct {
 	Index *index.Index
 	// Started is when the daemon started.
 	Started time.Time
+	// Clock, if set, returns the clock's synchronisation state.
+	Clock func() *control.ClockState
 	// Reload applies the configuration file again (the daemon's SIGHUP
 	// path); nil means the running daemon cannot reload.
 	Reload func() error
@@ -152,8 +154,15 @@ func (d *Daemon) consoleAPI(opts ConsoleOptions) control.ConsoleDaemon {
 		DataDir:        d.opts.Engine.DataDir,
 		Index:          d.e.Index,
 		Started:        d.started,
-		Reload:         func() error { return d.do(d.reload) },
-		Log:            d.log,
+		Clock: func() *control.ClockState {
+			var c *control.ClockState
+			if d.do(func() { c = statusClock(d.app.clock) }) != nil {
+				return nil
+			}
+			return c
+		},
+		Reload: func() error { return d.do(d.reload) },
+		Log:    d.log,
 	})
 	return ConsoleAPI(d, b)
 }
@@ -505,7 +514,11 @@ func (b *ConsoleBackend) LEDTest(ctx context.Context) error {
 func (b *ConsoleBackend) Time() control.TimeInfo {
 	now := time.Now()
 	name, off := now.Zone()
-	return control.TimeInfo{Now: now, Zone: fmt.Sprintf("%s (UTC%+03d:%02d)", name, off/3600, zoneMinutes(off)), Started: b.cfg.Started}
+	ti := control.TimeInfo{Now: now, Zone: fmt.Sprintf("%s (UTC%+03d:%02d)", name, off/3600, zoneMinutes(off)), Started: b.cfg.Started}
+	if b.cfg.Clock != nil {
+		ti.Clock = b.cfg.Clock()
+	}
+	return ti
 }
 
 func zoneMinutes(off int) int {

@@ -14,8 +14,10 @@ import (
 
 	"spanrec/firmware/anchor"
 	"spanrec/firmware/capture"
+	"spanrec/firmware/clock"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/metrics"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
 	"spanrec/firmware/storage"
@@ -47,6 +49,15 @@ type Options struct {
 	Hardware Hardware
 	// Console is the serial console's side of the control API.
 	Console ConsoleOptions
+	// Metrics is the Prometheus listener (off when Listen is empty).
+	Metrics MetricsOptions
+	// Syslog, if set, is the remote syslog copy of the log, for its
+	// drop counter in the metrics.
+	Syslog interface{ Dropped() uint64 }
+	// Clock is the clock's synchronisation state (nil: the kernel's);
+	// NotBefore the earliest believable time (zero: the build time).
+	Clock     clock.Source
+	NotBefore time.Time
 }
 
 // ControlLimits bound the control socket's connections (zero fields: the
@@ -86,6 +97,13 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		return fmt.Errorf("recording rules: %w", err)
 	}
 	opts.Engine.Policy = pol
+	if opts.Clock == nil {
+		opts.Clock = clock.Kernel{}
+	}
+	if opts.NotBefore.IsZero() {
+		opts.NotBefore = clock.BuildTime()
+	}
+	opts.Engine.Clock, opts.Engine.NotBefore = opts.Clock, opts.NotBefore
 	d := &Daemon{opts: opts, log: log, started: time.Now(), cmds: make(chan func()), done: make(chan struct{}),
 		ctl: control.NewConnLimits(opts.Control.MaxConns, opts.Control.IdleTimeout)}
 	defer close(d.done)
@@ -123,6 +141,21 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 				log.Error("control socket", "err", err)
 			}
 		}()
+	}
+	if opts.Metrics.Listen != "" {
+		ln, err := d.listenMetrics(ctlCtx)
+		if err != nil {
+			log.Error("metrics not served", "listen", opts.Metrics.Listen, "interface", opts.Metrics.Interface, "err", err)
+		} else {
+			log.Info("metrics served", "url", "http://"+ln.Addr().String()+"/metrics", "interface", opts.Metrics.Interface)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := metrics.Serve(ctlCtx, ln, metrics.Handler(metrics.NewRegistry(d)), log); err != nil {
+					log.Error("metrics listener", "err", err)
+				}
+			}()
+		}
 	}
 	runErr := d.loop(ctx, hup)
 	stopCtl()
@@ -250,6 +283,7 @@ func (d *Daemon) Status() control.Status {
 		}
 		st.Limits = d.limits(s)
 		st.Faults = faults(d.ledState(time.Now()), d.app.storage.Status())
+		st.Clock = statusClock(d.app.clock)
 		for _, is := range d.src.Stats() {
 			st.Interfaces = append(st.Interfaces, control.Interface{
 				Name: is.Name, LinkUp: is.LinkUp, Packets: is.Packets, Bytes: is.Bytes,

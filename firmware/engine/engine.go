@@ -12,6 +12,7 @@ import (
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
+	"spanrec/firmware/clock"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/pipeline"
@@ -49,6 +50,11 @@ type Options struct {
 	QuarantineWithoutPrompt bool
 	// OnIndexed, if set, is called with every call written to the index.
 	OnIndexed func(c *index.Call)
+	// Clock, if set (live capture), stamps every index entry with the
+	// clock's synchronisation state; entries dated before NotBefore
+	// (default clock.BuildTime()) are flagged clock-before-build.
+	Clock     clock.Source
+	NotBefore time.Time
 }
 
 // Engine records calls from frames into a data directory.
@@ -95,10 +101,18 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
+	var recIndex recorder.Index = ix
+	if opts.Clock != nil {
+		floor := opts.NotBefore
+		if floor.IsZero() {
+			floor = clock.BuildTime()
+		}
+		recIndex = clockIndex{Index: ix, src: opts.Clock, floor: floor}
+	}
 	rec, err := recorder.New(recorder.Config{
 		DataDir:                 opts.DataDir,
 		Key:                     key,
-		Index:                   ix,
+		Index:                   recIndex,
 		Software:                opts.Software,
 		Log:                     log,
 		OnIndexed:               opts.OnIndexed,

@@ -170,8 +170,20 @@ type Call struct {
 	// ForeignMedia are the sources kept out of the recording.
 	ForeignMedia []ForeignMedia `json:"foreign_media,omitempty"`
 	// Flags are markers: no-media, fax, foreign-media, forked, ...
+	// clock-before-build: the call's times are before the firmware's build
+	// (the clock was not set yet), so they are not its date.
 	Flags []string `json:"flags,omitempty"`
+	// ClockSynced tells whether the appliance's clock was synchronised
+	// to network time (the kernel's adjtimex state) when the entry was
+	// written; nil when not known (an import, whose times are the
+	// capture file's). ClockErrorMS is the kernel's estimated error then.
+	ClockSynced  *bool   `json:"clock_synced,omitempty"`
+	ClockErrorMS float64 `json:"clock_error_ms,omitempty"`
 }
+
+// FlagClockBeforeBuild marks an entry whose times are before the
+// firmware's build time: the clock was wrong, the times are not a date.
+const FlagClockBeforeBuild = "clock-before-build"
 
 // MediaRaw is the Media of an entry whose file is raw media.
 const MediaRaw = "raw"

@@ -50,8 +50,20 @@ const (
 	// files, control connections) was reached and state was dropped
 	// (warning).
 	ResourceLimit
+	// ClockUnsynced: the system clock is not synchronised to network
+	// time, so recordings may be misdated (warning).
+	ClockUnsynced
 	numFaults
 )
+
+// AllFaults lists every fault, in the order Faults lists them.
+func AllFaults() []Fault {
+	out := make([]Fault, numFaults)
+	for i := range out {
+		out[i] = Fault(i)
+	}
+	return out
+}
 
 // String returns the fault's name as shown on the console.
 func (f Fault) String() string {
@@ -68,6 +80,8 @@ func (f Fault) String() string {
 		return "hostile traffic refused"
 	case ResourceLimit:
 		return "resource limit reached"
+	case ClockUnsynced:
+		return "clock not synchronised"
 	}
 	return fmt.Sprintf("Fault(%d)", uint8(f))
 }
@@ -95,6 +109,8 @@ type State struct {
 	HostileTraffic bool
 	// ResourceLimit: a resource budget was reached recently.
 	ResourceLimit bool
+	// ClockUnsynced: the kernel reports the clock unsynchronised.
+	ClockUnsynced bool
 	// SelfTest: a self-test owns the LEDs; Apply leaves them alone.
 	SelfTest bool
 }
@@ -102,7 +118,7 @@ type State struct {
 // Faults lists the faults present in s, critical ones first.
 func (s State) Faults() []Fault {
 	var fs []Fault
-	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing, s.HostileTraffic, s.ResourceLimit} {
+	for f, on := range [numFaults]bool{s.LinkDown, s.NoSIP, s.StorageNearFull, s.OffloadFailing, s.HostileTraffic, s.ResourceLimit, s.ClockUnsynced} {
 		if on {
 			fs = append(fs, Fault(f))
 		}
