@@ -87,6 +87,17 @@ type Status struct {
 	// Anchor is the last chain head anchored on the offload share; nil
 	// when none was.
 	Anchor *Anchor `json:"anchor,omitempty"`
+	// Web is the web UI's address and certificate; nil when it does not
+	// serve.
+	Web *Web `json:"web,omitempty"`
+}
+
+// Web is the web UI as it serves.
+type Web struct {
+	Listen string `json:"listen"`
+	// Fingerprint is its certificate's SHA-256 ("AB:CD:..."), to compare
+	// with what a browser shows for a self-signed certificate.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // Anchor is a signed chain head written to the offload share.

@@ -85,6 +85,9 @@ func WriteStatus(w io.Writer, s Status) error {
 	} else {
 		fmt.Fprintf(tw, "last anchor\tnone (the chain head is anchored on the share at each offload run)\n")
 	}
+	if w := s.Web; w != nil {
+		fmt.Fprintf(tw, "web\thttps on %s, certificate SHA-256 %s\n", Printable(w.Listen), Printable(w.Fingerprint))
+	}
 	if len(s.Faults) == 0 {
 		fmt.Fprintf(tw, "faults\tnone\n")
 	}

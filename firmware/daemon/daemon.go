@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,6 +21,7 @@ import (
 	"spanrec/firmware/policy"
 	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
+	"spanrec/firmware/web"
 )
 
 // Options configure the daemon. Reload, if set, is called on SIGHUP to
@@ -47,6 +49,9 @@ type Options struct {
 	Hardware Hardware
 	// Console is the serial console's side of the control API.
 	Console ConsoleOptions
+	// Web serves the web UI (web.listen "": none). Its sessions are the
+	// control socket's.
+	Web web.Config
 }
 
 // ControlLimits bound the control socket's connections (zero fields: the
@@ -68,6 +73,8 @@ type Daemon struct {
 	frame   capture.Frame
 	app     *appliance
 	ctl     *control.ConnLimits
+	// webFingerprint is the web UI certificate's SHA-256, once it serves.
+	webFingerprint atomic.Pointer[string]
 }
 
 // ErrStopped is returned by control requests after shutdown began.
@@ -115,12 +122,25 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 	var wg sync.WaitGroup
 	ctlCtx, stopCtl := context.WithCancel(context.Background())
 	d.app = d.startAppliance(ctlCtx)
+	api := d.consoleAPI(d.opts.Console)
+	sessions := users.NewSessions(users.SessionOptions{})
 	if opts.SocketPath != "" {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := control.Serve(ctlCtx, opts.SocketPath, d.consoleAPI(d.opts.Console), control.Options{Log: log, UIDRoles: opts.ControlUIDs, Limits: d.ctl}); err != nil {
+			if err := control.Serve(ctlCtx, opts.SocketPath, api, control.Options{Log: log, UIDRoles: opts.ControlUIDs, Limits: d.ctl, Sessions: sessions}); err != nil {
 				log.Error("control socket", "err", err)
+			}
+		}()
+	}
+	if opts.Web.Listen != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := web.ListenAndServe(ctlCtx, opts.Web, opts.Engine.DataDir, web.Options{Daemon: api, Sessions: sessions, Log: log},
+				func(fp string) { d.webFingerprint.Store(&fp) })
+			if err != nil {
+				log.Error("web UI", "err", err)
 			}
 		}()
 	}
@@ -264,6 +284,9 @@ func (d *Daemon) Status() control.Status {
 		d.log.Warn("last anchor unreadable", "err", err)
 	} else if w != nil {
 		st.Anchor = &control.Anchor{Time: w.Time, Seq: w.Seq, Head: w.Head, Remote: w.Remote}
+	}
+	if fp := d.webFingerprint.Load(); fp != nil {
+		st.Web = &control.Web{Listen: d.opts.Web.Listen, Fingerprint: *fp}
 	}
 	st.Storage.Path = d.opts.Engine.DataDir
 	var fs unix.Statfs_t
