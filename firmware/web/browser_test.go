@@ -38,6 +38,9 @@ func chromium(t *testing.T) string {
 // plays it (the audio element's time advances) and downloads it (the
 // bytes verify); a technician is refused the recordings.
 func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no browser (the ARM runs under qemu-user start none)")
+	}
 	exe := chromium(t)
 	e := newEnv(t, nil)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
