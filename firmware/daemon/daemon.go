@@ -73,8 +73,8 @@ type Daemon struct {
 	frame   capture.Frame
 	app     *appliance
 	ctl     *control.ConnLimits
-	// webFingerprint is the web UI certificate's SHA-256, once it serves.
-	webFingerprint atomic.Pointer[string]
+	// web is the web UI's address and certificate, once it serves.
+	web atomic.Pointer[control.Web]
 }
 
 // ErrStopped is returned by control requests after shutdown began.
@@ -138,7 +138,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		go func() {
 			defer wg.Done()
 			err := web.ListenAndServe(ctlCtx, opts.Web, opts.Engine.DataDir, web.Options{Daemon: api, Sessions: sessions, Log: log},
-				func(fp string) { d.webFingerprint.Store(&fp) })
+				func(addr, fp string) { d.web.Store(&control.Web{Listen: addr, Fingerprint: fp}) })
 			if err != nil {
 				log.Error("web UI", "err", err)
 			}
@@ -285,8 +285,8 @@ func (d *Daemon) Status() control.Status {
 	} else if w != nil {
 		st.Anchor = &control.Anchor{Time: w.Time, Seq: w.Seq, Head: w.Head, Remote: w.Remote}
 	}
-	if fp := d.webFingerprint.Load(); fp != nil {
-		st.Web = &control.Web{Listen: d.opts.Web.Listen, Fingerprint: *fp}
+	if w := d.web.Load(); w != nil {
+		st.Web = w
 	}
 	st.Storage.Path = d.opts.Engine.DataDir
 	var fs unix.Statfs_t

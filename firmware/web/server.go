@@ -174,8 +174,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, cert tls.Certificat
 // ListenAndServe serves cfg.Listen until ctx is cancelled, with cfg's
 // certificate or the self-signed one under dataDir (made and logged
 // with its fingerprint on first start). ready, if not nil, is called
-// with the certificate's fingerprint once the server listens.
-func ListenAndServe(ctx context.Context, cfg Config, dataDir string, opts Options, ready func(fingerprint string)) error {
+// with the address it listens on and the certificate's fingerprint once
+// the server listens.
+func ListenAndServe(ctx context.Context, cfg Config, dataDir string, opts Options, ready func(addr, fingerprint string)) error {
 	s, err := New(opts)
 	if err != nil {
 		return err
@@ -194,7 +195,7 @@ func ListenAndServe(ctx context.Context, cfg Config, dataDir string, opts Option
 	}
 	s.log.Info("web: serving HTTPS", "listen", ln.Addr().String(), "sha256", fp)
 	if ready != nil {
-		ready(fp)
+		ready(ln.Addr().String(), fp)
 	}
 	return s.Serve(ctx, ln, cert)
 }
