@@ -134,6 +134,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 		SocketPath:  cfg.SocketPath(),
 		ControlUIDs: cfg.Control.UIDRoles,
 		Control:     daemon.ControlLimits{MaxConns: cfg.Limits.ControlConnections, IdleTimeout: cfg.Limits.ControlIdle.Std()},
+		Web:         cfg.Web,
 		Version:     version,
 		Log:         cfg.Log.Logger(stderr),
 	}, nil

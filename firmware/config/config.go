@@ -10,6 +10,7 @@ import (
 	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
 	"spanrec/firmware/users"
+	"spanrec/firmware/web"
 	"strings"
 	"time"
 
@@ -51,6 +52,9 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Control configures the local control API.
 	Control Control `yaml:"control"`
+	// Web configures the web UI (package web); off unless web.listen is
+	// set.
+	Web web.Config `yaml:"web"`
 	// Storage configures how recordings are written.
 	Storage Storage `yaml:"storage"`
 	// PBX describes the phone system the appliance watches: extensions,

@@ -11,6 +11,7 @@ import (
 	"spanrec/firmware/policy"
 	"spanrec/firmware/remotelog"
 	"spanrec/firmware/users"
+	"spanrec/firmware/web"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +162,14 @@ func (c *Config) Validate() error {
 	if err := policy.Validate(c.PBX, c.Recording.Rules); err != nil {
 		for _, e := range Errors(err) {
 			v.errs = append(v.errs, &Error{Key: "pbx/recording", Msg: e.Error(), Kind: ErrInvalid})
+		}
+	}
+	if err := c.Web.Validate(); err != nil {
+		for _, e := range Errors(err) {
+			var we *web.ConfigError
+			if errors.As(e, &we) {
+				v.bad(we.Key, "%s", we.Msg)
+			}
 		}
 	}
 	for key, path := range map[string]string{"consent.internal": c.Consent.Internal, "consent.inbound": c.Consent.Inbound, "consent.outbound": c.Consent.Outbound} {

@@ -89,6 +89,9 @@ type Status struct {
 	Anchor *Anchor `json:"anchor,omitempty"`
 	// Clock is the clock's synchronisation state.
 	Clock *ClockState `json:"clock,omitempty"`
+	// Web is the web UI's address and certificate; nil when it does not
+	// serve.
+	Web *Web `json:"web,omitempty"`
 }
 
 // ClockState is the appliance clock's synchronisation state (the kernel's
@@ -104,6 +107,14 @@ type ClockState struct {
 	BuildTime   time.Time `json:"build_time"`
 	// Error: the state could not be read.
 	Error string `json:"error,omitempty"`
+}
+
+// Web is the web UI as it serves.
+type Web struct {
+	Listen string `json:"listen"`
+	// Fingerprint is its certificate's SHA-256 ("AB:CD:..."), to compare
+	// with what a browser shows for a self-signed certificate.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // Anchor is a signed chain head written to the offload share.

@@ -97,6 +97,9 @@ func WriteStatus(w io.Writer, s Status) error {
 			fmt.Fprintf(tw, "clock\tsynchronised (estimated error %.3f ms)\n", c.EstErrorMS)
 		}
 	}
+	if w := s.Web; w != nil {
+		fmt.Fprintf(tw, "web\thttps on %s, certificate SHA-256 %s\n", Printable(w.Listen), Printable(w.Fingerprint))
+	}
 	if len(s.Faults) == 0 {
 		fmt.Fprintf(tw, "faults\tnone\n")
 	}

@@ -156,9 +156,16 @@ func TestButtonPausesAllCalls(t *testing.T) {
 	if len(got) != 1 || !got[0].Recorded {
 		t.Fatalf("index: %+v", got)
 	}
-	c := got[0]
-	if len(c.Pauses) != 1 || c.Pauses[0].Source != "button" || c.Pauses[0].End.IsZero() {
-		t.Fatalf("pauses: %+v", c.Pauses)
+	checkSilentPause(t, data, got[0], "button")
+}
+
+// checkSilentPause checks that c has one finished pause by source, that
+// its span in the WAV is silent with a cue point at each end, and that
+// there is audio before it.
+func checkSilentPause(t *testing.T, data string, c *index.Call, source string) {
+	t.Helper()
+	if len(c.Pauses) != 1 || c.Pauses[0].Source != source || c.Pauses[0].End.IsZero() {
+		t.Fatalf("pauses: %+v, want one by %s", c.Pauses, source)
 	}
 	p, err := wav.ReadFile(filepath.Join(data, c.File))
 	if err != nil {

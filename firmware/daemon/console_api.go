@@ -24,6 +24,7 @@ import (
 	"spanrec/firmware/offload"
 	"spanrec/firmware/recorder"
 	"spanrec/firmware/users"
+	"spanrec/firmware/web"
 	"spanrec/media/sign"
 )
 
@@ -139,7 +140,7 @@ func NewConsoleBackend(cfg BackendConfig) *ConsoleBackend {
 // daemon. Run passes d.consoleAPI(opts.Console) to control.Serve, after
 // startAppliance (the LED test and the offloader default to the
 // appliance's).
-func (d *Daemon) consoleAPI(opts ConsoleOptions) control.ConsoleDaemon {
+func (d *Daemon) consoleAPI(opts ConsoleOptions) consoleDaemon {
 	if opts.LEDTest == nil {
 		opts.LEDTest = d.LEDTest
 	}
@@ -164,12 +165,12 @@ func (d *Daemon) consoleAPI(opts ConsoleOptions) control.ConsoleDaemon {
 		Reload: func() error { return d.do(d.reload) },
 		Log:    d.log,
 	})
-	return ConsoleAPI(d, b)
+	return consoleDaemon{Daemon: d, ConsoleBackend: b}
 }
 
 // ConsoleAPI joins a Daemon (status, calls, pause, resume) with a backend
-// into a control.ConsoleDaemon.
-func ConsoleAPI(d control.Daemon, b *ConsoleBackend) control.ConsoleDaemon {
+// into a control.ConsoleDaemon, which serves the web UI too.
+func ConsoleAPI(d control.Daemon, b *ConsoleBackend) web.Daemon {
 	return consoleDaemon{Daemon: d, ConsoleBackend: b}
 }
 
@@ -705,4 +706,22 @@ func (b *ConsoleBackend) AppendAudit(e index.AuditEntry) error {
 // Audit implements control.ConsoleDaemon.
 func (b *ConsoleBackend) Audit(n int) ([]index.AuditEntry, error) {
 	return b.cfg.Index.AuditTail(n)
+}
+
+// OpenRecording opens a recording's file (its index entry's File, inside
+// the data directory only) for the web UI's playback and download;
+// control.ErrNotFound when the entry has no file or it was deleted.
+func (b *ConsoleBackend) OpenRecording(id string) (*os.File, error) {
+	c, err := b.cfg.Index.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.File == "" || !c.Deleted.IsZero() {
+		return nil, fmt.Errorf("%w: recording %s has no file", control.ErrNotFound, id)
+	}
+	f, err := os.OpenInRoot(b.cfg.DataDir, filepath.FromSlash(c.File))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %v", control.ErrNotFound, err)
+	}
+	return f, err
 }

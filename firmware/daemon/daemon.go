@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,7 @@ import (
 	"spanrec/firmware/policy"
 	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
+	"spanrec/firmware/web"
 )
 
 // Options configure the daemon. Reload, if set, is called on SIGHUP to
@@ -58,6 +60,9 @@ type Options struct {
 	// NotBefore the earliest believable time (zero: the build time).
 	Clock     clock.Source
 	NotBefore time.Time
+	// Web serves the web UI (web.listen "": none). Its sessions are the
+	// control socket's.
+	Web web.Config
 }
 
 // ControlLimits bound the control socket's connections (zero fields: the
@@ -79,6 +84,8 @@ type Daemon struct {
 	frame   capture.Frame
 	app     *appliance
 	ctl     *control.ConnLimits
+	// web is the web UI's address and certificate, once it serves.
+	web atomic.Pointer[control.Web]
 }
 
 // ErrStopped is returned by control requests after shutdown began.
@@ -133,11 +140,13 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 	var wg sync.WaitGroup
 	ctlCtx, stopCtl := context.WithCancel(context.Background())
 	d.app = d.startAppliance(ctlCtx)
+	api := d.consoleAPI(d.opts.Console)
+	sessions := users.NewSessions(users.SessionOptions{})
 	if opts.SocketPath != "" {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := control.Serve(ctlCtx, opts.SocketPath, d.consoleAPI(d.opts.Console), control.Options{Log: log, UIDRoles: opts.ControlUIDs, Limits: d.ctl}); err != nil {
+			if err := control.Serve(ctlCtx, opts.SocketPath, api, control.Options{Log: log, UIDRoles: opts.ControlUIDs, Limits: d.ctl, Sessions: sessions}); err != nil {
 				log.Error("control socket", "err", err)
 			}
 		}()
@@ -156,6 +165,17 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 				}
 			}()
 		}
+	}
+	if opts.Web.Listen != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := web.ListenAndServe(ctlCtx, opts.Web, opts.Engine.DataDir, web.Options{Daemon: api, Sessions: sessions, Log: log},
+				func(addr, fp string) { d.web.Store(&control.Web{Listen: addr, Fingerprint: fp}) })
+			if err != nil {
+				log.Error("web UI", "err", err)
+			}
+		}()
 	}
 	runErr := d.loop(ctx, hup)
 	stopCtl()
@@ -298,6 +318,9 @@ func (d *Daemon) Status() control.Status {
 		d.log.Warn("last anchor unreadable", "err", err)
 	} else if w != nil {
 		st.Anchor = &control.Anchor{Time: w.Time, Seq: w.Seq, Head: w.Head, Remote: w.Remote}
+	}
+	if w := d.web.Load(); w != nil {
+		st.Web = w
 	}
 	st.Storage.Path = d.opts.Engine.DataDir
 	var fs unix.Statfs_t

@@ -1,0 +1,190 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"spanrec/firmware/capture"
+	"spanrec/firmware/control"
+	"spanrec/firmware/engine"
+	"spanrec/firmware/index"
+	"spanrec/firmware/simcall"
+	"spanrec/firmware/users"
+	"spanrec/firmware/web"
+)
+
+// TestWebPausesLiveCall runs the daemon on a live interface with the web
+// UI on 127.0.0.1: status names its address and certificate (the client
+// pins that fingerprint); a technician logged in on the web pauses the
+// call being recorded and resumes it; the paused span is silent and
+// indexed with source web:tom, and the audit log has both.
+func TestWebPausesLiveCall(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a veth pair and AF_PACKET")
+	}
+	if err := capture.LiveSupported(); err != nil {
+		t.Skipf("live capture not available here: %v", err)
+	}
+	send, capIf := veth(t)
+	data := t.TempDir()
+	uopts := users.Options{Cost: bcrypt.MinCost}
+	st, err := users.Open(filepath.Join(data, UsersFileName), uopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Add("ann", users.Admin, "admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Add("tom", users.Technician, "tom-password"); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(data, "spanrec.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{
+			Engine:     engine.Options{DataDir: data},
+			Live:       capture.LiveConfig{Interfaces: []string{capIf}},
+			SocketPath: sock,
+			Console:    ConsoleOptions{Users: uopts},
+			Web:        web.Config{Listen: "127.0.0.1:0"},
+		}, nil)
+	}()
+	client := control.Dial(sock)
+	defer client.Close()
+	var w *control.Web
+	if !waitFor(20*time.Second, func() bool {
+		s, err := client.Status(ctx)
+		w = s.Web
+		return err == nil && w != nil
+	}) {
+		t.Fatal("daemon or its web UI did not come up")
+	}
+	base := "https://" + w.Listen
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: true, // self-signed: pinned to the fingerprint status shows instead
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+				if got := strings.ReplaceAll(w.Fingerprint, ":", ""); !strings.EqualFold(got, hex.EncodeToString(sum[:])) {
+					return errors.New("certificate is not the one status names")
+				}
+				return nil
+			}}}}
+	defer hc.CloseIdleConnections()
+	post := func(path string, form url.Values) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "POST", base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := hc.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		return string(b)
+	}
+	if resp := post("/login", url.Values{"name": {"tom"}, "password": {"tom-password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %s", resp.Status)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(get("/status"))
+	if m == nil {
+		t.Fatal("no CSRF token on the status page")
+	}
+	csrf := url.Values{"csrf": {m[1]}}
+
+	audio, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "sample_caller.ulaw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := simcall.Generate(simcall.Call{CallerAudio: audio, CalleeAudio: audio, Talk: 6 * time.Second,
+		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
+	sent := make(chan error, 1)
+	go func() { sent <- replay(ctx, send, call) }()
+	var live []control.Call
+	if !waitFor(10*time.Second, func() bool {
+		live, err = client.Calls(ctx)
+		return err == nil && len(live) == 1 && !live[0].Answer.IsZero()
+	}) {
+		t.Fatalf("the call is not live: %+v %v", live, err)
+	}
+	id := live[0].ID
+	time.Sleep(1500 * time.Millisecond) // audio before the pause (spacing, not an assertion)
+	if resp := post("/calls/"+id+"/pause", csrf); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pause: %s", resp.Status)
+	}
+	if !strings.Contains(get("/calls"), "paused") {
+		t.Error("the live calls page does not show the call paused")
+	}
+	time.Sleep(1500 * time.Millisecond) // a paused span to check
+	if resp := post("/calls/"+id+"/resume", csrf); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resume: %s", resp.Status)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(30*time.Second, func() bool { live, err = client.Calls(ctx); return err == nil && len(live) == 0 }) {
+		t.Fatalf("the call did not end: %+v", live)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	ix, err := index.Open(engine.IndexPath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	c, err := ix.Get(id)
+	if err != nil || !c.Recorded {
+		t.Fatalf("index: %+v %v", c, err)
+	}
+	checkSilentPause(t, data, c, "web:tom")
+	audit, err := ix.AuditTail(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, a := range audit {
+		seen = append(seen, a.User+" "+a.Command+" "+a.Result)
+	}
+	for _, want := range []string{"web:tom pause " + id + " ok", "web:tom resume " + id + " ok"} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("audit log has no %q: %q", want, seen)
+		}
+	}
+}

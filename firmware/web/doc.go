@@ -1,0 +1,25 @@
+// Package web is the appliance's web UI: HTTPS pages for the people who
+// use the recordings (SPEC §6), served by `spanrec run` when the
+// configuration's web section has a listen address.
+//
+// It is a client of the daemon like the serial console: every page asks
+// the same service interface the control socket's server asks
+// ([control.ConsoleDaemon], plus opening a recording's file), so nothing
+// of it runs on the capture path. Logins are the console accounts
+// (checked by the daemon's users store), sessions are the same
+// [users.Sessions] the control socket holds, and every page needs the
+// permission the control API's route table gives its endpoint
+// ([control.Permission], decided by [users.Can]).
+//
+// Security: a session cookie (Secure, HttpOnly, SameSite=Strict, the
+// session token itself); every POST carries a per-session CSRF token
+// (an HMAC of the session token) and a same-origin Origin or Referer;
+// every answer has a strict Content-Security-Policy (default-src 'self',
+// no inline script or style) and no framing. Failed logins hold back the
+// client address that made them (users.FailureDelay: 1 s, 2 s ... 30 s);
+// accounts are never locked. Every login, logout, change and refused
+// change is written to the index's audit log as "web:<account>".
+//
+// Caveats: quarantined recordings are listed and served to admins only.
+// Raw media (pcapng) is offered for download only.
+package web

@@ -1,0 +1,237 @@
+package web_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"spanrec/firmware/control"
+	"spanrec/firmware/daemon"
+	"spanrec/firmware/engine"
+	"spanrec/firmware/index"
+	"spanrec/firmware/users"
+	"spanrec/firmware/web"
+)
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// The test accounts, one per role.
+var accounts = map[users.Role][2]string{
+	users.Admin:      {"ann", "admin-password-1"},
+	users.Technician: {"tom", "technician-pw-2"},
+	users.Auditor:    {"aud", "auditor-pw-3"},
+}
+
+// calls is the live-call side of the daemon (control.Daemon): one call
+// that Pause and Resume act on, recording who asked.
+type calls struct {
+	mu      sync.Mutex
+	paused  bool
+	sources []string
+}
+
+func (c *calls) Status() control.Status {
+	return control.Status{Version: "test", ActiveCalls: 1, Faults: []string{"no SIP seen"}}
+}
+
+func (c *calls) Calls() []control.Call {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return []control.Call{{ID: "live1", CallID: "abc@pbx", Caller: "1001", Callee: "1002", State: "answered", Codec: "PCMU", Paused: c.paused}}
+}
+
+func (c *calls) act(id, source string, pause bool) error {
+	if id != "live1" && id != control.AllCalls {
+		return control.ErrNoSuchCall
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.paused = pause
+	c.sources = append(c.sources, source)
+	return nil
+}
+
+func (c *calls) Pause(id, source string) error  { return c.act(id, source, true) }
+func (c *calls) Resume(id, source string) error { return c.act(id, source, false) }
+
+func (c *calls) pauseSources() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.sources...)
+}
+
+// env is a web UI over the sample capture's recording (and a quarantined
+// copy of its index entry), served over TLS on 127.0.0.1.
+type env struct {
+	dir         string
+	ix          *index.Index
+	calls       *calls
+	rec         index.Call // the sample call
+	quarantined index.Call
+	base        string // https://127.0.0.1:PORT
+	pool        *x509.CertPool
+}
+
+// importSample records testdata/sample_call.pcap into a fresh data
+// directory with the engine and returns it with its index opened.
+func importSample(t *testing.T) (string, *index.Index) {
+	t.Helper()
+	dir := t.TempDir()
+	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ImportFile(context.Background(), filepath.Join(repoRoot(), "testdata", "sample_call.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close("end-of-input"); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(engine.IndexPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return dir, ix
+}
+
+func newEnv(t *testing.T, now func() time.Time) *env {
+	t.Helper()
+	dir, ix := importSample(t)
+	b := daemon.NewConsoleBackend(daemon.BackendConfig{DataDir: dir, Index: ix,
+		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
+	for _, role := range users.Roles() { // the admin first
+		a := accounts[role]
+		if err := b.AddUser(a[0], role, a[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := b.Recordings(control.RecordingQuery{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("sample recordings: %v %v", list, err)
+	}
+	e := &env{dir: dir, ix: ix, calls: &calls{}, rec: list[0]}
+	q := e.rec
+	q.ID, q.CallID, q.Caller, q.Quarantined = index.NewID(q.Start), "quarantined@test", "7777", true
+	if err := ix.Put(&q); err != nil {
+		t.Fatal(err)
+	}
+	e.quarantined = q
+
+	s, err := web.New(web.Options{Daemon: daemon.ConsoleAPI(e.calls, b), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, created, err := web.Certificate(web.Config{}, dir, time.Now())
+	if err != nil || !created {
+		t.Fatalf("certificate: created %v, %v", created, err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pool = x509.NewCertPool()
+	e.pool.AddCert(leaf)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.base = "https://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, cert) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return e
+}
+
+// client is a browser-like HTTPS client with a cookie jar that does not
+// follow redirects (the tests look at them).
+func (e *env) client(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar:           jar,
+		Timeout:       time.Minute,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pool, ServerName: "localhost"}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// do sends a request; origin "" sends none.
+func (e *env) do(t *testing.T, c *http.Client, method, path, origin string, form url.Values, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, e.base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// login logs c in as role's account and returns the session cookie's
+// response.
+func (e *env) login(t *testing.T, c *http.Client, role users.Role) *http.Response {
+	t.Helper()
+	a := accounts[role]
+	resp, body := e.do(t, c, "POST", "/login", e.base, url.Values{"name": {a[0]}, "password": {a[1]}, "next": {"/"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %s %s", a[0], resp.Status, body)
+	}
+	return resp
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// csrf returns the CSRF token of c's session, from a page's form.
+func (e *env) csrf(t *testing.T, c *http.Client) string {
+	t.Helper()
+	_, body := e.do(t, c, "GET", "/status", "", nil)
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrf token in %s", body)
+	}
+	return m[1]
+}

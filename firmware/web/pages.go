@@ -1,0 +1,273 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"spanrec/firmware/control"
+	"spanrec/firmware/index"
+	"spanrec/firmware/users"
+)
+
+// PageSize is how many recordings a page of the list shows.
+const PageSize = 25
+
+// maxPage bounds the page number of the list.
+const maxPage = control.MaxRecordingsLimit / PageSize
+
+// route is one page: its pattern and the control endpoint whose
+// permission it needs (control.Permission: the route table is the one
+// home of who may do what). No api and not loggedIn: open to anyone.
+type route struct {
+	pattern  string
+	api      string
+	loggedIn bool
+	handle   http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{pattern: "GET /{$}", loggedIn: true, handle: s.home},
+		{pattern: "GET /login", handle: s.loginPage},
+		{pattern: "POST /login", handle: s.login},
+		{pattern: "POST /logout", loggedIn: true, handle: s.logout},
+		{pattern: "GET /status", api: "GET /v1/status", handle: s.status},
+		{pattern: "GET /calls", api: "GET /v1/calls", handle: s.calls},
+		{pattern: "POST /calls/{id}/pause", api: "POST /v1/calls/{id}/pause", handle: func(w http.ResponseWriter, r *http.Request) { s.action(w, r, true) }},
+		{pattern: "POST /calls/{id}/resume", api: "POST /v1/calls/{id}/resume", handle: func(w http.ResponseWriter, r *http.Request) { s.action(w, r, false) }},
+		{pattern: "GET /recordings", api: "GET /v1/recordings", handle: s.recordings},
+		{pattern: "GET /recordings/{id}", api: "GET /v1/recordings/{id}", handle: s.recording},
+		{pattern: "GET /recordings/{id}/audio", api: "GET /v1/recordings/{id}", handle: func(w http.ResponseWriter, r *http.Request) { s.file(w, r, false) }},
+		{pattern: "GET /recordings/{id}/download", api: "GET /v1/recordings/{id}", handle: func(w http.ResponseWriter, r *http.Request) { s.file(w, r, true) }},
+	}
+}
+
+// funcs are the templates' helpers.
+var funcs = template.FuncMap{
+	"utc": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05")
+	},
+	"secs": func(f float64) string { return (time.Duration(f * float64(time.Second))).Round(time.Second).String() },
+	"mb":   func(b uint64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) },
+	"perm": func(s string) users.Permission { return users.Permission(s) },
+}
+
+// page is what every template gets.
+type page struct {
+	ID   identity
+	Data any
+}
+
+// render writes a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, id identity, data any) {
+	t := s.pages[name]
+	var b strings.Builder
+	if err := t.Execute(&b, page{ID: id, Data: data}); err != nil {
+		s.log.Error("web: template", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// error answers an error page.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	id, _ := s.session(r)
+	s.errorAs(w, r, id, code, msg)
+}
+
+func (s *Server) errorAs(w http.ResponseWriter, r *http.Request, id identity, code int, msg string) {
+	s.render(w, r, code, "error.html", id, map[string]any{"Code": code, "Status": http.StatusText(code), "Message": msg})
+}
+
+// fail answers a daemon error with its HTTP status.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, control.ErrNotFound), errors.Is(err, index.ErrNotFound), errors.Is(err, control.ErrNoSuchCall):
+		code = http.StatusNotFound
+	case errors.Is(err, control.ErrBadRequest), errors.Is(err, index.ErrInvalid):
+		code = http.StatusBadRequest
+	default:
+		s.log.Warn("web: "+what+" failed", "err", err)
+	}
+	s.error(w, r, code, err.Error())
+}
+
+// home sends each account to its first page.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	id := identityOf(r)
+	to := "/status"
+	if id.Can(users.ViewRecordings) {
+		to = "/recordings"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// mayView reports whether role may see recording c: quarantined ones
+// are for admins only.
+func mayView(role users.Role, c *index.Call) bool { return !c.Quarantined || role == users.Admin }
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "status.html", identityOf(r), s.d.Status())
+}
+
+func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "calls.html", identityOf(r), map[string]any{"Calls": s.d.Calls(), "All": control.AllCalls})
+}
+
+// action pauses or resumes a call ("all": every call) through the same
+// Daemon.Pause/Resume the console's requests reach, as web:<account>.
+func (s *Server) action(w http.ResponseWriter, r *http.Request, pause bool) {
+	id := identityOf(r)
+	call := r.PathValue("id")
+	verb, fn := "resume", s.d.Resume
+	if pause {
+		verb, fn = "pause", s.d.Pause
+	}
+	err := fn(call, id.Source())
+	result := "ok"
+	if err != nil {
+		result = err.Error()
+	}
+	s.audit(id.Source(), verb+" "+call, result)
+	if err != nil {
+		s.fail(w, r, verb, err)
+		return
+	}
+	s.log.Info("web: "+verb, "call", call, "who", id.Source())
+	http.Redirect(w, r, "/calls", http.StatusSeeOther)
+}
+
+// recordings lists the recordings matching q, newest first, a page at a
+// time (the console's index query).
+func (s *Server) recordings(w http.ResponseWriter, r *http.Request) {
+	id := identityOf(r)
+	q := r.URL.Query()
+	text := q.Get("q")
+	if len(text) > 256 {
+		s.error(w, r, http.StatusBadRequest, "search text too long")
+		return
+	}
+	pg, err := strconv.Atoi(q.Get("page"))
+	if q.Get("page") == "" {
+		pg, err = 0, nil
+	}
+	if err != nil || pg < 0 || pg >= maxPage {
+		s.error(w, r, http.StatusBadRequest, fmt.Sprintf("page must be 0 to %d", maxPage-1))
+		return
+	}
+	want := (pg+1)*PageSize + 1 // one more tells whether there is a next page
+	var list []index.Call
+	for limit := want; ; limit = min(2*limit, control.MaxRecordingsLimit) {
+		got, err := s.d.Recordings(control.RecordingQuery{Text: text, Limit: limit})
+		if err != nil {
+			s.fail(w, r, "recordings", err)
+			return
+		}
+		list = list[:0]
+		for i := range got {
+			if mayView(id.Role, &got[i]) {
+				list = append(list, got[i])
+			}
+		}
+		if len(list) >= want || len(got) < limit || limit == control.MaxRecordingsLimit {
+			break
+		}
+	}
+	from := min(pg*PageSize, len(list))
+	to := min(from+PageSize, len(list))
+	data := map[string]any{"Q": text, "List": list[from:to], "Page": pg + 1}
+	if pg > 0 {
+		data["Prev"] = pageURL(text, pg-1)
+	}
+	if len(list) > to {
+		data["Next"] = pageURL(text, pg+1)
+	}
+	s.render(w, r, http.StatusOK, "recordings.html", id, data)
+}
+
+func pageURL(text string, pg int) string {
+	v := url.Values{}
+	if text != "" {
+		v.Set("q", text)
+	}
+	if pg > 0 {
+		v.Set("page", strconv.Itoa(pg))
+	}
+	if len(v) == 0 {
+		return "/recordings"
+	}
+	return "/recordings?" + v.Encode()
+}
+
+// lookup returns the recording of the request's {id} the account may
+// see, or answers 404.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (index.Call, bool) {
+	c, err := s.d.Recording(r.PathValue("id"))
+	if err == nil && (!c.Recorded || c.File == "" || !mayView(identityOf(r).Role, &c)) {
+		err = fmt.Errorf("%w: recording %s", control.ErrNotFound, r.PathValue("id"))
+	}
+	if err != nil {
+		s.fail(w, r, "recording", err)
+		return index.Call{}, false
+	}
+	return c, true
+}
+
+func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "recording.html", identityOf(r), &c)
+}
+
+// file serves a recording's signed file: the WAV inline for the audio
+// element (HTTP Range by http.ServeContent), or as a download (raw media
+// only so).
+func (s *Server) file(w http.ResponseWriter, r *http.Request, download bool) {
+	c, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	if !download && c.Raw() {
+		s.error(w, r, http.StatusNotFound, "raw media cannot be played: download it")
+		return
+	}
+	f, err := s.d.OpenRecording(c.ID)
+	if err != nil {
+		s.fail(w, r, "open recording", err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		s.fail(w, r, "open recording", err)
+		return
+	}
+	name := path.Base(c.File)
+	ctype := "audio/wav"
+	if c.Raw() {
+		ctype = "application/vnd.tcpdump.pcap"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "private, no-store")
+	if download {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	}
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}

@@ -1,0 +1,257 @@
+package web_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"spanrec/firmware/keys"
+	"spanrec/firmware/users"
+	"spanrec/firmware/web"
+	"spanrec/media/sign"
+)
+
+// TestRoleMatrix: each role's pages over TLS, as the control API's route
+// table allows them: auditors see recordings and status, technicians
+// status and live calls but no recording, quarantined recordings are the
+// admin's alone.
+func TestRoleMatrix(t *testing.T) {
+	e := newEnv(t, nil)
+	rec, qua := "/recordings/"+e.rec.ID, "/recordings/"+e.quarantined.ID
+	type want map[users.Role]int
+	const ok, no, missing = http.StatusOK, http.StatusForbidden, http.StatusNotFound
+	pages := []struct {
+		path string
+		want want
+	}{
+		{"/recordings", want{users.Admin: ok, users.Technician: no, users.Auditor: ok}},
+		{"/recordings?q=" + url.QueryEscape(e.rec.Callee), want{users.Admin: ok, users.Technician: no, users.Auditor: ok}},
+		{rec, want{users.Admin: ok, users.Technician: no, users.Auditor: ok}},
+		{rec + "/audio", want{users.Admin: ok, users.Technician: no, users.Auditor: ok}},
+		{rec + "/download", want{users.Admin: ok, users.Technician: no, users.Auditor: ok}},
+		{qua, want{users.Admin: ok, users.Technician: no, users.Auditor: missing}},
+		{qua + "/audio", want{users.Admin: ok, users.Technician: no, users.Auditor: missing}},
+		{"/recordings/no-such-id", want{users.Admin: missing, users.Technician: no, users.Auditor: missing}},
+		{"/status", want{users.Admin: ok, users.Technician: ok, users.Auditor: ok}},
+		{"/calls", want{users.Admin: ok, users.Technician: ok, users.Auditor: no}},
+	}
+	for _, role := range users.Roles() {
+		c := e.client(t)
+		e.login(t, c, role)
+		for _, p := range pages {
+			resp, body := e.do(t, c, "GET", p.path, "", nil)
+			if resp.StatusCode != p.want[role] {
+				t.Errorf("%s GET %s: %s, want %d: %.300s", role, p.path, resp.Status, p.want[role], body)
+			}
+			if got := resp.Header.Get("Content-Security-Policy"); got != web.CSP {
+				t.Errorf("%s GET %s: CSP %q", role, p.path, got)
+			}
+		}
+		// The list shows the quarantined copy to the admin only.
+		_, body := e.do(t, c, "GET", "/recordings", "", nil)
+		if role != users.Technician {
+			if !strings.Contains(body, rec) || strings.Contains(body, qua) != (role == users.Admin) {
+				t.Errorf("%s: list (quarantined shown: %v): %s", role, strings.Contains(body, qua), body)
+			}
+		}
+		// Pause: technicians and admins, as web:<account>.
+		code := http.StatusSeeOther
+		if role == users.Auditor {
+			code = no
+		}
+		resp, body := e.do(t, c, "POST", "/calls/live1/pause", e.base, url.Values{"csrf": {e.csrf(t, c)}})
+		if resp.StatusCode != code {
+			t.Errorf("%s pause: %s, want %d: %.300s", role, resp.Status, code, body)
+		}
+	}
+	if got, want := e.calls.pauseSources(), []string{"web:ann", "web:tom"}; !slices.Equal(got, want) {
+		t.Errorf("pauses by %v, want %v", got, want)
+	}
+	audit, err := e.ix.AuditTail(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, a := range audit {
+		seen = append(seen, a.User+" "+a.Command+" "+a.Result)
+	}
+	for _, w := range []string{"web:tom pause live1 ok", "web:ann pause live1 ok", "web:aud login aud from 127.0.0.1 ok"} {
+		if !slices.Contains(seen, w) {
+			t.Errorf("audit log has no %q: %q", w, seen)
+		}
+	}
+	if !slices.ContainsFunc(seen, func(s string) bool {
+		return strings.HasPrefix(s, "web:aud POST /calls/live1/pause refused: permission denied")
+	}) {
+		t.Errorf("refused pause not audited: %q", seen)
+	}
+}
+
+// TestNotLoggedIn: every page but the login sends to the login; a POST
+// without a session is refused.
+func TestNotLoggedIn(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(t)
+	for _, p := range []string{"/", "/recordings", "/recordings/" + e.rec.ID + "/audio", "/status", "/calls"} {
+		resp, _ := e.do(t, c, "GET", p, "", nil)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+			t.Errorf("GET %s: %s to %q", p, resp.Status, resp.Header.Get("Location"))
+		}
+	}
+	resp, _ := e.do(t, c, "POST", "/calls/all/pause", e.base, url.Values{"csrf": {"x"}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST without a session: %s", resp.Status)
+	}
+	resp, body := e.do(t, c, "GET", "/login", "", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") != web.CSP || strings.Contains(body, "<script") {
+		t.Errorf("login page: %s CSP %q", resp.Status, resp.Header.Get("Content-Security-Policy"))
+	}
+	if len(e.calls.pauseSources()) != 0 {
+		t.Errorf("paused without a session: %v", e.calls.pauseSources())
+	}
+}
+
+// TestSessionCookie: the cookie's flags; logout ends the session.
+func TestSessionCookie(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(t)
+	resp := e.login(t, c, users.Auditor)
+	var ck *http.Cookie
+	for _, k := range resp.Cookies() {
+		if k.Name == web.CookieName {
+			ck = k
+		}
+	}
+	if ck == nil || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || len(ck.Value) != 2*users.TokenBytes {
+		t.Fatalf("session cookie %+v", ck)
+	}
+	tok := e.csrf(t, c)
+	resp, _ = e.do(t, c, "POST", "/logout", e.base, url.Values{"csrf": {tok}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %s", resp.Status)
+	}
+	// The old cookie, sent again by hand, is no session any more.
+	c2 := e.client(t)
+	u, _ := url.Parse(e.base)
+	c2.Jar.SetCookies(u, []*http.Cookie{{Name: web.CookieName, Value: ck.Value}})
+	if resp, _ := e.do(t, c2, "GET", "/recordings", "", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after logout: %s", resp.Status)
+	}
+}
+
+// TestCSRF: a POST from another origin, with no origin at all, without
+// the token or with another session's token is refused and does nothing;
+// a login from another origin too.
+func TestCSRF(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(t)
+	e.login(t, c, users.Technician)
+	tok := e.csrf(t, c)
+	other := e.client(t)
+	e.login(t, other, users.Admin)
+	otherTok := e.csrf(t, other)
+	for _, tc := range []struct {
+		name, origin string
+		form         url.Values
+		hdr          []string
+	}{
+		{"foreign origin", "https://evil.example", url.Values{"csrf": {tok}}, nil},
+		{"http origin", strings.Replace(e.base, "https", "http", 1), url.Values{"csrf": {tok}}, nil},
+		{"no origin or referer", "", url.Values{"csrf": {tok}}, nil},
+		{"foreign referer", "", url.Values{"csrf": {tok}}, []string{"Referer", "https://evil.example/x"}},
+		{"no token", e.base, url.Values{}, nil},
+		{"wrong token", e.base, url.Values{"csrf": {strings.Repeat("0", len(tok))}}, nil},
+		{"another session's token", e.base, url.Values{"csrf": {otherTok}}, nil},
+	} {
+		resp, body := e.do(t, c, "POST", "/calls/all/pause", tc.origin, tc.form, tc.hdr...)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %s %.200s", tc.name, resp.Status, body)
+		}
+	}
+	if got := e.calls.pauseSources(); len(got) != 0 {
+		t.Fatalf("a refused POST paused: %v", got)
+	}
+	// Same origin by Referer alone, with the token: done.
+	resp, _ := e.do(t, c, "POST", "/calls/all/pause", "", url.Values{"csrf": {tok}}, "Referer", e.base+"/calls")
+	if resp.StatusCode != http.StatusSeeOther || !slices.Equal(e.calls.pauseSources(), []string{"web:tom"}) {
+		t.Errorf("same-origin pause: %s %v", resp.Status, e.calls.pauseSources())
+	}
+	a := accounts[users.Admin]
+	resp, _ = e.do(t, e.client(t), "POST", "/login", "https://evil.example", url.Values{"name": {a[0]}, "password": {a[1]}})
+	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Errorf("cross-origin login: %s %v", resp.Status, resp.Cookies())
+	}
+}
+
+// TestLoginThrottle: every failure answers "Login incorrect"; the next
+// attempt from the address waits users.FailureDelay, on the injected
+// clock; the right password then gets in.
+func TestLoginThrottle(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := newEnv(t, clock)
+	c := e.client(t)
+	a := accounts[users.Auditor]
+	for _, name := range []string{a[0], "nobody"} {
+		resp, body := e.do(t, c, "POST", "/login", e.base, url.Values{"name": {name}, "password": {"wrong-password"}})
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Login incorrect") {
+			t.Fatalf("bad login %s: %s %.300s", name, resp.Status, body)
+		}
+		resp, body = e.do(t, c, "POST", "/login", e.base, url.Values{"name": {a[0]}, "password": {a[1]}})
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("login right after a failure: %s %.300s", resp.Status, body)
+		}
+		mu.Lock()
+		now = now.Add(users.DefaultMaxFailureDelay)
+		mu.Unlock()
+	}
+	e.login(t, c, users.Auditor)
+}
+
+// TestAudioRange: the audio element's requests: a byte range is served
+// as 206 with the file's bytes; the download is the whole signed file,
+// and it verifies.
+func TestAudioRange(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(t)
+	e.login(t, c, users.Auditor)
+	file, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(e.rec.File)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/recordings/" + e.rec.ID + "/audio"
+	resp, body := e.do(t, c, "GET", path, "", nil, "Range", "bytes=100-1099")
+	if resp.StatusCode != http.StatusPartialContent || body != string(file[100:1100]) ||
+		resp.Header.Get("Content-Range") != "bytes 100-1099/"+itoa(len(file)) || resp.Header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("range: %s %q %q, %d bytes", resp.Status, resp.Header.Get("Content-Range"), resp.Header.Get("Content-Type"), len(body))
+	}
+	resp, body = e.do(t, c, "GET", path, "", nil, "Range", "bytes=-16")
+	if resp.StatusCode != http.StatusPartialContent || body != string(file[len(file)-16:]) {
+		t.Fatalf("suffix range: %s", resp.Status)
+	}
+	if resp, _ := e.do(t, c, "GET", path, "", nil, "Range", "bytes="+itoa(len(file)+10)+"-"); resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+		t.Fatalf("range past the end: %s", resp.Status)
+	}
+	resp, body = e.do(t, c, "GET", "/recordings/"+e.rec.ID+"/download", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") || body != string(file) {
+		t.Fatalf("download: %s %q, %d bytes", resp.Status, resp.Header.Get("Content-Disposition"), len(body))
+	}
+	pub, err := keys.LoadPublic(keys.PublicPath(e.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sign.Verify(bytes.NewReader([]byte(body)), int64(len(body)), pub); err != nil {
+		t.Fatalf("downloaded file does not verify: %v", err)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
