@@ -65,11 +65,9 @@ func refLooksLikeSIP(b []byte) bool {
 			return false
 		}
 	}
-	for _, c := range []byte(f[1]) {
-		if c <= ' ' || c == 0x7f {
-			return false
-		}
-	}
+	// The Request-URI is one token (no space: Split saw to that); other
+	// control bytes are garbage inside a real request (a NUL in an
+	// IP-DECT gateway's URI), which is still followed.
 	return true
 }
 
