@@ -27,21 +27,28 @@ import (
 )
 
 // veth makes a veth pair in this network namespace; frames sent on the
-// first end arrive on the second.
-func veth(t *testing.T) (send, capture string) {
+// first end arrive on the second. It skips the test without root or live
+// capture.
+func veth(t *testing.T) (send, capIf string) {
 	t.Helper()
-	send, capture = fmt.Sprintf("sra%d", os.Getpid()%10000), fmt.Sprintf("srb%d", os.Getpid()%10000)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a veth pair and AF_PACKET")
+	}
+	if err := capture.LiveSupported(); err != nil {
+		t.Skipf("live capture not available here: %v", err)
+	}
+	send, capIf = fmt.Sprintf("sra%d", os.Getpid()%10000), fmt.Sprintf("srb%d", os.Getpid()%10000)
 	exec.Command("ip", "link", "del", send).Run()
 	for _, args := range [][]string{
-		{"link", "add", send, "type", "veth", "peer", "name", capture},
-		{"link", "set", send, "up"}, {"link", "set", capture, "up"},
+		{"link", "add", send, "type", "veth", "peer", "name", capIf},
+		{"link", "set", send, "up"}, {"link", "set", capIf, "up"},
 	} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %v: %v %s", args, err, out)
 		}
 	}
 	t.Cleanup(func() { exec.Command("ip", "link", "del", send).Run() })
-	return send, capture
+	return send, capIf
 }
 
 // replay sends a generated call's frames on ifname in real time.
@@ -77,12 +84,6 @@ func replay(ctx context.Context, ifname string, r *simcall.Result) error {
 // LED blinks fast), pressed again it resumes; the paused span is silent
 // and indexed with source "button".
 func TestButtonPausesAllCalls(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a veth pair and AF_PACKET")
-	}
-	if err := capture.LiveSupported(); err != nil {
-		t.Skipf("live capture not available here: %v", err)
-	}
 	send, capIf := veth(t)
 	data := t.TempDir()
 	status, fault := ledtest.New("status"), ledtest.New("fault")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"spanrec/firmware/offload/offloadtest"
 	"strings"
 	"testing"
 	"time"
@@ -119,7 +120,7 @@ func TestParseCredentials(t *testing.T) {
 func TestSecretsNeverPrinted(t *testing.T) {
 	const secret = "Sup3r-Secret-pw"
 	cr := credentials{password: secret, passphrase: secret + "2", key: []byte("-----BEGIN KEY-----")}
-	var buf syncBuffer
+	var buf offloadtest.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	log.Info("x", "creds", cr, "cfg", Config{Kind: KindSMB, Host: "h", User: "u", Share: "s", CredentialsFile: "/etc/c"})
 	out := fmt.Sprintf("%v %+v %#v %s %q %x", cr, cr, cr, cr, cr, cr) + buf.String()

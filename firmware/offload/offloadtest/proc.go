@@ -43,7 +43,7 @@ type Proc struct {
 	Port int
 
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *SyncBuffer
 	// exited is closed when the process has been reaped.
 	exited chan struct{}
 }
@@ -52,7 +52,7 @@ type Proc struct {
 // (at most 30 s); it fails t when the server exits or never listens.
 func (p *Proc) Start(t testing.TB) {
 	t.Helper()
-	p.out = &syncBuffer{}
+	p.out = &SyncBuffer{}
 	cmd := exec.Command(p.Args[0], p.Args[1:]...)
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -151,19 +151,20 @@ func descendants(pid int) []int {
 	return out
 }
 
-// syncBuffer collects a server's output from its goroutines.
-type syncBuffer struct {
+// SyncBuffer collects output written from several goroutines (a
+// server's, a logger's).
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
