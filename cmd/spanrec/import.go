@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-	"spanrec/firmware/sdp"
+	"spanrec/media/sdp"
 	"spanrec/firmware/sipflow"
 	"strconv"
 	"strings"

@@ -11,8 +11,8 @@ import (
 
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/engine"
-	"spanrec/firmware/simcall"
-	"spanrec/firmware/simcall/corpus"
+	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 )
 
 // writeCalls writes the calls (and extra frames) to a pcap in dir.

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/sdp"
+	"spanrec/media/sdp"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/rtp"
 )

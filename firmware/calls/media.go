@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/sdp"
+	"spanrec/media/sdp"
 )
 
 // HandleMedia routes a UDP datagram to the call whose media addresses it

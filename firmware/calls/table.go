@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"time"
 
-	"spanrec/firmware/sdp"
+	"spanrec/media/sdp"
 	"spanrec/firmware/sipflow"
 )
 

@@ -9,7 +9,7 @@ import (
 	"net/netip"
 	"time"
 
-	"spanrec/firmware/sdp"
+	"spanrec/media/sdp"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/rtp"
 )

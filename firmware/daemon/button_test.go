@@ -17,7 +17,7 @@ import (
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/hal/button"
 	"spanrec/hal/button/buttontest"
 	"spanrec/hal/led"

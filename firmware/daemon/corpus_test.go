@@ -19,7 +19,7 @@ import (
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/labtest"
-	"spanrec/firmware/simcall/corpus"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )

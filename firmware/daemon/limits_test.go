@@ -17,7 +17,7 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/control"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // The resource attacks of issue 12 part 1 on the real daemon: `spanrec

@@ -16,7 +16,7 @@ import (
 	"spanrec/firmware/clock"
 	"spanrec/firmware/clock/clocktest"
 	"spanrec/firmware/engine"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // TestMetricsOfALiveCall runs the daemon on a live interface with the

@@ -25,7 +25,7 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/media/audiotest"
 	"spanrec/media/sign"
 	"spanrec/media/wav"

@@ -24,7 +24,7 @@ import (
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 )

@@ -7,8 +7,8 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/simcall"
-	"spanrec/firmware/simcall/corpus"
+	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/media/srtpdec/srtptest"
 )
 

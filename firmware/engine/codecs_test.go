@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
-	"spanrec/firmware/simcall/corpus"
+	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/media/audiotest"
 	"spanrec/media/consent"
 	"spanrec/media/g711"

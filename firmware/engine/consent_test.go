@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/media/consent"
 	"spanrec/media/g711"
 	"spanrec/media/wav"

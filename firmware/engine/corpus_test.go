@@ -7,7 +7,7 @@ import (
 
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
-	"spanrec/firmware/simcall/corpus"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 )
 
 // TestCorpusImport imports the real-world and hostile traffic corpus (one

@@ -19,7 +19,7 @@ import (
 
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/storage"
 	"spanrec/hal/led"
 	"spanrec/hal/ledstate"

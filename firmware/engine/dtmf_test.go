@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // TestFeatureCodePausesRecording: the caller dials *1 at 2 s and *1 again

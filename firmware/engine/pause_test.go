@@ -10,7 +10,7 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/media/sign"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // loadCapture writes (once) a capture of calls concurrent G.711 calls of

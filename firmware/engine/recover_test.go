@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // TestRecoverAfterCrash cuts the power in the middle of a call: the file

@@ -14,7 +14,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/g711"
 	"spanrec/media/sign"

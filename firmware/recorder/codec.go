@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"spanrec/firmware/calls"
-	"spanrec/firmware/sdp"
+	"spanrec/media/sdp"
 	"spanrec/media/g711"
 	"spanrec/media/g722"
 	"spanrec/media/opus"

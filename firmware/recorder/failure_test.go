@@ -16,7 +16,7 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/pipeline"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/sipflow"
 )
 

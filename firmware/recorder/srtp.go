@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"spanrec/firmware/calls"
-	"spanrec/firmware/sdp"
+	"spanrec/media/sdp"
 	"spanrec/media/rtp"
 	"spanrec/media/srtpdec"
 )

@@ -32,8 +32,8 @@ import (
 	"spanrec/firmware/keys"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/offload/offloadtest"
-	"spanrec/firmware/simcall"
-	"spanrec/firmware/simcall/corpus"
+	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/firmware/storage"
 	"spanrec/media/sign"
 )

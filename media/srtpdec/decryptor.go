@@ -35,7 +35,7 @@ type Decryptor struct {
 // with MKIs of one length, and New keeps no reference to their slices.
 //
 // params are the attribute's session parameters as written in the SDP
-// (firmware/sdp gives them as Crypto.Params). UNENCRYPTED_SRTP (payloads
+// (media/sdp gives them as Crypto.Params). UNENCRYPTED_SRTP (payloads
 // authenticated but sent in clear) and UNAUTHENTICATED_SRTP (no
 // authentication tag; counter-mode suites only) change how packets are
 // decrypted. KDR=n, a key derivation rate, is refused with ErrUnsupported:

@@ -17,7 +17,7 @@ func Example() {
 	key.MKI = []byte{1}
 	line := "a=crypto:1 " + suite + " inline:" + srtptest.Inline(key)
 
-	// What firmware/sdp reads from the line: suite, key material, MKI 1:1.
+	// What media/sdp reads from the line: suite, key material, MKI 1:1.
 	f := strings.Fields(line)
 	b64, _, _ := strings.Cut(strings.TrimPrefix(f[2], "inline:"), "|")
 	material, _ := base64.StdEncoding.DecodeString(b64)

@@ -1,5 +1,5 @@
 // Command genattack writes a capture of one of the resource attacks of
-// issue 12 (firmware/simcall/attack.go) with one real call in the middle
+// issue 12 (firmware/capture/capturetest/simcall/attack.go) with one real call in the middle
 // of it, for measuring the appliance under attack:
 //
 //	go run ./scripts/genattack -attack spoofed -n 6000 -o spoofed.pcap
@@ -17,7 +17,7 @@ import (
 	"os"
 	"time"
 
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 func main() {

@@ -18,7 +18,7 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 func main() {

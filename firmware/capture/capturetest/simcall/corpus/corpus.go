@@ -23,7 +23,7 @@ import (
 
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/media/g711"
 )
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // sip makes a hand-built SIP datagram.

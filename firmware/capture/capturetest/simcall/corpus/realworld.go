@@ -11,7 +11,7 @@ import (
 
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )

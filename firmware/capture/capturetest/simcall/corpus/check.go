@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"spanrec/firmware/index"
-	"spanrec/firmware/simcall"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )
