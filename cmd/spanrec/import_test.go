@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/engine"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
+	"spanrec/firmware/engine"
 )
 
 // writeCalls writes the calls (and extra frames) to a pcap in dir.

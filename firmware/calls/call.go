@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/media/sdp"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/rtp"
+	"spanrec/media/sdp"
 )
 
 // Side is one party of a call.

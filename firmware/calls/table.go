@@ -4,8 +4,8 @@ import (
 	"net/netip"
 	"time"
 
-	"spanrec/media/sdp"
 	"spanrec/firmware/sipflow"
+	"spanrec/media/sdp"
 )
 
 // The media address table maps each address:port that an SDP named, or that

@@ -9,9 +9,9 @@ import (
 	"net/netip"
 	"time"
 
-	"spanrec/media/sdp"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/rtp"
+	"spanrec/media/sdp"
 )
 
 // Handler receives what the Tracker decides about calls.

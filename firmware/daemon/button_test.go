@@ -14,10 +14,10 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
-	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/hal/button"
 	"spanrec/hal/button/buttontest"
 	"spanrec/hal/led"

@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/labtest"
-	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/control"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/control"
 )
 
 // The resource attacks of issue 12 part 1 on the real daemon: `spanrec

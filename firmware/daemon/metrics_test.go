@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/clock"
 	"spanrec/firmware/clock/clocktest"
 	"spanrec/firmware/engine"
-	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // TestMetricsOfALiveCall runs the daemon on a live interface with the

@@ -23,9 +23,9 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
-	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/media/audiotest"
 	"spanrec/media/sign"
 	"spanrec/media/wav"

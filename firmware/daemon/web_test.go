@@ -21,10 +21,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"spanrec/firmware/capture"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/control"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
-	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 )

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/clock"
 	"spanrec/firmware/clock/clocktest"
 	"spanrec/firmware/index"
-	"spanrec/firmware/capture/capturetest/simcall"
 )
 
 // TestClockStamp: with a clock source, every entry carries the clock's

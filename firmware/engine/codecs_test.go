@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
+	"spanrec/firmware/index"
 	"spanrec/media/audiotest"
 	"spanrec/media/consent"
 	"spanrec/media/g711"

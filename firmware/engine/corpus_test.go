@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
-	"spanrec/firmware/capture/capturetest/simcall/corpus"
 )
 
 // TestCorpusImport imports the real-world and hostile traffic corpus (one

@@ -17,9 +17,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
-	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/storage"
 	"spanrec/hal/led"
 	"spanrec/hal/ledstate"

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 )
 
 // TestFeatureCodePausesRecording: the caller dials *1 at 2 s and *1 again

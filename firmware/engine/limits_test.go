@@ -10,8 +10,8 @@ import (
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 	"spanrec/firmware/sipflow"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 )
 
 // TestRecoverAfterCrash cuts the power in the middle of a call: the file

@@ -13,8 +13,8 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/g711"
 	"spanrec/media/sign"

@@ -16,8 +16,8 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 	"spanrec/media/sign"
 )
 

@@ -5,11 +5,11 @@ import (
 	"fmt"
 
 	"spanrec/firmware/calls"
-	"spanrec/media/sdp"
 	"spanrec/media/g711"
 	"spanrec/media/g722"
 	"spanrec/media/opus"
 	"spanrec/media/resample"
+	"spanrec/media/sdp"
 )
 
 // kind is what a payload type is to the recorder.

@@ -14,9 +14,9 @@ import (
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/index"
 	"spanrec/firmware/pipeline"
-	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/sipflow"
 )
 

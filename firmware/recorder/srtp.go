@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"spanrec/firmware/calls"
-	"spanrec/media/sdp"
 	"spanrec/media/rtp"
+	"spanrec/media/sdp"
 	"spanrec/media/srtpdec"
 )
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )

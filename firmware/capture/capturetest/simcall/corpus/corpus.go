@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 	"spanrec/media/g711"
 )
 

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 )
 
 // sip makes a hand-built SIP datagram.

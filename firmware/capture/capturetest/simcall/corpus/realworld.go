@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"spanrec/firmware/capture/capturetest"
-	"spanrec/firmware/index"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/index"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )
