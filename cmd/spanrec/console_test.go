@@ -23,8 +23,8 @@ type noCalls struct{}
 
 func (noCalls) Status() control.Status         { return control.Status{Version: "test"} }
 func (noCalls) Calls() []control.Call          { return nil }
-func (noCalls) Pause(id, source string) error  { return control.ErrNoSuchCall }
-func (noCalls) Resume(id, source string) error { return control.ErrNoSuchCall }
+func (noCalls) Pause(id, source string) error  { return engine.ErrNoSuchCall }
+func (noCalls) Resume(id, source string) error { return engine.ErrNoSuchCall }
 
 func TestConsoleUsage(t *testing.T) {
 	for _, args := range [][]string{{"console"}, {"console", "--stdio", "--device", "/dev/ttyS0"}, {"console", "--stdio", "extra"}} {
@@ -47,7 +47,7 @@ func TestConsoleStdio(t *testing.T) {
 	defer ix.Close()
 	b := daemon.NewConsoleBackend(daemon.BackendConfig{DataDir: dir, Index: ix,
 		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
-	if err := b.AddUser("alice", users.Admin, "alice-password"); err != nil {
+	if err := b.Accounts.Add("alice", users.Admin, "alice-password"); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,7 +57,7 @@ func TestConsoleStdio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go control.ServeListener(ctx, ln, daemon.ConsoleAPI(noCalls{}, b), control.Options{})
+	go control.ServeListener(ctx, ln, b.Services(noCalls{}), control.Options{})
 
 	in, w, err := os.Pipe()
 	if err != nil {

@@ -445,13 +445,13 @@ func cmdRecordings(s *session, a args) error {
 			}
 			n = v
 		}
-		return s.listRecordings(control.RecordingQuery{Limit: n}, "no recordings yet")
+		return s.listRecordings(index.Query{Limit: n}, "no recordings yet")
 	case "search":
 		text := a.rest(2)
 		if text == "" {
 			return errUsage
 		}
-		return s.listRecordings(control.RecordingQuery{Text: text, All: true, Limit: 50}, "no call matches '"+control.Printable(text)+"'")
+		return s.listRecordings(index.Query{Text: text, All: true, Limit: 50}, "no call matches '"+control.Printable(text)+"'")
 	case "show":
 		if len(a.f) != 2 {
 			return errUsage
@@ -504,7 +504,7 @@ func (s *session) deleteRecording(typed string) error {
 	return nil
 }
 
-func (s *session) listRecordings(q control.RecordingQuery, none string) error {
+func (s *session) listRecordings(q index.Query, none string) error {
 	var list []index.Call
 	if err := s.rpc(func(ctx context.Context) (err error) { list, err = s.api.Recordings(ctx, q); return }); err != nil {
 		return err
@@ -531,12 +531,12 @@ func (s *session) listRecordings(q control.RecordingQuery, none string) error {
 func (s *session) findRecording(typed string) (index.Call, error) {
 	var c index.Call
 	err := s.rpc(func(ctx context.Context) (err error) { c, err = s.api.Recording(ctx, typed); return })
-	if !errors.Is(err, control.ErrNotFound) {
+	if !errors.Is(err, index.ErrNotFound) {
 		return c, err
 	}
 	var list []index.Call
 	err = s.rpc(func(ctx context.Context) (err error) {
-		list, err = s.api.Recordings(ctx, control.RecordingQuery{Text: typed, All: true, Limit: 100})
+		list, err = s.api.Recordings(ctx, index.Query{Text: typed, All: true, Limit: 100})
 		return
 	})
 	if err != nil {

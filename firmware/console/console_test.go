@@ -68,7 +68,7 @@ func (f *fakeCalls) set(verb, id, source string, paused bool) error {
 		}
 	}
 	if !found {
-		return fmt.Errorf("%w: %s", control.ErrNoSuchCall, id)
+		return fmt.Errorf("%w: %s", engine.ErrNoSuchCall, id)
 	}
 	f.actions = append(f.actions, verb+" "+id+" "+source)
 	return nil
@@ -151,7 +151,7 @@ func startAppliance(t *testing.T, accounts bool) *appliance {
 			name string
 			role users.Role
 		}{{"alice", users.Admin}, {"bob", users.Technician}, {"carol", users.Auditor}} {
-			if err := a.backend.AddUser(u.name, u.role, u.name+"-password"); err != nil {
+			if err := a.backend.Accounts.Add(u.name, u.role, u.name+"-password"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -163,7 +163,7 @@ func startAppliance(t *testing.T, accounts bool) *appliance {
 	}
 	served := make(chan error, 1)
 	go func() {
-		served <- control.ServeListener(ctx, ln, daemon.ConsoleAPI(a.calls, a.backend), control.Options{Log: a.log})
+		served <- control.ServeListener(ctx, ln, a.backend.Services(a.calls), control.Options{Log: a.log})
 	}()
 	t.Cleanup(func() {
 		cancel()

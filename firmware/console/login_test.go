@@ -59,7 +59,7 @@ func TestLoginSameAnswerForEveryFailure(t *testing.T) {
 	a := startAppliance(t, true)
 	// carol has had many wrong passwords (older firmware locked her).
 	for range 5 {
-		a.backend.Login("carol", "guess")
+		a.backend.Accounts.Authenticate("carol", "guess")
 	}
 	sl := newSleeper()
 	tm := startConsole(t, a, console.Options{FailDelay: time.Second, Sleep: sl.Sleep})

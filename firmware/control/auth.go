@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -97,22 +96,6 @@ func identityOf(r *http.Request) Identity {
 	return id
 }
 
-// public marks the endpoints any peer may call, even one without a role:
-// those a console needs to log in and out.
-const public users.Permission = "(anyone)"
-
-// route is one endpoint: its pattern, the permission it needs (the one
-// home of that fact, see routes) and its handler.
-type route struct {
-	pattern string
-	perm    users.Permission
-	// self lets a console session call it without perm on its own
-	// account ({name} is the session's account): changing one's own
-	// password, which the handler checks against the current one.
-	self   bool
-	handle http.HandlerFunc
-}
-
 // forbidden is the text of a refusal (403); the client's errors match
 // ErrForbidden.
 func forbidden(id Identity, perm users.Permission) string {
@@ -140,14 +123,14 @@ func (h *handler) identify(r *http.Request) (Identity, int, string) {
 		return id, http.StatusUnauthorized, "bad Authorization header (want: Bearer TOKEN)"
 	case tok == "":
 		return id, 0, ""
-	case h.cd == nil:
+	case h.s.Accounts == nil:
 		return id, http.StatusUnauthorized, users.ErrNoSession.Error()
 	}
 	name, err := h.sessions.Lookup(tok)
 	if err != nil {
 		return id, http.StatusUnauthorized, err.Error()
 	}
-	u, err := h.cd.Account(name)
+	u, err := h.s.Accounts.Get(name)
 	if err != nil { // removed since the login
 		h.sessions.Revoke(tok)
 		return id, http.StatusUnauthorized, users.ErrNoSession.Error()
@@ -178,8 +161,8 @@ func (h *handler) authorize(rt route) http.HandlerFunc {
 				who = "unknown peer"
 			}
 			h.log.Warn("control: request refused", "who", who, "request", r.Method+" "+r.URL.Path, "why", msg)
-			if r.Method != http.MethodGet && h.cd != nil {
-				(&consoleHandler{handler: h, cd: h.cd}).auditResult(who, r.Method+" "+r.URL.Path, "refused: "+msg)
+			if r.Method != http.MethodGet {
+				h.audit(who, r.Method+" "+r.URL.Path, "refused: "+msg)
 			}
 			body := errorBody{Error: msg}
 			if code == http.StatusUnauthorized {
@@ -191,16 +174,3 @@ func (h *handler) authorize(rt route) http.HandlerFunc {
 		rt.handle(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	}
 }
-
-// codeNoSession is errorBody.Code of a request whose session is not
-// live: the client's error matches users.ErrNoSession.
-const codeNoSession = "no_session"
-
-// ErrThrottled: too many failed logins from this local user in a row;
-// try again later (HTTP 429; the message says when).
-var ErrThrottled = errors.New("too many failed logins")
-
-// ErrForbidden: the caller's role does not allow the request (HTTP 403);
-// the message names who the server took the caller for and what was
-// refused.
-var ErrForbidden = errors.New("permission denied")

@@ -12,7 +12,7 @@ import (
 // Every endpoint has its permission in the one table, and the roles get
 // what SPEC §6 gives them.
 func TestRoutePermissions(t *testing.T) {
-	h := &handler{cd: consoleRoutes{}}
+	h := &handler{}
 	seen := map[string]bool{}
 	for _, rt := range h.routes() {
 		if rt.perm == "" || rt.handle == nil || seen[rt.pattern] {
@@ -70,7 +70,7 @@ func TestNoPeerNoService(t *testing.T) {
 	f := newFakeConsole()
 	for _, target := range []string{"/v1/status", "/v1/whoami", "/v1/login"} {
 		rec := httptest.NewRecorder()
-		NewHandler(f, Options{}).ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		NewHandler(f.services(), Options{}).ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
 		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "cannot tell who you are") {
 			t.Errorf("%s without peer credentials: %d %s", target, rec.Code, rec.Body.String())
 		}
@@ -78,7 +78,7 @@ func TestNoPeerNoService(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := asRoot(httptest.NewRequest("GET", "/v1/status", nil))
 	req.Header.Set(TokenHeader, "Basic eDp5")
-	NewHandler(f, Options{}).ServeHTTP(rec, req)
+	NewHandler(f.services(), Options{}).ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("bad Authorization header: %d %s", rec.Code, rec.Body.String())
 	}

@@ -73,35 +73,6 @@ func (c *Client) Path() string { return c.path }
 // Close closes the Client's idle connections.
 func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
-// APIError is an error response of the daemon. It matches ErrNoSuchCall
-// (404), ErrBadRequest (400) and ErrForbidden (403) with errors.Is.
-type APIError struct {
-	StatusCode int    // HTTP status
-	Message    string // the daemon's message
-	Code       string // the daemon's error code, if any
-}
-
-// Error returns the daemon's message.
-func (e *APIError) Error() string { return e.Message }
-
-// Is matches ErrNoSuchCall and ErrNotFound for 404, ErrBadRequest for
-// 400, ErrForbidden for 403, ErrThrottled for 429, users.ErrBadCredentials for a 401 answer to
-// a login and users.ErrNoSession for one to a request whose session is
-// not live, ErrConflict for 409 and ErrNotConfigured for 501.
-func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrNoSuchCall, ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrBadRequest:
-		return e.StatusCode == http.StatusBadRequest
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrThrottled:
-		return e.StatusCode == http.StatusTooManyRequests
-	}
-	return apiErrorIs(e.StatusCode, e.Code, target)
-}
-
 // Status returns the daemon's state and counters.
 func (c *Client) Status(ctx context.Context) (Status, error) {
 	var s Status

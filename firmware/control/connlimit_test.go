@@ -32,7 +32,7 @@ func TestHalfOpenConnectionsAreCapped(t *testing.T) {
 	lim := NewConnLimits(16, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeListener(ctx, ln, newFake(), Options{Limits: lim}) }()
+	go func() { done <- ServeListener(ctx, ln, newFake().services(), Options{Limits: lim}) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"spanrec/firmware/engine"
 	"strings"
 	"sync"
 	"testing"
@@ -80,7 +81,7 @@ func (f *fakeDaemon) set(verb, id, source string, paused bool) error {
 		}
 	}
 	if !found {
-		return fmt.Errorf("%w: %s", ErrNoSuchCall, id)
+		return fmt.Errorf("%w: %s", engine.ErrNoSuchCall, id)
 	}
 	f.actions = append(f.actions, verb+" "+id+" "+source)
 	return nil
@@ -90,13 +91,16 @@ func (f *fakeDaemon) Pause(id, source string) error  { return f.set("pause", id,
 func (f *fakeDaemon) Resume(id, source string) error { return f.set("resume", id, source, false) }
 
 // start serves d on a socket in a temporary directory until the test ends.
-func start(t *testing.T, d Daemon) (path string, stop func()) {
+func start(t *testing.T, d servicer) (path string, stop func()) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "spanrec.sock")
 	return path, startAt(t, path, d)
 }
 
-func startAt(t *testing.T, path string, d Daemon) (stop func()) {
+// servicer is a fake that gives the server its services.
+type servicer interface{ services() Services }
+
+func startAt(t *testing.T, path string, d servicer) (stop func()) {
 	t.Helper()
 	ln, err := Listen(path)
 	if err != nil {
@@ -104,7 +108,7 @@ func startAt(t *testing.T, path string, d Daemon) (stop func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeListener(ctx, ln, d, Options{}) }()
+	go func() { done <- ServeListener(ctx, ln, d.services(), Options{}) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -167,14 +171,14 @@ func TestUnknownCall(t *testing.T) {
 	c := Dial(path)
 	defer c.Close()
 	err := c.Pause(context.Background(), "nope")
-	if !errors.Is(err, ErrNoSuchCall) {
+	if !errors.Is(err, engine.ErrNoSuchCall) {
 		t.Fatalf("err = %v, want ErrNoSuchCall", err)
 	}
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound || ae.Message != "no such call: nope" {
 		t.Fatalf("err = %#v", err)
 	}
-	if err := c.Resume(context.Background(), "a/b c"); !errors.Is(err, ErrNoSuchCall) {
+	if err := c.Resume(context.Background(), "a/b c"); !errors.Is(err, engine.ErrNoSuchCall) {
 		t.Fatalf("escaped id: %v", err)
 	}
 }
@@ -187,7 +191,7 @@ func TestDaemonErrors(t *testing.T) {
 	f.fail = errors.New("disk on fire")
 	err := c.Pause(context.Background(), "c1")
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 500 || ae.Message != "disk on fire" || errors.Is(err, ErrNoSuchCall) {
+	if !errors.As(err, &ae) || ae.StatusCode != 500 || ae.Message != "disk on fire" || errors.Is(err, engine.ErrNoSuchCall) {
 		t.Fatalf("err = %#v", err)
 	}
 	f.fail = fmt.Errorf("%w: call c1 is not answered yet", ErrBadRequest)
@@ -273,7 +277,7 @@ func TestSecondServerInUse(t *testing.T) {
 	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("second Listen: %v, want ErrInUse", err)
 	}
-	err = Serve(context.Background(), path, newFake(), Options{})
+	err = Serve(context.Background(), path, newFake().services(), Options{})
 	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("second Serve: %v, want ErrInUse", err)
 	}
@@ -346,7 +350,7 @@ func TestCancelStopsAndRemovesSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- ServeListener(ctx, ln, newFake(), Options{}) }()
+	go func() { done <- ServeListener(ctx, ln, newFake().services(), Options{}) }()
 	c := Dial(path)
 	if _, err := c.Calls(context.Background()); err != nil {
 		t.Fatal(err)
@@ -366,7 +370,7 @@ func TestCancelStopsAndRemovesSocket(t *testing.T) {
 	// Serve, too.
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
-	if err := Serve(ctx, path, newFake(), Options{}); err != nil {
+	if err := Serve(ctx, path, newFake().services(), Options{}); err != nil {
 		t.Fatalf("Serve with a cancelled ctx: %v", err)
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {

@@ -32,7 +32,7 @@ func FuzzHandler(f *testing.F) {
 			return
 		}
 		rec := httptest.NewRecorder()
-		NewHandler(newFake(), Options{}).ServeHTTP(rec, asRoot(req))
+		NewHandler(newFake().services(), Options{}).ServeHTTP(rec, asRoot(req))
 		switch rec.Code {
 		case 200, 400, 403, 404:
 			if rec.Header().Get("Content-Type") != "application/json" {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"spanrec/firmware/index"
 	"spanrec/firmware/users"
 )
 
@@ -24,23 +24,22 @@ import (
 // group may connect (connecting needs write permission).
 const SocketMode = 0o660
 
-// Limits of request values.
+// Timeouts of the socket.
 const (
-	maxIDLen     = 256
 	probeTimeout = time.Second
 	shutdownWait = 2 * time.Second
 )
 
 // Serve listens on the unix socket path and answers the control API from
-// d until ctx is cancelled; then it stops, removes the socket and returns
+// s until ctx is cancelled; then it stops, removes the socket and returns
 // nil. It fails at once with ErrInUse when another daemon answers on
 // path (see Listen).
-func Serve(ctx context.Context, path string, d Daemon, opts Options) error {
+func Serve(ctx context.Context, path string, s Services, opts Options) error {
 	ln, err := Listen(path)
 	if err != nil {
 		return err
 	}
-	return ServeListener(ctx, ln, d, opts)
+	return ServeListener(ctx, ln, s, opts)
 }
 
 // Listen creates the control socket at path with mode 0660, creating its
@@ -120,7 +119,7 @@ func fileKind(m fs.FileMode) string {
 // the peer's uid (SO_PEERCRED) or a console session's token, and
 // authorised by its endpoint's permission (see routes). Connections are
 // bounded by opts.Limits.
-func ServeListener(ctx context.Context, ln net.Listener, d Daemon, opts Options) error {
+func ServeListener(ctx context.Context, ln net.Listener, s Services, opts Options) error {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -131,7 +130,7 @@ func ServeListener(ctx context.Context, ln net.Listener, d Daemon, opts Options)
 	}
 	ln = lim.listener(ln)
 	srv := &http.Server{
-		Handler:           NewHandler(d, opts),
+		Handler:           NewHandler(s, opts),
 		ConnContext:       connContext,
 		ReadHeaderTimeout: min(5*time.Second, lim.IdleTimeout),
 		ReadTimeout:       10 * time.Second,
@@ -160,19 +159,47 @@ func ServeListener(ctx context.Context, ln net.Listener, d Daemon, opts Options)
 	return nil
 }
 
-// NewHandler returns the control API's HTTP handler over d. It
+// Services are what the server answers from: one small role interface a
+// resource, each satisfied by the type that owns it. A nil one answers
+// 501 Not Implemented ("offload not configured") on its routes, and only
+// there. Their methods are called concurrently.
+type Services struct {
+	// Daemon is the capture loop: status, the live calls, pause and
+	// resume (*daemon.Daemon).
+	Daemon Daemon
+	// Recordings are the index's recordings as a viewer may see them.
+	Recordings Recordings
+	// Accounts are the console accounts (*users.Store): logins and the
+	// users endpoints.
+	Accounts Accounts
+	// Settings are the configuration (show and set).
+	Settings Settings
+	// Appliance is the box: storage, clock, reboot.
+	Appliance Appliance
+	// LEDs runs the LED self-test (*daemon.Daemon).
+	LEDs LEDs
+	// Log is the daemon's log ring (*console.LogRing).
+	Log LogTail
+	// Offload is the offload scheduler.
+	Offload Offload
+	// Audit is the audit log (*index.Index): every change, refusal and
+	// login is written to it, under the account the server
+	// authenticated; without it nothing is audited.
+	Audit AuditLog
+}
+
+// NewHandler returns the control API's HTTP handler over s. It
 // authorises requests by the peer credentials ServeListener records for
 // each connection (http.Server.ConnContext): served otherwise (without
 // them) it refuses everything.
-func NewHandler(d Daemon, opts Options) http.Handler {
+func NewHandler(s Services, opts Options) http.Handler {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	if opts.Sessions == nil {
 		opts.Sessions = users.NewSessions(users.SessionOptions{})
 	}
-	h := &handler{d: d, log: opts.Log, opts: opts, sessions: opts.Sessions, throttle: newLoginThrottle(opts.Now)}
-	h.cd, _ = d.(ConsoleDaemon)
+	h := &handler{s: s, log: opts.Log, opts: opts, sessions: opts.Sessions, throttle: newLoginThrottle(opts.Now)}
 	mux := http.NewServeMux()
 	for _, rt := range h.routes() {
 		mux.HandleFunc(rt.pattern, h.authorize(rt))
@@ -181,8 +208,7 @@ func NewHandler(d Daemon, opts Options) http.Handler {
 }
 
 type handler struct {
-	d        Daemon
-	cd       ConsoleDaemon // d, when it is one (then changes are audited)
+	s        Services
 	log      *slog.Logger
 	opts     Options
 	sessions *users.Sessions
@@ -192,95 +218,14 @@ type handler struct {
 // errorBody is the JSON body of every error response.
 type errorBody struct {
 	Error string `json:"error"`
-	// Code is codeNoSession when the request's session is not live.
+	// Code names the error condition, when it is more specific than the
+	// status (wireErrors).
 	Code string `json:"code,omitempty"`
 }
 
-// actionBody is the JSON body of a successful pause or resume.
-type actionBody struct {
-	ID     string `json:"id"`
-	Paused bool   `json:"paused"`
-}
-
-func (h *handler) status(w http.ResponseWriter, r *http.Request) {
-	if !h.noQuery(w, r) {
-		return
-	}
-	s := h.d.Status()
-	if s.Interfaces == nil {
-		s.Interfaces = []Interface{}
-	}
-	h.writeJSON(w, http.StatusOK, s)
-}
-
-func (h *handler) calls(w http.ResponseWriter, r *http.Request) {
-	if !h.noQuery(w, r) {
-		return
-	}
-	c := h.d.Calls()
-	if c == nil {
-		c = []Call{}
-	}
-	h.writeJSON(w, http.StatusOK, c)
-}
-
-func (h *handler) noQuery(w http.ResponseWriter, r *http.Request) bool {
-	if r.URL.RawQuery != "" {
-		h.writeError(w, http.StatusBadRequest, "this endpoint takes no query parameters")
-		return false
-	}
-	return true
-}
-
-// noSource answers 400 for the source= parameter that clients used to
-// name themselves with: who asks is now the server's to say.
-const noSource = "source is not accepted: the daemon records who you are (your uid, or your console login)"
-
-func (h *handler) action(w http.ResponseWriter, r *http.Request, pause bool) {
-	id := r.PathValue("id")
-	for k := range r.URL.Query() {
-		if k == "source" {
-			h.writeError(w, http.StatusBadRequest, noSource)
-		} else {
-			h.writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q", k))
-		}
-		return
-	}
-	if msg := checkText("call id", id, maxIDLen); msg != "" {
-		h.writeError(w, http.StatusBadRequest, msg)
-		return
-	}
-	if n, _ := io.ReadFull(io.LimitReader(r.Body, 1), make([]byte, 1)); n > 0 {
-		h.writeError(w, http.StatusBadRequest, "no request body expected")
-		return
-	}
-	who := identityOf(r).Account
-	var err error
-	verb := "resume"
-	if pause {
-		verb = "pause"
-		err = h.d.Pause(id, who)
-	} else {
-		err = h.d.Resume(id, who)
-	}
-	if h.cd != nil {
-		(&consoleHandler{handler: h, cd: h.cd}).audit(who, verb+" "+id, err)
-	}
-	if err != nil {
-		code := http.StatusInternalServerError
-		switch {
-		case errors.Is(err, ErrNoSuchCall):
-			code = http.StatusNotFound
-		case errors.Is(err, ErrBadRequest):
-			code = http.StatusBadRequest
-		default:
-			h.log.Warn("control: "+verb+" failed", "call", id, "who", who, "err", err)
-		}
-		h.writeError(w, code, err.Error())
-		return
-	}
-	h.log.Info("control: "+verb, "call", id, "who", who)
-	h.writeJSON(w, http.StatusOK, actionBody{ID: id, Paused: pause})
+// okBody is the answer of a change that returns nothing else.
+type okBody struct {
+	OK bool `json:"ok"`
 }
 
 // checkText returns why s is not acceptable as what ("" when it is).
@@ -296,6 +241,27 @@ func checkText(what, s string, max int) string {
 	return ""
 }
 
+// audit writes one audit entry (when the server has an audit log); a
+// failure is logged (the change is done).
+func (h *handler) audit(user, command, result string) {
+	if h.s.Audit == nil {
+		return
+	}
+	if _, err := h.s.Audit.AppendAudit(index.AuditEntry{User: user, Command: command, Result: result}); err != nil {
+		h.log.Error("control: cannot write the audit log", "user", user, "command", command, "err", err)
+	}
+}
+
+// fail answers err with its condition's status and code; an error of no
+// known condition (500) is logged.
+func (h *handler) fail(w http.ResponseWriter, what string, err error) {
+	code, name := answerOf(err)
+	if code == http.StatusInternalServerError {
+		h.log.Warn("control: "+what+" failed", "err", err)
+	}
+	h.writeError(w, code, name, err.Error())
+}
+
 func (h *handler) writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -309,6 +275,6 @@ func (h *handler) writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-func (h *handler) writeError(w http.ResponseWriter, code int, msg string) {
-	h.writeJSON(w, code, errorBody{Error: msg})
+func (h *handler) writeError(w http.ResponseWriter, code int, name, msg string) {
+	h.writeJSON(w, code, errorBody{Error: msg, Code: name})
 }

@@ -1,50 +1,9 @@
 package control
 
-import (
-	"errors"
-	"time"
-)
-
-// Errors of the control API.
-var (
-	// ErrNoSuchCall: the call is not active (HTTP 404). A Daemon returns
-	// it (wrapped) for an unknown call ID; the Client's errors match it.
-	ErrNoSuchCall = errors.New("no such call")
-	// ErrBadRequest: the request is malformed (HTTP 400). A Daemon may
-	// return it (wrapped) too, e.g. for a call that cannot be paused.
-	ErrBadRequest = errors.New("bad request")
-	// ErrInUse: another daemon answers on the control socket.
-	ErrInUse = errors.New("control socket in use by another spanrec")
-	// ErrNotSocket: the control socket's path exists and is not a socket
-	// (it is left alone).
-	ErrNotSocket = errors.New("not a unix socket")
-	// ErrPathTooLong: the socket path does not fit in a sockaddr_un.
-	ErrPathTooLong = errors.New("unix socket path too long")
-	// ErrNotRunning: no daemon answers on the control socket.
-	ErrNotRunning = errors.New("spanrec is not running")
-)
+import "time"
 
 // MaxPathLen is the longest unix socket path (sun_path less its NUL).
 const MaxPathLen = 107
-
-// AllCalls is the call ID that pauses or resumes every active call.
-const AllCalls = "all"
-
-// Daemon is what the control server asks. Its methods are called from the
-// server's goroutines, concurrently: they must be safe for that.
-type Daemon interface {
-	// Status returns the daemon's counters.
-	Status() Status
-	// Calls returns the active calls.
-	Calls() []Call
-	// Pause stops recording a call's audio (silence is written instead)
-	// until Resume; callID "" or "all" means every active call. source
-	// is who asked, as the server authenticated it ("uid:0", "alice").
-	// An unknown call is ErrNoSuchCall (wrapped).
-	Pause(callID string, source string) error
-	// Resume undoes Pause; the arguments and errors are Pause's.
-	Resume(callID string, source string) error
-}
 
 // Status is the daemon's state and counters (GET /v1/status).
 type Status struct {

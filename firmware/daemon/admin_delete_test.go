@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"spanrec/firmware/control"
+	"spanrec/firmware/index"
 )
 
 // Deleting a recording over the control socket: only an admin may (not an
@@ -19,7 +20,7 @@ import (
 func TestAdminDeleteOverTheSocket(t *testing.T) {
 	a := startAuthAppliance(t)
 	ctx := context.Background()
-	list, err := a.root.Recordings(ctx, control.RecordingQuery{})
+	list, err := a.root.Recordings(ctx, index.Query{})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("recordings: %v %v", list, err)
 	}

@@ -286,15 +286,6 @@ func (d *Daemon) LEDTest(ctx context.Context) error {
 	return ledstate.SelfTest(ctx, leds)
 }
 
-// OffloadNow starts an offload run at once (console `offload now`).
-func (d *Daemon) OffloadNow() error {
-	if d.app == nil || d.app.offload == nil {
-		return errors.New("offload not configured")
-	}
-	d.app.offload.Trigger()
-	return nil
-}
-
 // OffloadStatus reports the offloader's state; ok is false when offload
 // is not configured.
 func (d *Daemon) OffloadStatus() (offload.Status, bool) {
@@ -302,12 +293,4 @@ func (d *Daemon) OffloadStatus() (offload.Status, bool) {
 		return offload.Status{}, false
 	}
 	return d.app.offload.Status(), true
-}
-
-// StorageStatus reports the storage manager's state.
-func (d *Daemon) StorageStatus() storage.Status {
-	if d.app == nil {
-		return storage.Status{}
-	}
-	return d.app.storage.Status()
 }

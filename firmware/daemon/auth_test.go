@@ -18,6 +18,7 @@ import (
 	"spanrec/firmware/config"
 	"spanrec/firmware/control"
 	"spanrec/firmware/control/controltest"
+	"spanrec/firmware/index"
 	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
 )
@@ -92,7 +93,7 @@ func startAuthAppliance(t *testing.T) *authAppliance {
 		name string
 		role users.Role
 	}{{"alice", users.Admin}, {"tom", users.Technician}} {
-		if err := a.b.AddUser(u.name, u.role, u.name+"-password"); err != nil {
+		if err := a.b.Accounts.Add(u.name, u.role, u.name+"-password"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,7 +109,7 @@ func startAuthAppliance(t *testing.T) *authAppliance {
 		Sessions: users.NewSessions(users.SessionOptions{Idle: 10 * time.Minute, Now: a.clock.Now}),
 		Now:      a.clock.Now,
 	}
-	go func() { done <- control.ServeListener(ctx, ln, ConsoleAPI(a.calls, a.b), opts) }()
+	go func() { done <- control.ServeListener(ctx, ln, a.b.Services(a.calls), opts) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -130,7 +131,7 @@ func (a *authAppliance) as(t *testing.T, u controltest.User) *control.Client {
 // audit returns the audit log as "user|command|result" lines.
 func (a *authAppliance) audit(t *testing.T) []string {
 	t.Helper()
-	es, err := a.b.Audit(0)
+	es, err := a.b.Audit.AuditTail(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestControlUnmappedUIDRefused(t *testing.T) {
 	}
 
 	// Nothing happened, and the audit log says who tried.
-	if _, err := a.b.Account("mallory"); !errors.Is(err, users.ErrNotFound) {
+	if _, err := a.b.Accounts.Get("mallory"); !errors.Is(err, users.ErrNotFound) {
 		t.Fatalf("mallory was added: %v", err)
 	}
 	if b, _ := os.ReadFile(a.configFile); strings.Contains(string(b), "media_timeout") {
@@ -252,7 +253,7 @@ func TestControlMappedTechnicianAndRoot(t *testing.T) {
 	wantForbidden(t, "technician adds an admin", tech.AddUser(ctx, "mallory", users.Admin, "mallory-password"), denied+"manage users")
 	_, err := tech.SetConfig(ctx, "calls.media_timeout", "1s")
 	wantForbidden(t, "technician config set", err, denied+"configure")
-	_, err = tech.Recordings(ctx, control.RecordingQuery{})
+	_, err = tech.Recordings(ctx, index.Query{})
 	wantForbidden(t, "technician recordings", err, denied+"view recordings")
 
 	// Root is admin.

@@ -42,31 +42,31 @@ func importSample(t *testing.T) (string, *index.Index) {
 func TestConsoleBackendRecordingsVerifyStorage(t *testing.T) {
 	dir, ix := importSample(t)
 	b := NewConsoleBackend(BackendConfig{DataDir: dir, Index: ix, ConsoleOptions: ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
-	list, err := b.Recordings(control.RecordingQuery{})
+	list, err := b.Recordings.Search(users.Admin, index.Query{})
 	if err != nil || len(list) != 1 || !list[0].Recorded {
 		t.Fatalf("recordings: %+v %v", list, err)
 	}
 	rec := list[0]
 	for _, q := range []string{rec.Caller, rec.Callee, rec.ID[len(rec.ID)-4:], rec.Start.Format("2006-01-02"), strings.ToUpper(rec.CallID[:3])} {
-		if got, _ := b.Recordings(control.RecordingQuery{Text: q}); len(got) != 1 {
+		if got, _ := b.Recordings.Search(users.Admin, index.Query{Text: q}); len(got) != 1 {
 			t.Errorf("search %q: %d results", q, len(got))
 		}
 	}
-	if got, _ := b.Recordings(control.RecordingQuery{Text: "no-such-thing"}); len(got) != 0 {
+	if got, _ := b.Recordings.Search(users.Admin, index.Query{Text: "no-such-thing"}); len(got) != 0 {
 		t.Errorf("search miss: %v", got)
 	}
-	if _, err := b.Recording("nope"); !errors.Is(err, index.ErrNotFound) {
+	if _, err := b.Recordings.Get(users.Admin, "nope"); !errors.Is(err, index.ErrNotFound) {
 		t.Fatalf("unknown recording: %v", err)
 	}
-	v, err := b.Verify(context.Background(), rec.ID)
+	v, err := b.Recordings.Verify(context.Background(), users.Admin, rec.ID)
 	if err != nil || !v.Valid || v.Checked != 1 || v.Key == "" {
 		t.Fatalf("verify: %+v %v", v, err)
 	}
-	v, err = b.Verify(context.Background(), control.AllCalls)
+	v, err = b.Recordings.Verify(context.Background(), users.Admin, control.AllCalls)
 	if err != nil || !v.Valid || v.Checked != 1 {
 		t.Fatalf("verify all: %+v %v", v, err)
 	}
-	st, err := b.Storage()
+	st, err := b.Appliance.Storage()
 	if err != nil || st.Recordings != 1 || st.RecordingBytes != rec.Size || st.Calls < 1 || st.TotalBytes == 0 {
 		t.Fatalf("storage: %+v %v", st, err)
 	}
@@ -75,22 +75,24 @@ func TestConsoleBackendRecordingsVerifyStorage(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	data[100] ^= 1
 	os.WriteFile(path, data, 0o644)
-	v, err = b.Verify(context.Background(), rec.ID)
+	v, err = b.Recordings.Verify(context.Background(), users.Admin, rec.ID)
 	if err != nil || v.Valid || !strings.Contains(strings.Join(v.Problems, "\n"), "hash mismatch") || !strings.Contains(strings.Join(v.Problems, "\n"), "signature") {
 		t.Fatalf("tampered: %+v %v", v, err)
 	}
 	os.Remove(path)
-	v, _ = b.Verify(context.Background(), rec.ID)
+	v, _ = b.Recordings.Verify(context.Background(), users.Admin, rec.ID)
 	if v.Valid || !strings.Contains(strings.Join(v.Problems, "\n"), "missing") {
 		t.Fatalf("deleted: %+v", v)
 	}
-	// Facilities not configured say so.
+	// Facilities not configured say so: those without a service are nil
+	// (the server answers 501 on their routes).
+	if s := b.Services(nil); s.LEDs != nil || s.Offload != nil || s.Log != nil {
+		t.Errorf("services not configured: %+v", s)
+	}
 	for name, err := range map[string]error{
-		"led":     b.LEDTest(context.Background()),
-		"offload": b.OffloadNow(),
-		"log":     func() error { _, err := b.LogTail(5); return err }(),
-		"config":  func() error { _, err := b.Config(); return err }(),
-		"set":     func() error { _, err := b.SetConfig("calls.max_calls", "5"); return err }(),
+		"config": func() error { _, err := b.Settings.Config(); return err }(),
+		"set":    func() error { _, err := b.Settings.SetConfig("calls.max_calls", "5"); return err }(),
+		"delete": b.Recordings.Delete(rec.ID, "alice"),
 	} {
 		if !errors.Is(err, control.ErrNotConfigured) {
 			t.Errorf("%s: %v", name, err)
@@ -105,35 +107,35 @@ func TestConsoleBackendUsersAuditReboot(t *testing.T) {
 		Users:         users.Options{Cost: bcrypt.MinCost},
 		RebootCommand: []string{"touch", flag},
 	}})
-	if req, _ := b.LoginRequired(); req {
+	if b.Accounts.Len() > 0 {
 		t.Fatal("login required without accounts")
 	}
-	if err := b.AddUser("alice", users.Admin, "correct horse"); err != nil {
+	if err := b.Accounts.Add("alice", users.Admin, "correct horse"); err != nil {
 		t.Fatal(err)
 	}
-	if req, _ := b.LoginRequired(); !req {
+	if b.Accounts.Len() == 0 {
 		t.Fatal("no login required with an account")
 	}
 	if fi, err := os.Stat(filepath.Join(dir, UsersFileName)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("users file: %v %v", fi, err)
 	}
-	if u, err := b.Login("alice", "correct horse"); err != nil || u.Role != users.Admin {
+	if u, err := b.Accounts.Authenticate("alice", "correct horse"); err != nil || u.Role != users.Admin {
 		t.Fatalf("login: %+v %v", u, err)
 	}
-	if err := b.Reboot(); err != nil {
+	if err := b.Appliance.Reboot(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(flag); err != nil {
 		t.Fatalf("reboot command not run: %v", err)
 	}
-	b.cfg.RebootCommand = []string{"false"}
-	if err := b.Reboot(); err == nil {
+	b.Appliance.reboot = []string{"false"}
+	if err := b.Appliance.Reboot(); err == nil {
 		t.Fatal("failing reboot command: no error")
 	}
-	if err := b.AppendAudit(index.AuditEntry{User: "console:alice", Command: "pause all", Result: "ok"}); err != nil {
+	if _, err := b.Audit.AppendAudit(index.AuditEntry{User: "console:alice", Command: "pause all", Result: "ok"}); err != nil {
 		t.Fatal(err)
 	}
-	es, err := b.Audit(5)
+	es, err := b.Audit.AuditTail(5)
 	if err != nil || len(es) != 1 || es[0].User != "console:alice" {
 		t.Fatalf("audit: %+v %v", es, err)
 	}
@@ -141,10 +143,10 @@ func TestConsoleBackendUsersAuditReboot(t *testing.T) {
 	// An unreadable users file fails closed.
 	os.WriteFile(filepath.Join(dir, UsersFileName), []byte("garbage"), 0o600)
 	b2 := NewConsoleBackend(BackendConfig{DataDir: dir, Index: ix, ConsoleOptions: ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
-	if req, _ := b2.LoginRequired(); !req {
+	if b2.Accounts.Len() == 0 {
 		t.Fatal("corrupt users file: no login required")
 	}
-	if _, err := b2.Login("alice", "correct horse"); !errors.Is(err, users.ErrCorrupt) {
+	if _, err := b2.Accounts.Authenticate("alice", "correct horse"); !errors.Is(err, users.ErrCorrupt) {
 		t.Fatalf("corrupt users file: %v", err)
 	}
 }
@@ -156,7 +158,7 @@ func TestConsoleBackendConfigSet(t *testing.T) {
 	reloads := 0
 	b := NewConsoleBackend(BackendConfig{DataDir: dir, Index: ix, Reload: func() error { reloads++; return nil },
 		ConsoleOptions: ConsoleOptions{ConfigFile: file, Users: users.Options{Cost: bcrypt.MinCost}}})
-	ch, err := b.SetConfig("calls.media_timeout", "45s")
+	ch, err := b.Settings.SetConfig("calls.media_timeout", "45s")
 	if err != nil || !ch.Applied || ch.Restart || reloads != 1 {
 		t.Fatalf("set: %+v %v (reloads %d)", ch, err, reloads)
 	}
@@ -168,7 +170,7 @@ func TestConsoleBackendConfigSet(t *testing.T) {
 		t.Fatalf("mode changed: %v", fi.Mode())
 	}
 	// A new section is created; a key that needs a restart says so.
-	ch, err = b.SetConfig("log.level", "debug")
+	ch, err = b.Settings.SetConfig("log.level", "debug")
 	if err != nil || ch.Applied || !ch.Restart || reloads != 1 {
 		t.Fatalf("set log.level: %+v %v", ch, err)
 	}
@@ -178,7 +180,7 @@ func TestConsoleBackendConfigSet(t *testing.T) {
 	}
 	// Invalid changes leave the file alone.
 	for _, kv := range [][2]string{{"calls.media_timeout", "-5s"}, {"calls.nope", "1"}, {"log.level", "loud"}, {"calls.media_timeout.x", "1"}, {"calls..x", "1"}, {"calls.max_calls", "[1"}} {
-		if _, err := b.SetConfig(kv[0], kv[1]); !errors.Is(err, control.ErrBadRequest) {
+		if _, err := b.Settings.SetConfig(kv[0], kv[1]); !errors.Is(err, control.ErrBadRequest) {
 			t.Errorf("set %s %s: %v", kv[0], kv[1], err)
 		}
 	}

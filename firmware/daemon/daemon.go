@@ -140,13 +140,13 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 	var wg sync.WaitGroup
 	ctlCtx, stopCtl := context.WithCancel(context.Background())
 	d.app = d.startAppliance(ctlCtx)
-	api := d.consoleAPI(d.opts.Console)
+	backend := d.consoleBackend(d.opts.Console)
 	sessions := users.NewSessions(users.SessionOptions{})
 	if opts.SocketPath != "" {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := control.Serve(ctlCtx, opts.SocketPath, api, control.Options{Log: log, UIDRoles: opts.ControlUIDs, Limits: d.ctl, Sessions: sessions}); err != nil {
+			if err := control.Serve(ctlCtx, opts.SocketPath, backend.Services(d), control.Options{Log: log, UIDRoles: opts.ControlUIDs, Limits: d.ctl, Sessions: sessions}); err != nil {
 				log.Error("control socket", "err", err)
 			}
 		}()
@@ -170,7 +170,9 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := web.ListenAndServe(ctlCtx, opts.Web, opts.Engine.DataDir, web.Options{Daemon: api, Sessions: sessions, Log: log},
+			wo := backend.WebOptions(d)
+			wo.Sessions, wo.Log = sessions, log
+			err := web.ListenAndServe(ctlCtx, opts.Web, opts.Engine.DataDir, wo,
 				func(addr, fp string) { d.web.Store(&control.Web{Listen: addr, Fingerprint: fp}) })
 			if err != nil {
 				log.Error("web UI", "err", err)
@@ -375,9 +377,6 @@ func (d *Daemon) pauseResume(callID, source string, pause bool) error {
 	})
 	if err != nil {
 		return err
-	}
-	if errors.Is(opErr, engine.ErrNoSuchCall) {
-		return fmt.Errorf("%w: %s", control.ErrNoSuchCall, callID)
 	}
 	return opErr
 }

@@ -35,14 +35,14 @@ func TestConsoleOffloadStatusObjectLock(t *testing.T) {
 	}
 	b := NewConsoleBackend(BackendConfig{DataDir: dir, Index: ix,
 		ConsoleOptions: ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}, Offloader: o}})
-	st, err := b.OffloadStatus()
+	st, err := b.Offload.OffloadStatus()
 	if err != nil || !strings.Contains(st.ObjectLock, "not known yet") {
 		t.Fatalf("before a run: %+v %v", st, err)
 	}
 	if rep, err := o.RunOnce(context.Background()); err != nil || rep.Copied != 1 {
 		t.Fatalf("run: %+v %v", rep, err)
 	}
-	st, err = b.OffloadStatus()
+	st, err = b.Offload.OffloadStatus()
 	if err != nil || st.ObjectLock != "object lock: enforced, each object locked GOVERNANCE for 7 days" {
 		t.Fatalf("after a run: %q %v", st.ObjectLock, err)
 	}

@@ -2,14 +2,17 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
 	"spanrec/firmware/calls"
 )
 
-// ErrNoSuchCall is returned when no active call has the given ID.
-var ErrNoSuchCall = errors.New("no such active call")
+// ErrNoSuchCall is returned (wrapped, with the ID) when no active call
+// has the given ID: the one definition of the condition, which the
+// control API answers 404 and its client's errors match.
+var ErrNoSuchCall = errors.New("no such call")
 
 // Calls returns the calls in the table, oldest first.
 func (e *Engine) Calls() []*calls.Call {
@@ -38,7 +41,7 @@ func (e *Engine) answered(id string) ([]*calls.Call, error) {
 		}
 	}
 	if len(out) == 0 && id != "" && id != "all" {
-		return nil, ErrNoSuchCall
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchCall, id)
 	}
 	return out, nil
 }

@@ -60,6 +60,9 @@ const (
 	ViewConfig Permission = "view the configuration"
 	// Configure: change the configuration.
 	Configure Permission = "configure"
+	// ViewQuarantined: see quarantined recordings (no consent prompt
+	// heard), which are not there for anyone else.
+	ViewQuarantined Permission = "view quarantined recordings"
 	// DeleteRecordings: delete recordings.
 	DeleteRecordings Permission = "delete recordings"
 	// ManageUsers: add, remove, unlock accounts, set roles and passwords.

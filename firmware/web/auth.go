@@ -68,7 +68,7 @@ func (s *Server) session(r *http.Request) (identity, bool) {
 	if err != nil {
 		return identity{}, false
 	}
-	u, err := s.d.Account(name)
+	u, err := s.accounts.Get(name)
 	if err != nil {
 		s.sessions.Revoke(c.Value)
 		return identity{}, false
@@ -141,7 +141,7 @@ func (s *Server) checkPost(w http.ResponseWriter, r *http.Request, id identity) 
 
 // audit writes one audit log entry; a failure is logged.
 func (s *Server) audit(user, command, result string) {
-	if err := s.d.AppendAudit(index.AuditEntry{User: user, Command: command, Result: result}); err != nil {
+	if _, err := s.auditLog.AppendAudit(index.AuditEntry{User: user, Command: command, Result: result}); err != nil {
 		s.log.Error("web: cannot write the audit log", "user", user, "command", command, "err", err)
 	}
 }
@@ -202,7 +202,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, loginIncorrect)
 		return
 	}
-	u, err := s.d.Login(name, pw)
+	u, err := s.accounts.Authenticate(name, pw)
 	var lf *users.LoginFailure
 	if errors.As(err, &lf) {
 		s.throttle.Failed(addr)

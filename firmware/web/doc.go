@@ -3,8 +3,8 @@
 // configuration's web section has a listen address.
 //
 // It is a client of the daemon like the serial console: every page asks
-// the same service interface the control socket's server asks
-// ([control.ConsoleDaemon], plus opening a recording's file), so nothing
+// the same services the control socket's server asks (the roles of
+// [control.Services], plus opening a recording's file), so nothing
 // of it runs on the capture path. Logins are the console accounts
 // (checked by the daemon's users store), sessions are the same
 // [users.Sessions] the control socket holds, and every page needs the
@@ -20,6 +20,7 @@
 // accounts are never locked. Every login, logout, change and refused
 // change is written to the index's audit log as "web:<account>".
 //
-// Caveats: quarantined recordings are listed and served to admins only.
+// Caveats: quarantined recordings are listed and served to admins only
+// (the daemon's Recordings decide that, by the viewer's role).
 // Raw media (pcapng) is offered for download only.
 package web

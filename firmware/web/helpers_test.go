@@ -60,7 +60,7 @@ func (c *calls) Calls() []control.Call {
 
 func (c *calls) act(id, source string, pause bool) error {
 	if id != "live1" && id != control.AllCalls {
-		return control.ErrNoSuchCall
+		return engine.ErrNoSuchCall
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -120,11 +120,11 @@ func newEnv(t *testing.T, now func() time.Time) *env {
 		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
 	for _, role := range users.Roles() { // the admin first
 		a := accounts[role]
-		if err := b.AddUser(a[0], role, a[1]); err != nil {
+		if err := b.Accounts.Add(a[0], role, a[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	list, err := b.Recordings(control.RecordingQuery{})
+	list, err := b.Recordings.Search(users.Admin, index.Query{})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("sample recordings: %v %v", list, err)
 	}
@@ -136,7 +136,9 @@ func newEnv(t *testing.T, now func() time.Time) *env {
 	}
 	e.quarantined = q
 
-	s, err := web.New(web.Options{Daemon: daemon.ConsoleAPI(e.calls, b), Now: now})
+	wo := b.WebOptions(e.calls)
+	wo.Now = now
+	s, err := web.New(wo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -95,13 +94,8 @@ func (s *Server) errorAs(w http.ResponseWriter, r *http.Request, id identity, co
 
 // fail answers a daemon error with its HTTP status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, control.ErrNotFound), errors.Is(err, index.ErrNotFound), errors.Is(err, control.ErrNoSuchCall):
-		code = http.StatusNotFound
-	case errors.Is(err, control.ErrBadRequest), errors.Is(err, index.ErrInvalid):
-		code = http.StatusBadRequest
-	default:
+	code := control.HTTPStatus(err)
+	if code == http.StatusInternalServerError {
 		s.log.Warn("web: "+what+" failed", "err", err)
 	}
 	s.error(w, r, code, err.Error())
@@ -116,10 +110,6 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
-
-// mayView reports whether role may see recording c: quarantined ones
-// are for admins only.
-func mayView(role users.Role, c *index.Call) bool { return !c.Quarantined || role == users.Admin }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "status.html", identityOf(r), s.d.Status())
@@ -170,23 +160,11 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusBadRequest, fmt.Sprintf("page must be 0 to %d", maxPage-1))
 		return
 	}
-	want := (pg+1)*PageSize + 1 // one more tells whether there is a next page
-	var list []index.Call
-	for limit := want; ; limit = min(2*limit, control.MaxRecordingsLimit) {
-		got, err := s.d.Recordings(control.RecordingQuery{Text: text, Limit: limit})
-		if err != nil {
-			s.fail(w, r, "recordings", err)
-			return
-		}
-		list = list[:0]
-		for i := range got {
-			if mayView(id.Role, &got[i]) {
-				list = append(list, got[i])
-			}
-		}
-		if len(list) >= want || len(got) < limit || limit == control.MaxRecordingsLimit {
-			break
-		}
+	// One more tells whether there is a next page.
+	list, err := s.rec.Search(id.Role, index.Query{Text: text, Limit: (pg+1)*PageSize + 1})
+	if err != nil {
+		s.fail(w, r, "recordings", err)
+		return
 	}
 	from := min(pg*PageSize, len(list))
 	to := min(from+PageSize, len(list))
@@ -217,9 +195,9 @@ func pageURL(text string, pg int) string {
 // lookup returns the recording of the request's {id} the account may
 // see, or answers 404.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (index.Call, bool) {
-	c, err := s.d.Recording(r.PathValue("id"))
-	if err == nil && (!c.Recorded || c.File == "" || !mayView(identityOf(r).Role, &c)) {
-		err = fmt.Errorf("%w: recording %s", control.ErrNotFound, r.PathValue("id"))
+	c, err := s.rec.Get(identityOf(r).Role, r.PathValue("id"))
+	if err == nil && (!c.Recorded || c.File == "") {
+		err = fmt.Errorf("%w: recording %s", index.ErrNotFound, r.PathValue("id"))
 	}
 	if err != nil {
 		s.fail(w, r, "recording", err)
@@ -248,7 +226,7 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, download bool) {
 		s.error(w, r, http.StatusNotFound, "raw media cannot be played: download it")
 		return
 	}
-	f, err := s.d.OpenRecording(c.ID)
+	f, err := s.rec.Open(identityOf(r).Role, c.ID)
 	if err != nil {
 		s.fail(w, r, "open recording", err)
 		return

@@ -16,23 +16,46 @@ import (
 	"time"
 
 	"spanrec/firmware/control"
+	"spanrec/firmware/index"
 	"spanrec/firmware/users"
 )
 
-// Daemon is what the web UI asks of the daemon: the control server's
-// service interface, and the recording files themselves.
-type Daemon interface {
-	control.ConsoleDaemon
-	// OpenRecording opens a finished recording's file (its index entry's
-	// File in the data directory); control.ErrNotFound (wrapped) when
-	// there is none.
-	OpenRecording(id string) (*os.File, error)
+// Recordings are the recordings as the viewer's role may see them
+// (control.Recordings: the daemon hides quarantined ones from all but
+// admins) and their files.
+type Recordings interface {
+	// Search returns the calls q matches, newest first.
+	Search(viewer users.Role, q index.Query) ([]index.Call, error)
+	// Get returns one index entry, or index.ErrNotFound.
+	Get(viewer users.Role, id string) (index.Call, error)
+	// Open opens a finished recording's file (its index entry's File in
+	// the data directory); index.ErrNotFound (wrapped) when there is
+	// none.
+	Open(viewer users.Role, id string) (*os.File, error)
 }
 
-// Options configure a Server.
+// Accounts are the console accounts the web UI logs in with
+// (*users.Store).
+type Accounts interface {
+	// Authenticate checks a password: a *users.LoginFailure for an
+	// unknown name or a wrong password.
+	Authenticate(name, password string) (users.User, error)
+	// Get returns one account: a session acts with its current role.
+	Get(name string) (users.User, error)
+}
+
+// Options configure a Server: the services it asks (the control
+// server's roles) and its sessions.
 type Options struct {
-	// Daemon answers every page.
-	Daemon Daemon
+	// Daemon is the capture loop: status, live calls, pause and resume.
+	Daemon control.Daemon
+	// Recordings are the recordings and their files.
+	Recordings Recordings
+	// Accounts check logins.
+	Accounts Accounts
+	// Audit is the audit log every login, logout and change is written
+	// to.
+	Audit control.AuditLog
 	// Sessions is the session table, shared with the control socket; nil
 	// means a new one with the default expiry.
 	Sessions *users.Sessions
@@ -44,7 +67,10 @@ type Options struct {
 
 // Server is the web UI's HTTP handler.
 type Server struct {
-	d        Daemon
+	d        control.Daemon
+	rec      Recordings
+	accounts Accounts
+	auditLog control.AuditLog
 	sessions *users.Sessions
 	log      *slog.Logger
 	throttle *users.Throttle[string]
@@ -68,8 +94,8 @@ const (
 
 // New returns the web UI's handler.
 func New(opts Options) (*Server, error) {
-	if opts.Daemon == nil {
-		return nil, errors.New("web: no daemon")
+	if opts.Daemon == nil || opts.Recordings == nil || opts.Accounts == nil || opts.Audit == nil {
+		return nil, errors.New("web: the daemon, recordings, accounts and audit log are all needed")
 	}
 	if opts.Sessions == nil {
 		opts.Sessions = users.NewSessions(users.SessionOptions{})
@@ -77,7 +103,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{d: opts.Daemon, sessions: opts.Sessions, log: opts.Log,
+	s := &Server{d: opts.Daemon, rec: opts.Recordings, accounts: opts.Accounts, auditLog: opts.Audit, sessions: opts.Sessions, log: opts.Log,
 		throttle: users.NewThrottle[string](opts.Now), csrfKey: make([]byte, 32)}
 	if _, err := rand.Read(s.csrfKey); err != nil {
 		return nil, fmt.Errorf("web: csrf key: %w", err)

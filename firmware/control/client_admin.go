@@ -10,25 +10,10 @@ import (
 	"spanrec/firmware/users"
 )
 
-// apiErrorIs matches the console endpoints' statuses to their errors.
-func apiErrorIs(status int, code string, target error) bool {
-	switch target {
-	case users.ErrBadCredentials:
-		return status == http.StatusUnauthorized && code != codeNoSession
-	case users.ErrNoSession:
-		return status == http.StatusUnauthorized && code == codeNoSession
-	case users.ErrNotFound:
-		return status == http.StatusNotFound
-	case ErrConflict:
-		return status == http.StatusConflict
-	case ErrNotConfigured:
-		return status == http.StatusNotImplemented
-	}
-	return false
-}
-
-// Recordings returns the index entries matching q, newest first.
-func (c *Client) Recordings(ctx context.Context, q RecordingQuery) ([]index.Call, error) {
+// Recordings returns the index entries matching q, newest first (q's
+// Text, Limit and All: whether quarantined ones are among them is the
+// daemon's to say, by the caller's role).
+func (c *Client) Recordings(ctx context.Context, q index.Query) ([]index.Call, error) {
 	v := url.Values{}
 	if q.Text != "" {
 		v.Set("q", q.Text)
@@ -44,7 +29,7 @@ func (c *Client) Recordings(ctx context.Context, q RecordingQuery) ([]index.Call
 	return out, err
 }
 
-// Recording returns one index entry (errors match ErrNotFound).
+// Recording returns one index entry (errors match index.ErrNotFound).
 func (c *Client) Recording(ctx context.Context, id string) (index.Call, error) {
 	var out index.Call
 	err := c.do(ctx, http.MethodGet, "/v1/recordings/"+url.PathEscape(id), nil, &out)

@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
 )
 
-// fakeConsole is a ConsoleDaemon over fakeDaemon with canned answers.
+// fakeConsole is every service over fakeDaemon, with canned answers.
 type fakeConsole struct {
 	*fakeDaemon
 	mu    sync.Mutex
@@ -27,23 +28,36 @@ type fakeConsole struct {
 
 func newFakeConsole() *fakeConsole { return &fakeConsole{fakeDaemon: newFake()} }
 
+func (f *fakeDaemon) services() Services { return Services{Daemon: f} }
+
+func (f *fakeConsole) services() Services {
+	return Services{Daemon: f.fakeDaemon, Recordings: fakeRecordings{}, Accounts: fakeAccounts{f}, Settings: f,
+		Appliance: f, LEDs: f, Log: f, Offload: f, Audit: f}
+}
+
 var fakeRec = index.Call{ID: "20261125T144422Z-3fa2c1d0", Caller: "1001", Callee: "2002", Recorded: true, File: "recordings/x.wav"}
 
-func (f *fakeConsole) Recordings(q RecordingQuery) ([]index.Call, error) {
+type fakeRecordings struct{}
+
+func (fakeRecordings) Search(viewer users.Role, q index.Query) ([]index.Call, error) {
 	if q.Matches(&fakeRec) {
 		return []index.Call{fakeRec}, nil
 	}
 	return nil, nil
 }
-func (f *fakeConsole) Recording(id string) (index.Call, error) {
+func (fakeRecordings) Get(viewer users.Role, id string) (index.Call, error) {
 	if id != fakeRec.ID {
 		return index.Call{}, fmt.Errorf("index: get %s: %w", id, index.ErrNotFound)
 	}
 	return fakeRec, nil
 }
-func (f *fakeConsole) Verify(ctx context.Context, id string) (Verification, error) {
+func (fakeRecordings) Verify(ctx context.Context, viewer users.Role, id string) (Verification, error) {
 	return Verification{ID: id, Checked: 1, Valid: true}, nil
 }
+func (fakeRecordings) Delete(id, by string) error {
+	return fmt.Errorf("delete %w", ErrNotConfigured)
+}
+
 func (f *fakeConsole) Config() (ConfigInfo, error) {
 	return ConfigInfo{File: "/etc/spanrec.yaml", YAML: "a: 1\n"}, nil
 }
@@ -53,30 +67,42 @@ func (f *fakeConsole) SetConfig(key, value string) (ConfigChange, error) {
 	}
 	return ConfigChange{Key: key, Value: value, Applied: true}, nil
 }
-func (f *fakeConsole) Storage() (StorageInfo, error)   { return StorageInfo{Recordings: 3}, nil }
-func (f *fakeConsole) LogTail(n int) ([]string, error) { return []string{"a", "b"}[:min(n, 2)], nil }
+func (f *fakeConsole) Storage() (StorageInfo, error) { return StorageInfo{Recordings: 3}, nil }
+func (f *fakeConsole) Tail(n int) []string           { return []string{"a", "b"}[:min(n, 2)] }
 func (f *fakeConsole) LEDTest(ctx context.Context) error {
 	return fmt.Errorf("LEDs: %w", ErrNotConfigured)
 }
-func (f *fakeConsole) Time() TimeInfo    { return TimeInfo{Now: time.Unix(0, 0).UTC(), Zone: "UTC"} }
-func (f *fakeConsole) Reboot() error     { return errors.New("reboot: permission denied") }
-func (f *fakeConsole) OffloadNow() error { return fmt.Errorf("offload %w", ErrNotConfigured) }
-func (f *fakeConsole) DeleteRecording(id, by string) error {
-	return fmt.Errorf("delete %w", ErrNotConfigured)
-}
+func (f *fakeConsole) Time() TimeInfo                        { return TimeInfo{Now: time.Unix(0, 0).UTC(), Zone: "UTC"} }
+func (f *fakeConsole) Reboot() error                         { return errors.New("reboot: permission denied") }
+func (f *fakeConsole) OffloadNow() error                     { return fmt.Errorf("offload %w", ErrNotConfigured) }
 func (f *fakeConsole) OffloadStatus() (OffloadStatus, error) { return OffloadStatus{Pending: 2}, nil }
-func (f *fakeConsole) LoginRequired() (bool, error)          { return true, nil }
-func (f *fakeConsole) Users() ([]users.User, error)          { return nil, nil }
-func (f *fakeConsole) RemoveUser(name string) error {
+func (f *fakeConsole) AppendAudit(e index.AuditEntry) (index.AuditEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audit = append(f.audit, e)
+	return e, nil
+}
+func (f *fakeConsole) AuditTail(n int) ([]index.AuditEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]index.AuditEntry(nil), f.audit...), nil
+}
+
+// fakeAccounts has one account, bob (technician), and refuses changes.
+type fakeAccounts struct{ f *fakeConsole }
+
+func (fakeAccounts) Len() int           { return 1 }
+func (fakeAccounts) List() []users.User { return nil }
+func (fakeAccounts) Remove(name string) error {
 	return fmt.Errorf("%w: last admin", users.ErrLastAdmin)
 }
-func (f *fakeConsole) SetPassword(name, password string) error { return nil }
-func (f *fakeConsole) SetRole(name string, role users.Role) error {
+func (fakeAccounts) SetPassword(name, password string) error { return nil }
+func (fakeAccounts) SetRole(name string, role users.Role) error {
 	_, err := users.ParseRole(string(role))
 	return err
 }
-func (f *fakeConsole) Unlock(name string) error { return fmt.Errorf("%w: %s", users.ErrNotFound, name) }
-func (f *fakeConsole) Login(name, password string) (users.User, error) {
+func (fakeAccounts) Unlock(name string) error { return fmt.Errorf("%w: %s", users.ErrNotFound, name) }
+func (fakeAccounts) Authenticate(name, password string) (users.User, error) {
 	switch {
 	case name != "bob":
 		return users.User{}, &users.LoginFailure{Reason: "no such account"}
@@ -85,28 +111,17 @@ func (f *fakeConsole) Login(name, password string) (users.User, error) {
 	}
 	return users.User{Name: name, Role: users.Technician}, nil
 }
-func (f *fakeConsole) Account(name string) (users.User, error) {
+func (fakeAccounts) Get(name string) (users.User, error) {
 	if name != "bob" {
 		return users.User{}, users.ErrNotFound
 	}
 	return users.User{Name: name, Role: users.Technician}, nil
 }
-func (f *fakeConsole) AddUser(name string, role users.Role, password string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.added = append(f.added, name+" "+string(role)+" "+password)
+func (a fakeAccounts) Add(name string, role users.Role, password string) error {
+	a.f.mu.Lock()
+	defer a.f.mu.Unlock()
+	a.f.added = append(a.f.added, name+" "+string(role)+" "+password)
 	return nil
-}
-func (f *fakeConsole) AppendAudit(e index.AuditEntry) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.audit = append(f.audit, e)
-	return nil
-}
-func (f *fakeConsole) Audit(n int) ([]index.AuditEntry, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]index.AuditEntry(nil), f.audit...), nil
 }
 
 func TestConsoleClientErrors(t *testing.T) {
@@ -125,7 +140,7 @@ func TestConsoleClientErrors(t *testing.T) {
 	if _, err := c.Login(ctx, "nobody", "x"); !errors.Is(err, users.ErrBadCredentials) || err.Error() != "login incorrect" {
 		t.Fatalf("unknown name: %v", err)
 	}
-	if _, err := c.Recording(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := c.Recording(ctx, "nope"); !errors.Is(err, index.ErrNotFound) {
 		t.Fatalf("unknown recording: %v", err)
 	}
 	if err := c.OffloadNow(ctx); !errors.Is(err, ErrNotConfigured) || err.Error() != "offload not configured" {
@@ -149,16 +164,16 @@ func TestConsoleClientErrors(t *testing.T) {
 	if err := c.AddUser(ctx, "eve", users.Auditor, "pass word!"); err != nil {
 		t.Fatal(err)
 	}
-	if list, err := c.Recordings(ctx, RecordingQuery{Text: "2002"}); err != nil || len(list) != 1 {
+	if list, err := c.Recordings(ctx, index.Query{Text: "2002"}); err != nil || len(list) != 1 {
 		t.Fatalf("recordings: %v %v", list, err)
 	}
-	if list, err := c.Recordings(ctx, RecordingQuery{Text: "zzz"}); err != nil || list == nil || len(list) != 0 {
+	if list, err := c.Recordings(ctx, index.Query{Text: "zzz"}); err != nil || list == nil || len(list) != 0 {
 		t.Fatalf("no recordings: %v %v", list, err)
 	}
 	if err := c.Pause(ctx, "c1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Pause(ctx, "nope"); !errors.Is(err, ErrNoSuchCall) {
+	if err := c.Pause(ctx, "nope"); !errors.Is(err, engine.ErrNoSuchCall) {
 		t.Fatal(err)
 	}
 
@@ -198,7 +213,7 @@ func TestConsoleSecretConfigNotAudited(t *testing.T) {
 	f := newFakeConsole()
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/v1/config", strings.NewReader(`{"key":"offload.password","value":"hunter22"}`))
-	NewHandler(f, Options{}).ServeHTTP(rec, asRoot(req))
+	NewHandler(f.services(), Options{}).ServeHTTP(rec, asRoot(req))
 	if rec.Code != 200 || strings.Contains(rec.Body.String(), "hunter22") {
 		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}
@@ -207,13 +222,41 @@ func TestConsoleSecretConfigNotAudited(t *testing.T) {
 	}
 }
 
-func TestConsoleEndpointsNeedConsoleDaemon(t *testing.T) {
-	// A plain Daemon has no console endpoints: 404 from the mux.
-	rec := httptest.NewRecorder()
-	NewHandler(newFake(), Options{}).ServeHTTP(rec, asRoot(httptest.NewRequest("GET", "/v1/recordings", nil)))
-	if rec.Code != http.StatusNotFound {
-		t.Fatalf("%d", rec.Code)
+func TestMissingServiceNotImplemented(t *testing.T) {
+	// Services the server was not given answer 501 on their routes, and
+	// only there.
+	for target, code := range map[string]int{
+		"GET /v1/recordings": http.StatusNotImplemented,
+		"POST /v1/users":     http.StatusNotImplemented,
+		"GET /v1/audit":      http.StatusNotImplemented,
+		"GET /v1/offload":    http.StatusNotImplemented,
+		"GET /v1/calls":      http.StatusOK,
+		"GET /v1/whoami":     http.StatusOK,
+	} {
+		method, path, _ := strings.Cut(target, " ")
+		body := strings.NewReader("")
+		if method == "POST" {
+			body = strings.NewReader(`{"name":"eve","role":"auditor","password":"x"}`)
+		}
+		rec := httptest.NewRecorder()
+		NewHandler(newFake().services(), Options{}).ServeHTTP(rec, asRoot(httptest.NewRequest(method, path, body)))
+		if rec.Code != code || !json.Valid(rec.Body.Bytes()) {
+			t.Errorf("%s: %d %s, want %d", target, rec.Code, rec.Body.String(), code)
+		}
 	}
+	s := newFakeConsole().services()
+	s.Offload = nil
+	rec := httptest.NewRecorder()
+	NewHandler(s, Options{}).ServeHTTP(rec, asRoot(httptest.NewRequest("POST", "/v1/offload/now", nil)))
+	if rec.Code != http.StatusNotImplemented || !strings.Contains(rec.Body.String(), "offload not configured") {
+		t.Fatalf("no offloader: %d %s", rec.Code, rec.Body.String())
+	}
+	if es, _ := s.Audit.AuditTail(0); len(es) != 1 || es[0].Command != "offload now" || es[0].Result != "offload not configured" {
+		t.Fatalf("audit: %+v", es)
+	}
+}
+
+func TestConsoleEndpointQueries(t *testing.T) {
 	for target, code := range map[string]int{
 		"/v1/recordings?limit=-1":     400,
 		"/v1/recordings?limit=x":      400,
@@ -230,7 +273,7 @@ func TestConsoleEndpointsNeedConsoleDaemon(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		u, _ := url.ParseRequestURI(target)
-		NewHandler(newFakeConsole(), Options{}).ServeHTTP(rec, asRoot(httptest.NewRequest("GET", u.RequestURI(), nil)))
+		NewHandler(newFakeConsole().services(), Options{}).ServeHTTP(rec, asRoot(httptest.NewRequest("GET", u.RequestURI(), nil)))
 		if rec.Code != code || !json.Valid(rec.Body.Bytes()) {
 			t.Errorf("%s: %d %s, want %d", target, rec.Code, rec.Body.String(), code)
 		}
@@ -263,7 +306,7 @@ func FuzzConsoleHandler(f *testing.F) {
 			return
 		}
 		rec := httptest.NewRecorder()
-		NewHandler(newFakeConsole(), Options{}).ServeHTTP(rec, asRoot(req))
+		NewHandler(newFakeConsole().services(), Options{}).ServeHTTP(rec, asRoot(req))
 		switch rec.Code {
 		case 200, 400, 401, 404, 409, 423, 500, 501:
 			if rec.Header().Get("Content-Type") != "application/json" {
