@@ -2,17 +2,25 @@
 // bodies over a unix socket (mode 0660, by default DATA_DIR/spanrec.sock),
 // used by `spanrec status` and the serial console.
 //
-// Endpoints:
+// The package owns the wire protocol only: the types, the Client, and a
+// server (NewHandler) whose handlers are split by resource (calls.go,
+// recordings.go, accounts.go, settings.go, appliance.go, audit.go), each
+// over a small role interface that the type owning the facts satisfies
+// (Services: *users.Store is the accounts, *index.Index the audit log,
+// *daemon.Daemon the calls and the LEDs). A service the server is not
+// given answers 501 Not Implemented on its routes only. One adapter
+// (serve) decodes, validates and audits every request, after the route
+// table's permission check. The endpoints are listed at routes.
 //
-//	GET  /v1/status                 Status
-//	GET  /v1/calls                  []Call (the active calls)
-//	POST /v1/calls/{id}/pause       pause recording a call ("all": every active call)
-//	POST /v1/calls/{id}/resume      resume recording
-//
-// pause and resume take no body. Errors are JSON objects {"error":
-// "..."}: 404 for an unknown call (ErrNoSuchCall), 400 for a bad request,
-// 401 for a console session that is not live, 403 for a request the
-// caller's role does not allow (ErrForbidden), 500 otherwise.
+// Errors are JSON objects {"error": "...", "code": "..."}. Each error
+// condition is defined once, in the package that owns it
+// (engine.ErrNoSuchCall, index.ErrNotFound, users.ErrNotFound, ...): one
+// table (wireErrors) gives its status and code, and the Client's errors
+// match it with errors.Is. 400 is a bad request (ErrBadRequest), 401 a
+// failed login or a console session that is not live, 403 a request the
+// caller's role does not allow (ErrForbidden), 404 an unknown call,
+// recording or account, 409 a conflict, 429 logins held back, 501 a
+// facility not configured, 500 anything else.
 //
 // Authorisation: the server decides who asks, never the client. Each
 // connection's peer uid comes from the kernel (SO_PEERCRED, recorded by
