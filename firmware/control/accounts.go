@@ -66,25 +66,25 @@ func (h *handler) accountRoutes() []route {
 			run:   func(rq *request[userBody]) (any, error) { return nil, run(rq) }}
 	}
 	none := func(*request[userBody]) string { return "" }
-	self := rt("POST /v1/users/{name}/password", users.ManageUsers, serve(h, "users passwd", change(true, none,
+	self := rt("POST /v1/users/{name}/password", users.ManageUsers, serve(h, change(true, none,
 		func(rq *request[userBody]) string { return "users passwd " + name(rq) },
 		func(rq *request[userBody]) error { return h.setPassword(rq, a) })))
 	self.self = true
 	return []route{
-		rt("GET /v1/login", public, serve(h, "login required", op[struct{}]{service: "accounts", ready: ready,
+		rt("GET /v1/login", public, serve(h, op[struct{}]{service: "accounts", ready: ready,
 			run: func(*request[struct{}]) (any, error) { return loginRequiredBody{Required: a.Len() > 0}, nil }})),
-		rt("POST /v1/login", public, serve(h, "login", op[loginBody]{service: "accounts", ready: ready, body: true,
+		rt("POST /v1/login", public, serve(h, op[loginBody]{service: "accounts", ready: ready, body: true,
 			run: func(rq *request[loginBody]) (any, error) { return h.login(rq, a) }})),
-		rt("POST /v1/logout", public, serve(h, "logout", op[struct{}]{ready: true,
+		rt("POST /v1/logout", public, serve(h, op[struct{}]{ready: true,
 			run: func(rq *request[struct{}]) (any, error) {
 				if tok, _ := bearer(rq.r); tok != "" && h.sessions.Revoke(tok) {
 					h.audit(rq.ID.Account, "logout", "ok")
 				}
 				return nil, nil
 			}})),
-		rt("GET /v1/whoami", public, serve(h, "whoami", op[struct{}]{ready: true,
+		rt("GET /v1/whoami", public, serve(h, op[struct{}]{ready: true,
 			run: func(rq *request[struct{}]) (any, error) { return rq.ID, nil }})),
-		rt("GET /v1/users", users.ManageUsers, serve(h, "users", op[struct{}]{service: "accounts", ready: ready,
+		rt("GET /v1/users", users.ManageUsers, serve(h, op[struct{}]{service: "accounts", ready: ready,
 			run: func(*request[struct{}]) (any, error) {
 				list := a.List()
 				if list == nil {
@@ -92,7 +92,7 @@ func (h *handler) accountRoutes() []route {
 				}
 				return list, nil
 			}})),
-		rt("POST /v1/users", users.ManageUsers, serve(h, "users add", op[userBody]{service: "accounts", ready: ready, body: true,
+		rt("POST /v1/users", users.ManageUsers, serve(h, op[userBody]{service: "accounts", ready: ready, body: true,
 			check: func(rq *request[userBody]) string {
 				return checks(checkText("user name", rq.Body.Name, users.MaxNameLen), checkRole(rq))
 			},
@@ -100,14 +100,14 @@ func (h *handler) accountRoutes() []route {
 			run: func(rq *request[userBody]) (any, error) {
 				return nil, a.Add(rq.Body.Name, rq.Body.Role, rq.Body.Password)
 			}})),
-		rt("DELETE /v1/users/{name}", users.ManageUsers, serve(h, "users del", change(false, none,
+		rt("DELETE /v1/users/{name}", users.ManageUsers, serve(h, change(false, none,
 			func(rq *request[userBody]) string { return "users del " + name(rq) },
 			func(rq *request[userBody]) error { return a.Remove(name(rq)) }))),
 		self,
-		rt("POST /v1/users/{name}/role", users.ManageUsers, serve(h, "users role", change(true, checkRole,
+		rt("POST /v1/users/{name}/role", users.ManageUsers, serve(h, change(true, checkRole,
 			func(rq *request[userBody]) string { return "users role " + name(rq) + " " + string(rq.Body.Role) },
 			func(rq *request[userBody]) error { return a.SetRole(name(rq), rq.Body.Role) }))),
-		rt("POST /v1/users/{name}/unlock", users.ManageUsers, serve(h, "users unlock", change(false, none,
+		rt("POST /v1/users/{name}/unlock", users.ManageUsers, serve(h, change(false, none,
 			func(rq *request[userBody]) string { return "users unlock " + name(rq) },
 			func(rq *request[userBody]) error { return a.Unlock(name(rq)) }))),
 	}

@@ -104,15 +104,15 @@ func (h *handler) applianceRoutes() []route {
 	tail := lastN("log tail", logs != nil, DefaultLogLines, maxLogLines,
 		func(n int) ([]string, error) { return logs.Tail(n), nil }, func(l []string) any { return logBody{Lines: l} })
 	return []route{
-		rt("GET /v1/storage", users.ViewStatus, serve(h, "storage", get("storage", ready, func() (any, error) { return a.Storage() }))),
-		rt("GET /v1/time", users.ViewStatus, serve(h, "time", get("clock", ready, func() (any, error) { return a.Time(), nil }))),
-		rt("POST /v1/reboot", users.Reboot, serve(h, "reboot", change("reboot", ready, "reboot", auditRequest,
+		rt("GET /v1/storage", users.ViewStatus, serve(h, get("storage", ready, func() (any, error) { return a.Storage() }))),
+		rt("GET /v1/time", users.ViewStatus, serve(h, get("clock", ready, func() (any, error) { return a.Time(), nil }))),
+		rt("POST /v1/reboot", users.Reboot, serve(h, change("reboot", ready, "reboot", auditRequest,
 			func(*request[struct{}]) error { return a.Reboot() }))),
-		rt("GET /v1/log", users.Diagnostics, serve(h, "log", tail)),
-		rt("POST /v1/led/test", users.Diagnostics, serve(h, "led test", change("LED test", leds != nil, "led test", auditResult,
+		rt("GET /v1/log", users.Diagnostics, serve(h, tail)),
+		rt("POST /v1/led/test", users.Diagnostics, serve(h, change("LED test", leds != nil, "led test", auditResult,
 			func(rq *request[struct{}]) error { return leds.LEDTest(rq.r.Context()) }))),
-		rt("GET /v1/offload", users.Offload, serve(h, "offload status", get("offload", off != nil, func() (any, error) { return off.OffloadStatus() }))),
-		rt("POST /v1/offload/now", users.Offload, serve(h, "offload now", change("offload", off != nil, "offload now", auditResult,
+		rt("GET /v1/offload", users.Offload, serve(h, get("offload", off != nil, func() (any, error) { return off.OffloadStatus() }))),
+		rt("POST /v1/offload/now", users.Offload, serve(h, change("offload", off != nil, "offload now", auditResult,
 			func(*request[struct{}]) error { return off.OffloadNow() }))),
 	}
 }

@@ -19,7 +19,7 @@ type AuditLog interface {
 func (h *handler) auditRoutes() []route {
 	a, ready := h.s.Audit, h.s.Audit != nil
 	return []route{
-		rt("GET /v1/audit", users.ViewAudit, serve(h, "audit", lastN("audit log", ready, DefaultAuditEntries, MaxRecordingsLimit,
+		rt("GET /v1/audit", users.ViewAudit, serve(h, lastN("audit log", ready, DefaultAuditEntries, MaxRecordingsLimit,
 			func(n int) ([]index.AuditEntry, error) { return a.AuditTail(n) }, nil))),
 	}
 }

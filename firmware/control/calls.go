@@ -34,7 +34,7 @@ type actionBody struct {
 func (h *handler) callRoutes() []route {
 	d, ready := h.s.Daemon, h.s.Daemon != nil
 	return []route{
-		rt("GET /v1/status", users.ViewStatus, serve(h, "status", op[struct{}]{service: "status", ready: ready,
+		rt("GET /v1/status", users.ViewStatus, serve(h, op[struct{}]{service: "status", ready: ready,
 			run: func(*request[struct{}]) (any, error) {
 				s := d.Status()
 				if s.Interfaces == nil {
@@ -42,7 +42,7 @@ func (h *handler) callRoutes() []route {
 				}
 				return s, nil
 			}})),
-		rt("GET /v1/calls", users.ViewCalls, serve(h, "calls", op[struct{}]{service: "calls", ready: ready,
+		rt("GET /v1/calls", users.ViewCalls, serve(h, op[struct{}]{service: "calls", ready: ready,
 			run: func(*request[struct{}]) (any, error) {
 				c := d.Calls()
 				if c == nil {
@@ -61,7 +61,7 @@ func (h *handler) pauseResume(pause bool) http.HandlerFunc {
 	if pause {
 		verb, fn = "pause", func(id, who string) error { return d.Pause(id, who) }
 	}
-	return serve(h, verb, op[struct{}]{service: verb, ready: d != nil,
+	return serve(h, op[struct{}]{service: verb, ready: d != nil,
 		check: func(rq *request[struct{}]) string { return checkText("call id", rq.r.PathValue("id"), maxIDLen) },
 		audit: func(rq *request[struct{}]) string { return verb + " " + rq.r.PathValue("id") },
 		run: func(rq *request[struct{}]) (any, error) {

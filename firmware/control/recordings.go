@@ -55,7 +55,7 @@ func (h *handler) recordingRoutes() []route {
 	id := func(rq *request[struct{}]) string { return rq.r.PathValue("id") }
 	checkID := func(rq *request[struct{}]) string { return checkText("recording id", id(rq), maxIDLen) }
 	return []route{
-		rt("GET /v1/recordings", users.ViewRecordings, serve(h, "recordings", op[struct{}]{service: "recordings", ready: ready,
+		rt("GET /v1/recordings", users.ViewRecordings, serve(h, op[struct{}]{service: "recordings", ready: ready,
 			query: []string{"q", "limit", "all"},
 			check: func(rq *request[struct{}]) string { _, msg := recordingQuery(rq); return msg },
 			run: func(rq *request[struct{}]) (any, error) {
@@ -66,10 +66,10 @@ func (h *handler) recordingRoutes() []route {
 				}
 				return list, err
 			}})),
-		rt("GET /v1/recordings/{id}", users.ViewRecordings, serve(h, "recording", op[struct{}]{service: "recordings", ready: ready,
+		rt("GET /v1/recordings/{id}", users.ViewRecordings, serve(h, op[struct{}]{service: "recordings", ready: ready,
 			check: checkID,
 			run:   func(rq *request[struct{}]) (any, error) { return s.Get(rq.ID.Role, id(rq)) }})),
-		rt("GET /v1/recordings/{id}/verify", users.VerifyRecordings, serve(h, "verify", op[struct{}]{service: "recordings", ready: ready,
+		rt("GET /v1/recordings/{id}/verify", users.VerifyRecordings, serve(h, op[struct{}]{service: "recordings", ready: ready,
 			check: checkID,
 			run: func(rq *request[struct{}]) (any, error) {
 				// Checking every recording can take longer than the
@@ -81,7 +81,7 @@ func (h *handler) recordingRoutes() []route {
 				}
 				return v, err
 			}})),
-		rt("DELETE /v1/recordings/{id}", users.DeleteRecordings, serve(h, "delete recording", op[struct{}]{service: "deleting recordings", ready: ready,
+		rt("DELETE /v1/recordings/{id}", users.DeleteRecordings, serve(h, op[struct{}]{service: "deleting recordings", ready: ready,
 			check:   checkID,
 			audit:   func(rq *request[struct{}]) string { return index.AdminDeleteCommand(id(rq)) },
 			audited: auditRefusal,

@@ -75,7 +75,7 @@ const (
 // the body, decodes and validates them, answers 501 for a service the
 // server lacks, runs the operation and audits a change. Authorisation is
 // done before it (handler.authorize, by the route's permission).
-func serve[B any](h *handler, what string, o op[B]) http.HandlerFunc {
+func serve[B any](h *handler, o op[B]) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rq := &request[B]{w: w, r: r, ID: identityOf(r)}
 		change := r.Method != http.MethodGet
@@ -115,7 +115,7 @@ func serve[B any](h *handler, what string, o op[B]) http.HandlerFunc {
 			h.audit(rq.ID.Account, command, resultOf(err))
 		}
 		if err != nil {
-			h.fail(w, what, err)
+			h.fail(w, r, err)
 			return
 		}
 		if command != "" {

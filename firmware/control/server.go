@@ -254,10 +254,10 @@ func (h *handler) audit(user, command, result string) {
 
 // fail answers err with its condition's status and code; an error of no
 // known condition (500) is logged.
-func (h *handler) fail(w http.ResponseWriter, what string, err error) {
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, name := answerOf(err)
 	if code == http.StatusInternalServerError {
-		h.log.Warn("control: "+what+" failed", "err", err)
+		h.log.Warn("control: request failed", "request", r.Method+" "+r.URL.Path, "who", identityOf(r).Account, "err", err)
 	}
 	h.writeError(w, code, name, err.Error())
 }

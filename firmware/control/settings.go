@@ -65,9 +65,9 @@ func shownValue(b configSetBody) string {
 func (h *handler) settingRoutes() []route {
 	s, ready := h.s.Settings, h.s.Settings != nil
 	return []route{
-		rt("GET /v1/config", users.ViewConfig, serve(h, "config", op[struct{}]{service: "configuration", ready: ready,
+		rt("GET /v1/config", users.ViewConfig, serve(h, op[struct{}]{service: "configuration", ready: ready,
 			run: func(*request[struct{}]) (any, error) { return s.Config() }})),
-		rt("POST /v1/config", users.Configure, serve(h, "config set", op[configSetBody]{service: "configuration", ready: ready, body: true,
+		rt("POST /v1/config", users.Configure, serve(h, op[configSetBody]{service: "configuration", ready: ready, body: true,
 			check: func(rq *request[configSetBody]) string {
 				return checks(checkText("key", rq.Body.Key, maxKeyLen), checkText("value", rq.Body.Value, maxValueLen))
 			},

@@ -137,16 +137,8 @@ func NewConsoleBackend(cfg BackendConfig) *ConsoleBackend {
 // Services joins d (status, calls, pause, resume) with b: what the
 // control server answers from.
 func (b *ConsoleBackend) Services(d control.Daemon) control.Services {
-	s := control.Services{Daemon: d, Recordings: b.Recordings, Accounts: b.Accounts, Settings: b.Settings,
-		Appliance: b.Appliance, Log: b.Log, Audit: b.Audit}
-	// Nil interfaces, not interfaces holding nil: their routes answer 501.
-	if b.Offload != nil {
-		s.Offload = b.Offload
-	}
-	if b.LEDs != nil {
-		s.LEDs = b.LEDs
-	}
-	return s
+	return control.Services{Daemon: d, Recordings: b.Recordings, Accounts: b.Accounts, Settings: b.Settings,
+		Appliance: b.Appliance, LEDs: b.LEDs, Log: b.Log, Offload: b.Offload, Audit: b.Audit}
 }
 
 // WebOptions are the web UI's services over d and b (the caller adds
