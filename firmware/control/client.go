@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -75,16 +76,12 @@ func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // Status returns the daemon's state and counters.
 func (c *Client) Status(ctx context.Context) (Status, error) {
-	var s Status
-	err := c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
-	return s, err
+	return get[Status](ctx, c, "/v1/status", nil)
 }
 
 // Calls returns the active calls.
 func (c *Client) Calls(ctx context.Context) ([]Call, error) {
-	var calls []Call
-	err := c.do(ctx, http.MethodGet, "/v1/calls", nil, &calls)
-	return calls, err
+	return get[[]Call](ctx, c, "/v1/calls", nil)
 }
 
 // Pause stops recording the call id (AllCalls: every active call). The
@@ -108,9 +105,29 @@ func (c *Client) action(ctx context.Context, id, verb string) error {
 
 // Whoami returns who the daemon takes this client for.
 func (c *Client) Whoami(ctx context.Context) (Identity, error) {
-	var out Identity
-	err := c.do(ctx, http.MethodGet, "/v1/whoami", nil, &out)
+	return get[Identity](ctx, c, "/v1/whoami", nil)
+}
+
+// get answers a GET of path with query q.
+func get[T any](ctx context.Context, c *Client, path string, q url.Values) (T, error) {
+	var out T
+	err := c.do(ctx, http.MethodGet, path, q, &out)
 	return out, err
+}
+
+// send sends a change (the JSON of in, when not nil) whose answer is
+// {"ok": true}.
+func (c *Client) send(ctx context.Context, method, path string, in any) error {
+	return c.doBody(ctx, c.hc, method, path, nil, in, &okBody{})
+}
+
+// lastNQuery is the query of a request for the last n items (0: the
+// server's default).
+func lastNQuery(n int) url.Values {
+	if n <= 0 {
+		return nil
+	}
+	return url.Values{"n": {strconv.Itoa(n)}}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, out any) error {

@@ -24,16 +24,12 @@ func (c *Client) Recordings(ctx context.Context, q index.Query) ([]index.Call, e
 	if q.All {
 		v.Set("all", "1")
 	}
-	var out []index.Call
-	err := c.do(ctx, http.MethodGet, "/v1/recordings", v, &out)
-	return out, err
+	return get[[]index.Call](ctx, c, "/v1/recordings", v)
 }
 
 // Recording returns one index entry (errors match index.ErrNotFound).
 func (c *Client) Recording(ctx context.Context, id string) (index.Call, error) {
-	var out index.Call
-	err := c.do(ctx, http.MethodGet, "/v1/recordings/"+url.PathEscape(id), nil, &out)
-	return out, err
+	return get[index.Call](ctx, c, "/v1/recordings/"+url.PathEscape(id), nil)
 }
 
 // Verify checks one recording, or with id "all" every recording and the
@@ -46,9 +42,7 @@ func (c *Client) Verify(ctx context.Context, id string) (Verification, error) {
 
 // Config returns the effective configuration.
 func (c *Client) Config(ctx context.Context) (ConfigInfo, error) {
-	var out ConfigInfo
-	err := c.do(ctx, http.MethodGet, "/v1/config", nil, &out)
-	return out, err
+	return get[ConfigInfo](ctx, c, "/v1/config", nil)
 }
 
 // SetConfig sets one key of the configuration file and applies it.
@@ -60,17 +54,12 @@ func (c *Client) SetConfig(ctx context.Context, key, value string) (ConfigChange
 
 // Storage returns the data partition's state.
 func (c *Client) Storage(ctx context.Context) (StorageInfo, error) {
-	var out StorageInfo
-	err := c.do(ctx, http.MethodGet, "/v1/storage", nil, &out)
-	return out, err
+	return get[StorageInfo](ctx, c, "/v1/storage", nil)
 }
 
 // LogTail returns the daemon's last n log lines (0: DefaultLogLines).
 func (c *Client) LogTail(ctx context.Context, n int) ([]string, error) {
-	var v url.Values
-	if n > 0 {
-		v = url.Values{"n": {strconv.Itoa(n)}}
-	}
+	v := lastNQuery(n)
 	var out logBody
 	err := c.do(ctx, http.MethodGet, "/v1/log", v, &out)
 	return out.Lines, err
@@ -78,37 +67,33 @@ func (c *Client) LogTail(ctx context.Context, n int) ([]string, error) {
 
 // LEDTest runs the LED self-test and returns when it is over.
 func (c *Client) LEDTest(ctx context.Context) error {
-	return c.do(ctx, http.MethodPost, "/v1/led/test", nil, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/led/test", nil)
 }
 
 // Time returns the appliance's clock.
 func (c *Client) Time(ctx context.Context) (TimeInfo, error) {
-	var out TimeInfo
-	err := c.do(ctx, http.MethodGet, "/v1/time", nil, &out)
-	return out, err
+	return get[TimeInfo](ctx, c, "/v1/time", nil)
 }
 
 // DeleteRecording deletes a recording (admin).
 func (c *Client) DeleteRecording(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, "/v1/recordings/"+url.PathEscape(id), nil, &okBody{})
+	return c.send(ctx, http.MethodDelete, "/v1/recordings/"+url.PathEscape(id), nil)
 }
 
 // Reboot reboots the appliance.
 func (c *Client) Reboot(ctx context.Context) error {
-	return c.do(ctx, http.MethodPost, "/v1/reboot", nil, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/reboot", nil)
 }
 
 // OffloadNow starts an offload run (errors match ErrNotConfigured without
 // an offload target).
 func (c *Client) OffloadNow(ctx context.Context) error {
-	return c.do(ctx, http.MethodPost, "/v1/offload/now", nil, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/offload/now", nil)
 }
 
 // OffloadStatus returns the offload state.
 func (c *Client) OffloadStatus(ctx context.Context) (OffloadStatus, error) {
-	var out OffloadStatus
-	err := c.do(ctx, http.MethodGet, "/v1/offload", nil, &out)
-	return out, err
+	return get[OffloadStatus](ctx, c, "/v1/offload", nil)
 }
 
 // LoginRequired reports whether the console must ask for a login.
@@ -129,54 +114,47 @@ func (c *Client) Login(ctx context.Context, name, password string) (LoginResult,
 
 // Logout ends the client's session (WithToken).
 func (c *Client) Logout(ctx context.Context) error {
-	return c.do(ctx, http.MethodPost, "/v1/logout", nil, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/logout", nil)
 }
 
 // ChangeOwnPassword sets the session's own account's password, given the
 // current one.
 func (c *Client) ChangeOwnPassword(ctx context.Context, name, current, password string) error {
-	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", nil, userBody{Password: password, Current: current}, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", userBody{Password: password, Current: current})
 }
 
 // Users lists the accounts.
 func (c *Client) Users(ctx context.Context) ([]users.User, error) {
-	var out []users.User
-	err := c.do(ctx, http.MethodGet, "/v1/users", nil, &out)
-	return out, err
+	return get[[]users.User](ctx, c, "/v1/users", nil)
 }
 
 // AddUser creates an account.
 func (c *Client) AddUser(ctx context.Context, name string, role users.Role, password string) error {
-	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users", nil, userBody{Name: name, Role: role, Password: password}, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/users", userBody{Name: name, Role: role, Password: password})
 }
 
 // RemoveUser deletes an account.
 func (c *Client) RemoveUser(ctx context.Context, name string) error {
-	return c.do(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), nil, &okBody{})
+	return c.send(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(name), nil)
 }
 
 // SetPassword sets an account's password.
 func (c *Client) SetPassword(ctx context.Context, name, password string) error {
-	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", nil, userBody{Password: password}, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/password", userBody{Password: password})
 }
 
 // SetRole sets an account's role.
 func (c *Client) SetRole(ctx context.Context, name string, role users.Role) error {
-	return c.doBody(ctx, c.hc, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/role", nil, userBody{Role: role}, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/role", userBody{Role: role})
 }
 
 // Unlock ends an account's lockout.
 func (c *Client) Unlock(ctx context.Context, name string) error {
-	return c.do(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/unlock", nil, &okBody{})
+	return c.send(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(name)+"/unlock", nil)
 }
 
 // Audit returns the last n audit entries (0: DefaultAuditEntries).
 func (c *Client) Audit(ctx context.Context, n int) ([]index.AuditEntry, error) {
-	var v url.Values
-	if n > 0 {
-		v = url.Values{"n": {strconv.Itoa(n)}}
-	}
-	var out []index.AuditEntry
-	err := c.do(ctx, http.MethodGet, "/v1/audit", v, &out)
-	return out, err
+	v := lastNQuery(n)
+	return get[[]index.AuditEntry](ctx, c, "/v1/audit", v)
 }
