@@ -32,15 +32,6 @@ var (
 	// 403); the message names who the server took the caller for and what
 	// was refused.
 	ErrForbidden = errors.New("permission denied")
-	// ErrInUse: another daemon answers on the control socket.
-	ErrInUse = errors.New("control socket in use by another spanrec")
-	// ErrNotSocket: the control socket's path exists and is not a socket
-	// (it is left alone).
-	ErrNotSocket = errors.New("not a unix socket")
-	// ErrPathTooLong: the socket path does not fit in a sockaddr_un.
-	ErrPathTooLong = errors.New("unix socket path too long")
-	// ErrNotRunning: no daemon answers on the control socket.
-	ErrNotRunning = errors.New("spanrec is not running")
 )
 
 // wireError is how an error condition crosses the wire: its HTTP status

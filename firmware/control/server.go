@@ -20,6 +20,20 @@ import (
 	"spanrec/firmware/users"
 )
 
+// Errors of the socket.
+var (
+	// ErrInUse: another daemon answers on the control socket.
+	ErrInUse = errors.New("control socket in use by another spanrec")
+	// ErrNotSocket: the control socket's path exists and is not a socket
+	// (it is left alone).
+	ErrNotSocket = errors.New("not a unix socket")
+	// ErrPathTooLong: the socket path does not fit in a sockaddr_un.
+	ErrPathTooLong = errors.New("unix socket path too long")
+	// ErrNotRunning: no daemon answers on the control socket (the
+	// Client's error).
+	ErrNotRunning = errors.New("spanrec is not running")
+)
+
 // SocketMode is the control socket's permission: the daemon's user and
 // group may connect (connecting needs write permission).
 const SocketMode = 0o660
