@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -34,7 +35,7 @@ func (q Query) Matches(c *Call) bool {
 	case q.Text == "":
 		return true
 	}
-	t := foldASCII(q.Text)
+	t := q.Text
 	for _, s := range [...]string{c.ID, c.CallID, c.Caller, c.CallerName, c.Callee, c.CalleeName, c.Dialed} {
 		if containsFold(s, t) {
 			return true
@@ -153,35 +154,10 @@ func (ix *Index) VerifyAll(ctx context.Context, dataDir string, checkFile func(p
 	return out, checked, nil
 }
 
-// foldASCII lowercases ASCII letters.
-func foldASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// containsFold reports whether lower-cased (ASCII) s contains t, which is
-// already lower-cased.
+// containsFold reports whether s contains t, case-insensitively.
 func containsFold(s, t string) bool {
-	if len(t) > len(s) {
-		return false
-	}
 	for i := 0; i+len(t) <= len(s); i++ {
-		j := 0
-		for ; j < len(t); j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != t[j] {
-				break
-			}
-		}
-		if j == len(t) {
+		if strings.EqualFold(s[i:i+len(t)], t) {
 			return true
 		}
 	}
