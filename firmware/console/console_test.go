@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +20,7 @@ import (
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/engine/enginetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
 	"spanrec/hal/serial"
@@ -83,11 +83,6 @@ func (f *fakeCalls) paused() bool {
 	return f.calls[0].Paused
 }
 
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
 // appliance is a control server over a data directory holding one real
 // signed recording of testdata/sample_call.pcap.
 type appliance struct {
@@ -103,22 +98,7 @@ type appliance struct {
 
 func startAppliance(t *testing.T, accounts bool) *appliance {
 	t.Helper()
-	dir := t.TempDir()
-	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.ImportFile(context.Background(), filepath.Join(repoRoot(), "testdata", "sample_call.pcap")); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close("end-of-input"); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(engine.IndexPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
+	dir, ix := enginetest.ImportSample(t)
 	a := &appliance{dir: dir, ix: ix, calls: newFakeCalls(), socket: filepath.Join(dir, "s.sock"),
 		configFile: filepath.Join(dir, "spanrec.yaml"), rebootFlag: filepath.Join(dir, "rebooted")}
 	if err := ix.List(func(c *index.Call) error {

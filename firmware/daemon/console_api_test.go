@@ -11,33 +11,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"spanrec/firmware/control"
-	"spanrec/firmware/engine"
+	"spanrec/firmware/engine/enginetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
 )
 
-// importSample records testdata/sample_call.pcap into a fresh data
-// directory and returns it with its index opened.
-func importSample(t *testing.T) (string, *index.Index) {
-	t.Helper()
-	dir := t.TempDir()
-	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.ImportFile(context.Background(), filepath.Join(repoRoot(), "testdata", "sample_call.pcap")); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close("end-of-input"); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(engine.IndexPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return dir, ix
-}
+// importSample is a data directory with one real signed recording.
+var importSample = enginetest.ImportSample
 
 func TestConsoleBackendRecordingsVerifyStorage(t *testing.T) {
 	dir, ix := importSample(t)

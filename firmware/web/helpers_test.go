@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,15 +21,11 @@ import (
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/engine/enginetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 )
-
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
 
 // The test accounts, one per role.
 var accounts = map[users.Role][2]string{
@@ -90,32 +84,9 @@ type env struct {
 	pool        *x509.CertPool
 }
 
-// importSample records testdata/sample_call.pcap into a fresh data
-// directory with the engine and returns it with its index opened.
-func importSample(t *testing.T) (string, *index.Index) {
-	t.Helper()
-	dir := t.TempDir()
-	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.ImportFile(context.Background(), filepath.Join(repoRoot(), "testdata", "sample_call.pcap")); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close("end-of-input"); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(engine.IndexPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return dir, ix
-}
-
 func newEnv(t *testing.T, now func() time.Time) *env {
 	t.Helper()
-	dir, ix := importSample(t)
+	dir, ix := enginetest.ImportSample(t)
 	b := daemon.NewConsoleBackend(daemon.BackendConfig{DataDir: dir, Index: ix,
 		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
 	for _, role := range users.Roles() { // the admin first

@@ -1,0 +1,41 @@
+// Package enginetest gives the tests of the packages above the engine
+// (the control API's services, the console, the web UI) a data directory
+// holding a real signed recording.
+package enginetest
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"spanrec/firmware/engine"
+	"spanrec/firmware/index"
+)
+
+// ImportSample records the repository's testdata/sample_call.pcap (a
+// real sipp call) into a fresh data directory with the engine and
+// returns the directory with its index opened (closed when the test
+// ends).
+func ImportSample(t testing.TB) (string, *index.Index) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	sample := filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "sample_call.pcap")
+	dir := t.TempDir()
+	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ImportFile(context.Background(), sample); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close("end-of-input"); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(engine.IndexPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return dir, ix
+}
