@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"spanrec/firmware/clock/clocktest"
 	"spanrec/firmware/config"
 	"spanrec/firmware/control"
 	"spanrec/firmware/control/controltest"
@@ -44,19 +45,6 @@ func (p *pauseLog) log() string {
 	return strings.Join(p.who, "; ")
 }
 
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // authAppliance is a console backend over a real data directory served
 // on a real socket, with accounts alice (admin) and tom (technician), uid
 // 1002 mapped to technician and the socket's group 1000.
@@ -64,7 +52,7 @@ type authAppliance struct {
 	sock, configFile, rebootFlag string
 	b                            *ConsoleBackend
 	calls                        *pauseLog
-	clock                        *testClock
+	clock                        *clocktest.Time
 	env                          *controltest.Env
 	root                         *control.Client
 }
@@ -79,7 +67,7 @@ func startAuthAppliance(t *testing.T) *authAppliance {
 	dir, ix := importSample(t)
 	a := &authAppliance{sock: filepath.Join(dir, "s.sock"), configFile: filepath.Join(dir, "spanrec.yaml"),
 		rebootFlag: filepath.Join(dir, "rebooted"), calls: &pauseLog{},
-		clock: &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}}
+		clock: clocktest.NewTime(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))}
 	a.env = controltest.Setup(t, a.sock)
 	os.WriteFile(a.configFile, []byte("data_dir: "+dir+"\n"), 0o644)
 	a.b = NewConsoleBackend(BackendConfig{DataDir: dir, Index: ix, ConsoleOptions: ConsoleOptions{

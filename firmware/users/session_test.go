@@ -3,12 +3,13 @@ package users
 import (
 	"errors"
 	"fmt"
+	"spanrec/firmware/clock/clocktest"
 	"testing"
 	"time"
 )
 
 func TestSessions(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)}
+	clk := clocktest.NewTime(time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC))
 	s := NewSessions(SessionOptions{Idle: 10 * time.Minute, MaxAge: time.Hour, Now: clk.Now})
 	a, err := s.Create("alice")
 	if err != nil {

@@ -5,30 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"spanrec/firmware/clock/clocktest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newStore(t *testing.T) (*Store, *clock, string) {
+func newStore(t *testing.T) (*Store, *clocktest.Time, string) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)}
+	clk := clocktest.NewTime(time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "users.json")
 	s, err := Open(path, Options{Cost: bcrypt.MinCost, Now: clk.Now})
 	if err != nil {

@@ -1,8 +1,10 @@
-// Package clocktest is a settable clock.Source for tests.
+// Package clocktest has settable clocks for tests: a clock.Source, and
+// a wall clock.
 package clocktest
 
 import (
 	"sync"
+	"time"
 
 	"spanrec/firmware/clock"
 )
@@ -37,4 +39,29 @@ func (f *Fake) State() (clock.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.st, f.err
+}
+
+// Time is a settable wall clock: its Now goes where an option takes a
+// clock (users.Options.Now, the session and login throttle clocks). Safe
+// for concurrent use.
+type Time struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewTime returns a Time at t.
+func NewTime(t time.Time) *Time { return &Time{t: t} }
+
+// Now returns the time.
+func (c *Time) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the time by d.
+func (c *Time) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
