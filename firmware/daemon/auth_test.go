@@ -130,6 +130,17 @@ func (a *authAppliance) audit(t *testing.T) []string {
 	return out
 }
 
+// wantAudit checks that the audit log got has a line starting with each
+// of want.
+func wantAudit(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !hasLine(got, w) {
+			t.Errorf("audit: no %q in\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+}
+
 func hasLine(lines []string, prefix string) bool {
 	for _, l := range lines {
 		if strings.HasPrefix(l, prefix) {
@@ -203,17 +214,13 @@ func TestControlUnmappedUIDRefused(t *testing.T) {
 		t.Fatalf("paused: %s", a.calls.log())
 	}
 	got := a.audit(t)
-	for _, want := range []string{
-		"uid:1001|POST /v1/users|refused: " + denied + "manage users",
-		"uid:1001|POST /v1/config|refused: " + denied + "configure",
-		"uid:1001|POST /v1/reboot|refused: " + denied + "reboot",
-		"uid:1001|POST /v1/users/alice/unlock|refused: " + denied + "manage users",
-		"uid:1001|POST /v1/calls/all/pause|refused: " + denied + "pause",
-	} {
-		if !hasLine(got, want) {
-			t.Errorf("audit: no %q in\n%s", want, strings.Join(got, "\n"))
-		}
-	}
+	wantAudit(t, got,
+		"uid:1001|POST /v1/users|refused: "+denied+"manage users",
+		"uid:1001|POST /v1/config|refused: "+denied+"configure",
+		"uid:1001|POST /v1/reboot|refused: "+denied+"reboot",
+		"uid:1001|POST /v1/users/alice/unlock|refused: "+denied+"manage users",
+		"uid:1001|POST /v1/calls/all/pause|refused: "+denied+"pause",
+	)
 	if n := strings.Count(strings.Join(got, "\n"), "uid:1001|POST /v1/users|refused"); n != 2 {
 		t.Errorf("%d refused user adds audited, want 2:\n%s", n, strings.Join(got, "\n"))
 	}
@@ -261,19 +268,15 @@ func TestControlMappedTechnicianAndRoot(t *testing.T) {
 		t.Fatalf("pauses recorded as: %s", got)
 	}
 	got := a.audit(t)
-	for _, want := range []string{
+	wantAudit(t, got,
 		"uid:1002|pause c1|ok",
 		"uid:1002|offload now|offload not configured",
-		"uid:1002|POST /v1/users|refused: " + denied + "manage users",
-		"uid:1002|POST /v1/config|refused: " + denied + "configure",
+		"uid:1002|POST /v1/users|refused: "+denied+"manage users",
+		"uid:1002|POST /v1/config|refused: "+denied+"configure",
 		"uid:0|users add eve auditor|ok",
 		"uid:0|config set calls.media_timeout 45s|ok",
 		"uid:0|pause all|ok",
-	} {
-		if !hasLine(got, want) {
-			t.Errorf("audit: no %q in\n%s", want, strings.Join(got, "\n"))
-		}
-	}
+	)
 }
 
 func TestControlConsoleSessions(t *testing.T) {
@@ -349,7 +352,7 @@ func TestControlConsoleSessions(t *testing.T) {
 		t.Fatalf("pauses recorded as: %s", got)
 	}
 	got := a.audit(t)
-	for _, want := range []string{
+	wantAudit(t, got,
 		"uid:1001|login tom|refused: wrong password (1 in a row)",
 		"uid:1001|login tom|ok",
 		"tom|pause c1|ok",
@@ -361,11 +364,7 @@ func TestControlConsoleSessions(t *testing.T) {
 		"alice|users add eve auditor|ok",
 		"tom|logout|ok",
 		"uid:1001|POST /v1/calls/c1/pause|refused: not logged in",
-	} {
-		if !hasLine(got, want) {
-			t.Errorf("audit: no %q in\n%s", want, strings.Join(got, "\n"))
-		}
-	}
+	)
 }
 
 // Before: the console's delay was the only brake, and a local user
