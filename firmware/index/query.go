@@ -110,9 +110,10 @@ func (ix *Index) VerifyRecording(ctx context.Context, dataDir, id string, checkF
 		bad("not in chain: the recording has no hash chain entry")
 		entry = &ChainEntry{ID: id, File: c.File, SHA256: c.SHA256}
 	case entry.ComputeHash(entry.Prev) != entry.Hash:
-		bad("chain entry modified: seq %d does not match its hash", entry.Seq)
+		bad("chain entry modified: seq %d hash %s does not match its contents (%s)", entry.Seq, entry.Hash, entry.ComputeHash(entry.Prev))
 	case entry.File != c.File || entry.SHA256 != c.SHA256:
-		bad("index differs from chain: index has %s %s, chain seq %d has %s %s", c.File, c.SHA256, entry.Seq, entry.File, entry.SHA256)
+		bad("index differs from chain: call has file %q sha256 %s, chain seq %d has file %q sha256 %s",
+			c.File, c.SHA256, entry.Seq, entry.File, entry.SHA256)
 	}
 	checked := 0
 	if validFile(entry.File) {
