@@ -70,8 +70,17 @@ func TestVerifyRecording(t *testing.T) {
 	if _, _, err := f.ix.VerifyRecording(ctx, f.data, "nope", nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
+	// The chain entry itself: its hash, and the index agreeing with it.
+	f.tamperEntry(t, 3, func(e *ChainEntry) { e.Hash = strings.Repeat("0", 64) })
+	if probs, _, _ = f.ix.VerifyRecording(ctx, f.data, f.ids[2], nil); len(probs) != 1 || !strings.HasPrefix(probs[0], "chain entry modified: seq 3") {
+		t.Fatalf("entry modified: %v", probs)
+	}
+	f.tamperEntry(t, 4, func(e *ChainEntry) { e.SHA256 = strings.Repeat("0", 64); e.Hash = e.ComputeHash(e.Prev) })
+	if probs, _, _ = f.ix.VerifyRecording(ctx, f.data, f.ids[3], nil); len(probs) != 2 || !strings.HasPrefix(probs[0], "index differs from chain") || !strings.HasPrefix(probs[1], "hash mismatch") {
+		t.Fatalf("entry rehashed: %v", probs)
+	}
 	problems, n, err := f.ix.VerifyAll(ctx, f.data, nil)
-	if err != nil || n != 4 || len(problems) != 1 || !strings.Contains(problems[0], "missing") {
+	if err != nil || n != 4 || !strings.Contains(strings.Join(problems, "\n"), "missing") {
 		t.Fatalf("all: %v %d %v", problems, n, err)
 	}
 }
