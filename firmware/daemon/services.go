@@ -147,19 +147,17 @@ func (b *ConsoleBackend) WebOptions(d control.Daemon) web.Options {
 	return web.Options{Daemon: d, Recordings: b.Recordings, Accounts: b.Accounts, Audit: b.Audit}
 }
 
-// consoleBackend is the backend of the running daemon: the LED test and
-// the offloader default to the appliance's (after startAppliance).
+// consoleBackend is the backend of the running daemon: the LEDs (d
+// itself), the offloader and the deleter default to the appliance's
+// (after startAppliance).
 func (d *Daemon) consoleBackend(opts ConsoleOptions) *ConsoleBackend {
-	if opts.LEDTest == nil {
-		opts.LEDTest = d.LEDTest
-	}
 	if opts.Offloader == nil && d.app != nil && d.app.offload != nil {
 		opts.Offloader = d.app.offload
 	}
 	if opts.Deleter == nil && d.app != nil && d.app.storage != nil {
 		opts.Deleter = d.app.storage
 	}
-	return NewConsoleBackend(BackendConfig{
+	b := NewConsoleBackend(BackendConfig{
 		ConsoleOptions: opts,
 		DataDir:        d.opts.Engine.DataDir,
 		Index:          d.e.Index,
@@ -174,6 +172,10 @@ func (d *Daemon) consoleBackend(opts ConsoleOptions) *ConsoleBackend {
 		Reload: func() error { return d.do(d.reload) },
 		Log:    d.log,
 	})
+	if b.LEDs == nil {
+		b.LEDs = d
+	}
+	return b
 }
 
 // ledTest is a function as the control.LEDs service.
