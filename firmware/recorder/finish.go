@@ -159,6 +159,9 @@ func (r *Recorder) finishAsync(w *wav.Writer, rel string, cues []wav.Cue, entry 
 }
 
 func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call) error {
+	if r.cfg.Stamp != nil {
+		r.cfg.Stamp(entry) // the clock's state, in the WAV as in the index
+	}
 	if err := w.Finish(infoTags(entry, r.cfg.Software), cues); err != nil {
 		return fmt.Errorf("finish recording: %w", err)
 	}

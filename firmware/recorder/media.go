@@ -42,6 +42,9 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	if int16(h.PayloadType) != cd.pt {
 		r.selectCodec(rec, from, h.PayloadType, m.Format)
 	}
+	// Every packet of the side counts for its quality, duplicates and
+	// events too: loss is sequence gaps only.
+	rec.quality[from].Add(h.SequenceNumber, h.Timestamp, h.SSRC, m.Packet.Time)
 	jp := jitter.Packet{Seq: h.SequenceNumber, TS: h.Timestamp, SSRC: h.SSRC, Arrival: rec.position(m.Packet.Time)}
 	st := rec.streams[from]
 	var pcm []int16

@@ -12,6 +12,7 @@ import (
 	"spanrec/media/dtmf"
 	"spanrec/media/jitter"
 	"spanrec/media/mix"
+	"spanrec/media/quality"
 	"spanrec/media/wav"
 )
 
@@ -42,6 +43,10 @@ type recording struct {
 	w       *wav.Writer
 	tl      *mix.Timeline
 	streams [2]*jitter.Stream
+	// quality measures each side's packets (loss, jitter, MOS) for the
+	// index; scored is the codec its MOS is estimated for ("": none yet).
+	quality [2]quality.Stream
+	scored  [2]quality.Codec
 	source  [2]string
 	codec   [2]codec
 	codecs  []string // names of the codecs heard, in order
@@ -175,6 +180,10 @@ func (r *Recorder) start(c *calls.Call, rec *recording) {
 		rec.streams[i] = jitter.New(jitter.Config{Rate: rec.rate})
 	}
 	rec.streams[0].Pair(rec.streams[1])
+	for i := range rec.quality {
+		rec.quality[i].Reset(8000)
+		rec.scored[i] = quality.Codec{}
+	}
 	day := rec.origin.UTC()
 	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+".wav")
 	rec.abs = filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.rel))

@@ -52,6 +52,10 @@ func CodecFor(encoding string) (Codec, bool) {
 	return Codec{}, false
 }
 
+// DefaultPoorMOS is the MOS below which a call is of poor quality: about
+// R 60, where G.107 Annex B has "many users dissatisfied".
+const DefaultPoorMOS = 3.1
+
 // Score is an E-model estimate.
 type Score struct {
 	// R is the transmission rating on the narrowband scale (0..100; a

@@ -71,3 +71,20 @@ func TestCodecFor(t *testing.T) {
 		}
 	}
 }
+
+func TestTally(t *testing.T) {
+	var ty Tally
+	ty.Add(Stats{Expected: 100, JitterMaxMS: 0.5}, Score{MOS: 4.41})
+	ty.Add(Stats{Expected: 100, Lost: 5, JitterMaxMS: 25}, Score{MOS: 3.0})
+	ty.Add(Stats{Expected: 100, Lost: 60, JitterMaxMS: 500}, Score{MOS: 1})
+	if ty.MOS.Count() != 3 || ty.MOS.Counts[buckets] != 1 || ty.MOS.Counts[3] != 1 || ty.MOS.Counts[0] != 1 {
+		t.Errorf("MOS %+v", ty.MOS)
+	}
+	c := ty.JitterMS.Cumulative(&JitterBoundsMS)
+	if c[1] != 1 || c[20] != 1 || c[30] != 2 || c[200] != 2 || ty.JitterMS.Sum != 525.5 {
+		t.Errorf("jitter %v %+v", c, ty.JitterMS)
+	}
+	if l := ty.LossPercent.Cumulative(&LossBoundsPercent); l[0.1] != 1 || l[5] != 2 || l[50] != 2 {
+		t.Errorf("loss %v", l)
+	}
+}
