@@ -1,6 +1,8 @@
 package quality
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -148,4 +150,22 @@ func MOS(r float64) float64 {
 	}
 	// The polynomial dips just below 1 for R under 6.5: held at 1.
 	return max(1, 1+0.035*r+r*(r-60)*(100-r)*7e-6)
+}
+
+// Config is the configuration's quality section.
+type Config struct {
+	// PoorMOS is the MOS below which a call is flagged poor-quality
+	// (default DefaultPoorMOS); 1 flags none.
+	PoorMOS float64 `yaml:"poor_mos"`
+}
+
+// ErrPoorMOS is Validate's error for a threshold off the MOS scale.
+var ErrPoorMOS = errors.New("quality: poor_mos must be a MOS from 1 to 4.5")
+
+// Validate checks the threshold.
+func (c Config) Validate() error {
+	if math.IsNaN(c.PoorMOS) || c.PoorMOS < 1 || c.PoorMOS > 4.5 {
+		return fmt.Errorf("%w, got %v", ErrPoorMOS, c.PoorMOS)
+	}
+	return nil
 }
