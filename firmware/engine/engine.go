@@ -165,6 +165,9 @@ func (e *Engine) SetCallsConfig(cfg calls.Config) { e.tracker.SetConfig(cfg) }
 // reload); it applies to files from their next split check on.
 func (e *Engine) SetMaxDuration(d time.Duration) { e.opts.MaxDuration = d }
 
+// PoorMOS is the MOS below which recordings are flagged poor-quality.
+func (e *Engine) PoorMOS() float64 { return e.recorder.PoorMOS() }
+
 // Drain waits until the storage work queued so far (fsyncs, finishing and
 // signing files, index writes) is done.
 func (e *Engine) Drain() { e.recorder.Drain() }

@@ -250,6 +250,9 @@ func (r *Recorder) Stats() Stats {
 	return s
 }
 
+// PoorMOS is the MOS below which a file is flagged poor-quality.
+func (r *Recorder) PoorMOS() float64 { return r.cfg.PoorMOS }
+
 // FlushIndex writes the index entries still pending (the daemon calls it
 // every second, and before closing the index).
 func (r *Recorder) FlushIndex() {
