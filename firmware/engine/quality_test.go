@@ -160,7 +160,7 @@ func TestCallQualityPatterns(t *testing.T) {
 				t.Errorf("ICMT %q, flags %v", cmt, c.Flags)
 			}
 
-			compareTshark(t, pcap, cq)
+			compareTshark(t, pcap, qualityCaller, cq)
 		})
 	}
 	for i := 1; i < len(mos); i++ {
@@ -212,7 +212,7 @@ func TestJitterOnly(t *testing.T) {
 				t.Errorf("%s: MOS %.2f, want %.2f (no loss, 20 ms buffer)", cq.Codec, cq.MOS, tc.mos)
 			}
 			t.Logf("%s: jitter mean %.2f ms (computed %.3f), max %.2f ms (computed %.3f), MOS %.2f", tc.codec, cq.JitterMeanMS, wantMean, cq.JitterMaxMS, wantMax, cq.MOS)
-			compareTshark(t, pcap, cq)
+			compareTshark(t, pcap, qualityCaller, cq)
 		})
 	}
 }
@@ -220,7 +220,7 @@ func TestJitterOnly(t *testing.T) {
 // compareTshark reads `tshark -q -z rtp,streams` of the capture and
 // compares the caller stream's mean and maximum jitter with ours (to 0.1
 // ms); it skips when tshark is not installed.
-func compareTshark(t *testing.T, pcap string, q *index.Quality) {
+func compareTshark(t *testing.T, pcap string, src netip.AddrPort, q *index.Quality) {
 	t.Helper()
 	path, err := exec.LookPath("tshark")
 	if err != nil {
@@ -230,11 +230,10 @@ func compareTshark(t *testing.T, pcap string, q *index.Quality) {
 	if err != nil {
 		t.Fatalf("tshark: %v", err)
 	}
-	caller := qualityCaller
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) < 17 || f[2] != caller.Addr().String() || f[3] != strconv.Itoa(int(caller.Port())) {
+		if len(f) < 17 || f[2] != src.Addr().String() || f[3] != strconv.Itoa(int(src.Port())) {
 			continue
 		}
 		ts, ok := parseTsharkStream(f)
@@ -251,7 +250,7 @@ func compareTshark(t *testing.T, pcap string, q *index.Quality) {
 		}
 		return
 	}
-	t.Fatalf("tshark did not list the caller's stream %s:\n%s", caller, out)
+	t.Fatalf("tshark did not list the stream from %s:\n%s", src, out)
 }
 
 // tsharkStream is a row of tshark's rtp,streams table: start and end time,
@@ -280,4 +279,23 @@ func parseTsharkStream(f []string) (tsharkStream, bool) {
 		}
 	}
 	return st, true
+}
+
+// TestSampleCallQualityAgreesWithTshark: on the real sipp call of
+// testdata, each direction's jitter and loss agree with tshark's.
+func TestSampleCallQualityAgreesWithTshark(t *testing.T) {
+	pcap := filepath.Join(repoRoot(t), "testdata", "sample_call.pcap")
+	got := recorded(importFiles(t, t.TempDir(), Options{}, pcap))
+	if len(got) != 1 || len(got[0].Streams) != 2 {
+		t.Fatalf("recorded %+v", got)
+	}
+	for _, s := range got[0].Streams {
+		if s.Quality == nil {
+			t.Fatalf("%s: no quality", s.Side)
+		}
+		t.Run(s.Side, func(t *testing.T) {
+			t.Logf("%s: MOS %.2f, jitter mean %.2f max %.2f ms, longest gap %.0f ms", s.Side, s.Quality.MOS, s.Quality.JitterMeanMS, s.Quality.JitterMaxMS, s.Quality.MaxGapMS)
+			compareTshark(t, pcap, netip.MustParseAddrPort(s.Source), s.Quality)
+		})
+	}
 }
