@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"math"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -281,21 +282,30 @@ func parseTsharkStream(f []string) (tsharkStream, bool) {
 	return st, true
 }
 
-// TestSampleCallQualityAgreesWithTshark: on the real sipp call of
-// testdata, each direction's jitter and loss agree with tshark's.
-func TestSampleCallQualityAgreesWithTshark(t *testing.T) {
-	pcap := filepath.Join(repoRoot(t), "testdata", "sample_call.pcap")
-	got := recorded(importFiles(t, t.TempDir(), Options{}, pcap))
-	if len(got) != 1 || len(got[0].Streams) != 2 {
-		t.Fatalf("recorded %+v", got)
-	}
-	for _, s := range got[0].Streams {
-		if s.Quality == nil {
-			t.Fatalf("%s: no quality", s.Side)
+// TestRealCallQualityAgreesWithTshark: on real sipp calls (the sample of
+// testdata, and the reference captures of ../shared when they are there)
+// each direction's jitter and loss agree with tshark's.
+func TestRealCallQualityAgreesWithTshark(t *testing.T) {
+	files := []string{filepath.Join(repoRoot(t), "testdata", "sample_call.pcap")}
+	shared := filepath.Join(repoRoot(t), "..", "shared", "pcaps")
+	for _, name := range []string{"pcmu_call.pcap", "pcma_call.pcap", "tcp_call.pcap"} {
+		if _, err := os.Stat(filepath.Join(shared, name)); err == nil {
+			files = append(files, filepath.Join(shared, name))
 		}
-		t.Run(s.Side, func(t *testing.T) {
-			t.Logf("%s: MOS %.2f, jitter mean %.2f max %.2f ms, longest gap %.0f ms", s.Side, s.Quality.MOS, s.Quality.JitterMeanMS, s.Quality.JitterMaxMS, s.Quality.MaxGapMS)
-			compareTshark(t, pcap, netip.MustParseAddrPort(s.Source), s.Quality)
+	}
+	for _, pcap := range files {
+		t.Run(filepath.Base(pcap), func(t *testing.T) {
+			got := recorded(importFiles(t, t.TempDir(), Options{}, pcap))
+			if len(got) != 1 || len(got[0].Streams) != 2 {
+				t.Fatalf("recorded %+v", got)
+			}
+			for _, s := range got[0].Streams {
+				if s.Quality == nil {
+					t.Fatalf("%s: no quality", s.Side)
+				}
+				t.Logf("%s: MOS %.2f, jitter mean %.2f max %.2f ms, longest gap %.0f ms", s.Side, s.Quality.MOS, s.Quality.JitterMeanMS, s.Quality.JitterMaxMS, s.Quality.MaxGapMS)
+				compareTshark(t, pcap, netip.MustParseAddrPort(s.Source), s.Quality)
+			}
 		})
 	}
 }
