@@ -121,7 +121,7 @@ type Call struct {
 	State              State
 	Status             int    // final status of the INVITE (200, 486, 487, ...)
 	StatusText         string // its reason phrase
-	EndReason          string // bye-caller, bye-callee, cancelled, rejected, media-timeout, ...
+	EndReason          EndReason
 	Cancelled          bool
 	Flags              []string // notes for the index: answer-inferred-from-ack, forked, fax, ...
 

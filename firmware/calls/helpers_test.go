@@ -52,7 +52,7 @@ func (e *events) got(c *Call) [2]int {
 	return [2]int{}
 }
 
-func (e *events) endedBy(reason string) []*Call {
+func (e *events) endedBy(reason EndReason) []*Call {
 	var out []*Call
 	for _, c := range e.ended {
 		if c.EndReason == reason {

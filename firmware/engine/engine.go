@@ -202,7 +202,7 @@ func (e *Engine) Close(reason string) error {
 		return errors.New("engine: already closed")
 	}
 	e.closed = true
-	e.tracker.Close(time.Time{}, reason)
+	e.tracker.Close(time.Time{}, calls.EndReason(reason))
 	e.recorder.Close()
 	return e.Index.Close()
 }

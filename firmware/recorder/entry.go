@@ -30,7 +30,7 @@ func (r *Recorder) entry(c *calls.Call) *index.Call {
 		Start:      c.Start.UTC(),
 		Answer:     c.Answer.UTC(),
 		End:        c.End.UTC(),
-		EndReason:  c.EndReason,
+		EndReason:  string(c.EndReason),
 		Status:     c.Status,
 		Transport:  transportName(c.Transport),
 		Flags:      append([]string(nil), c.Flags...),
@@ -177,31 +177,31 @@ func notAnsweredReason(c *calls.Call) string {
 		status = fmt.Sprintf(" (%d %s)", c.Status, c.StatusText)
 	}
 	switch c.EndReason {
-	case "cancelled":
+	case calls.EndCancelled:
 		return "not answered: cancelled by the caller" + status
-	case "rejected":
+	case calls.EndRejected:
 		return "not answered: rejected" + status
-	case "no-final-response":
+	case calls.EndNoFinalResponse:
 		return "not answered: no final response to the INVITE"
-	case "evicted-table-full":
+	case calls.EndTableFull:
 		return "not answered: dropped from a full call table"
-	case "evicted-sip-budget":
+	case calls.EndSIPBudget:
 		return "not answered: dropped when the calls' SIP budget was full"
-	case "call-id-reused":
+	case calls.EndCallIDReused:
 		return "not answered: Call-ID reused by a new call"
-	case "bye-before-answer":
+	case calls.EndByeBeforeAnswer:
 		return "not answered: BYE before any answer was seen"
 	}
-	return "not answered: " + c.EndReason + status
+	return "not answered: " + string(c.EndReason) + status
 }
 
 // evictedReason says why an answered call was evicted by the tracker, and
 // whether it was.
 func evictedReason(c *calls.Call) (string, bool) {
 	switch c.EndReason {
-	case "evicted-table-full":
+	case calls.EndTableFull:
 		return "dropped from a full call table (calls.max_calls)", true
-	case "evicted-sip-budget":
+	case calls.EndSIPBudget:
 		return "dropped when the calls' SIP budget was full (limits.sip_mb)", true
 	}
 	return "", false

@@ -130,7 +130,7 @@ func (r *Recorder) Split(c *calls.Call, at time.Time) {
 	if paused {
 		source = rec.pauses[len(rec.pauses)-1].Source
 	}
-	r.finishFile(c, rec, at, "split-max-duration")
+	r.finishFile(c, rec, at, calls.EndSplit)
 	rec.part++
 	rec.id = fmt.Sprintf("%s-p%d", c.ID, rec.part)
 	rec.origin = at

@@ -129,7 +129,7 @@ func classify(e *index.Call, cl policy.Class, d policy.Decision) {
 
 // InProgress is the end reason of an index entry whose recording is still
 // being written; one found at start-up was cut short by a crash.
-const InProgress = "in-progress"
+const InProgress = string(calls.EndInProgress)
 
 // putInProgress indexes the files being written, so a crash leaves a
 // trace of which call they belong to: File is the WAV, RawRTP the raw
