@@ -152,8 +152,10 @@ type Call struct {
 	// (no SIP, no SDP, no parties), and it is kept raw.
 	Opaque bool
 
-	// Rec belongs to the Handler (its recording state for this call).
-	Rec any
+	// Rec belongs to the Handler: its recording of this call, set at
+	// Answered, which takes the call's media packets (nil: they are
+	// dropped).
+	Rec MediaSink
 
 	callerTag, calleeTag string
 	oldTags              []string // caller tags replaced by a retry with a new tag

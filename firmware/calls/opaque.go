@@ -91,7 +91,9 @@ func (t *Tracker) opaqueMedia(p *capture.Packet) bool {
 	c.Packets[from]++
 	t.stats.MediaPackets++
 	t.m = Media{Packet: p, RTP: &t.pkt}
-	t.h.Media(c, from, &t.m)
+	if c.Rec != nil {
+		c.Rec.Media(from, &t.m)
+	}
 	return true
 }
 

@@ -16,12 +16,9 @@ import (
 
 // Handler receives what the Tracker decides about calls.
 type Handler interface {
-	// Answered is called once when a call is answered (recording starts).
+	// Answered is called once when a call is answered (recording starts):
+	// the Handler sets c.Rec to the sink of the call's media.
 	Answered(c *Call)
-	// Media is called for every media packet a side of an answered call
-	// sent from its own source: RTP of a negotiated payload type, or the
-	// UDPTL of a fax. It is the hot path: it must not allocate.
-	Media(c *Call, from Side, m *Media)
 	// Ended is called once for every call, answered or not, when it ends.
 	Ended(c *Call)
 	// DTMF is called for a digit signalled in SIP (INFO) during the call.
@@ -31,6 +28,14 @@ type Handler interface {
 	// the call goes on (its BYE still ends it), its open files can be
 	// released. Media afterwards is handed on as before.
 	MediaIdle(c *Call, at time.Time)
+}
+
+// MediaSink takes the media of one call (its recording, kept in Call.Rec).
+type MediaSink interface {
+	// Media is called for every media packet a side of the answered call
+	// sent from its own source: RTP of a negotiated payload type, or the
+	// UDPTL of a fax. It is the hot path: it must not allocate.
+	Media(from Side, m *Media)
 }
 
 // Config bounds the Tracker. Zero fields take the defaults.

@@ -15,10 +15,13 @@ import (
 // recorded call. It makes no allocation once the call's file is open and
 // its codecs are known.
 
-// Media decodes one media packet onto the call's timeline, or keeps it
+// Media implements calls.MediaSink: the recording of its call takes the
+// call's media packets.
+func (rec *recording) Media(from calls.Side, m *calls.Media) { rec.r.media(rec.call, rec, from, m) }
+
+// media decodes one media packet onto the call's timeline, or keeps it
 // raw; the files are created at the first packet each needs.
-func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
-	rec, _ := c.Rec.(*recording)
+func (r *Recorder) media(c *calls.Call, rec *recording, from calls.Side, m *calls.Media) {
 	if !rec.recording() || rec.err != nil || rec.lost {
 		return
 	}

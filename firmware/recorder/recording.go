@@ -21,11 +21,13 @@ import (
 // audio and its raw media file at the first packet that is not audio, so a
 // call leaves behind only the files that hold something.
 type recording struct {
-	origin  time.Time // when this file's audio starts (answer, or a split)
-	rate    int       // samples per second of the timeline
-	part    int       // 0 for a call in one file; 1, 2, ... once split
-	id      string    // index ID of this file's entry
-	started bool      // media seen: streams and codecs set up
+	r       *Recorder   // whose recording it is
+	call    *calls.Call // the call it records
+	origin  time.Time   // when this file's audio starts (answer, or a split)
+	rate    int         // samples per second of the timeline
+	part    int         // 0 for a call in one file; 1, 2, ... once split
+	id      string      // index ID of this file's entry
+	started bool        // media seen: streams and codecs set up
 	paused  bool
 	pauseAt int64 // timeline position where the running pause began
 	// muteFrom/muteTo is the last finished pause: late packets inside it
@@ -93,7 +95,7 @@ func (rec *recording) recording() bool {
 // Answered decides whether the call is recorded; its file waits for the
 // first media packet.
 func (r *Recorder) Answered(c *calls.Call) {
-	rec := &recording{id: c.ID, origin: c.Answer}
+	rec := &recording{r: r, call: c, id: c.ID, origin: c.Answer}
 	c.Rec = rec
 	if _, err := r.cfg.Index.Get(c.ID); err == nil {
 		rec.skip = true
