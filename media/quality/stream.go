@@ -45,7 +45,10 @@ type Stream struct {
 	jitterSumMS   float64
 	jitterMaxMS   float64
 	jitterSamples uint64
-	step          uint32 // RTP timestamp step between the last consecutive numbers
+	// ptime is the shortest time between the RTP timestamps of two
+	// consecutive sequence numbers: one packet (a DTX or comfort-noise
+	// gap only makes a step longer).
+	ptime time.Duration
 }
 
 // NewStream returns a Stream for a codec with RTP clock rate clockRate
@@ -94,7 +97,10 @@ func (s *Stream) Add(seq uint16, ts, ssrc uint32, arrival time.Time) {
 		s.advance(delta)
 		if delta == 1 && s.haveLast {
 			if step := ts - s.lastTS; step > 0 && step < 1<<31 {
-				s.step = step
+				d := time.Duration(float64(step) / s.clock * float64(time.Second))
+				if s.ptime == 0 || d < s.ptime {
+					s.ptime = d
+				}
 			}
 		}
 		s.highest = ext
@@ -246,8 +252,8 @@ type Stats struct {
 	// JitterMeanMS and JitterMaxMS are the RFC 3550 interarrival jitter's
 	// mean over the packets and its maximum, in milliseconds.
 	JitterMeanMS, JitterMaxMS float64
-	// Ptime is the packets' duration, from the RTP timestamp step between
-	// the last two consecutive packets (0: not seen).
+	// Ptime is the packets' duration: the shortest RTP timestamp step
+	// between consecutive packets (0: not seen).
 	Ptime time.Duration
 	// BurstR is the burst ratio of the E-model (G.107 §7.2): 1 for random
 	// loss, above 1 when losses come in bursts; 1 without loss.
@@ -282,9 +288,7 @@ func (s *Stream) Stats() Stats {
 	if c.jitterSamples > 0 {
 		st.JitterMeanMS = c.jitterSumMS / float64(c.jitterSamples)
 	}
-	if c.step > 0 && c.clock > 0 {
-		st.Ptime = time.Duration(float64(c.step) / c.clock * float64(time.Second))
-	}
+	st.Ptime = c.ptime
 	if c.judgedLost > 0 && c.judgedOK > 0 {
 		p := float64(c.toLost) / float64(c.judgedOK)
 		q := float64(c.toReceived) / float64(c.judgedLost)

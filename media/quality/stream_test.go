@@ -149,6 +149,23 @@ func TestSSRCChange(t *testing.T) {
 	}
 }
 
+// TestPtimeIgnoresDTX: a silence suppressed for a second (the timestamp
+// jumps, the sequence does not) leaves the packet duration at 20 ms.
+func TestPtimeIgnoresDTX(t *testing.T) {
+	s := NewStream(48000)
+	ts := uint32(0)
+	for i := range 100 {
+		if i == 50 {
+			ts += 48000
+		}
+		s.Add(uint16(i), ts, 1, ms(float64(20*i)))
+		ts += 960
+	}
+	if st := s.Stats(); st.Ptime != 20*time.Millisecond {
+		t.Errorf("ptime %v, want 20ms", st.Ptime)
+	}
+}
+
 func TestSetClock(t *testing.T) {
 	s := NewStream(8000)
 	s.Add(1, 0, 1, ms(0))
