@@ -86,6 +86,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		MaxOpenFiles: recordingFiles(cfg.Limits),
 		MaxDuration:  cfg.Calls.MaxDuration.Std(),
 		SampleRate:   cfg.Recording.Rate(),
+		PoorMOS:      cfg.Quality.PoorMOS,
 	}
 	if *mediaTimeout > 0 {
 		opts.Calls.MediaTimeout = *mediaTimeout

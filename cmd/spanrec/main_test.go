@@ -61,6 +61,35 @@ func TestImportListVerify(t *testing.T) {
 	if _, ok := entry["pauses"].([]any); !ok {
 		t.Errorf("pauses is not a list: %v", entry["pauses"])
 	}
+	// Call quality: the worse direction's MOS, each direction's figures.
+	if entry["mos"] != 4.41 {
+		t.Errorf("mos %v, want 4.41 (a clean G.711 call)", entry["mos"])
+	}
+	for _, s := range entry["streams"].([]any) {
+		q, _ := s.(map[string]any)["quality"].(map[string]any)
+		if q == nil || q["codec"] != "PCMU" || q["jitter_max_ms"] == nil || q["loss_percent"] != 0.0 {
+			t.Errorf("stream without its quality: %v", s)
+		}
+	}
+	code, out, _ = spanrec(t, "list", "--data", data)
+	if code != 0 || !strings.Contains(out, "MOS") || !strings.Contains(out, " 4.41 ") || strings.Contains(out, "poor") {
+		t.Errorf("list: exit %d:\n%s", code, out)
+	}
+	// A threshold above it flags the call poor-quality.
+	strict := t.TempDir()
+	cfg := filepath.Join(strict, "spanrec.yaml")
+	if err := os.WriteFile(cfg, []byte("quality:\n  poor_mos: 4.45\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := spanrec(t, "import", "--data", strict, "--config", cfg, sample); code != 0 {
+		t.Fatalf("import with poor_mos 4.45: exit %d: %s %s", code, out, errOut)
+	}
+	if code, out, _ = spanrec(t, "list", "--data", strict); code != 0 || !strings.Contains(out, "4.41 poor") {
+		t.Errorf("list with poor_mos 4.45: exit %d:\n%s", code, out)
+	}
+	if code, out, _ = spanrec(t, "list", "--data", strict, "--json"); code != 0 || !strings.Contains(out, `"poor-quality"`) {
+		t.Errorf("list --json with poor_mos 4.45: exit %d:\n%s", code, out)
+	}
 
 	wavPath := filepath.Join(data, filepath.FromSlash(entry["file"].(string)))
 	code, out, _ = spanrec(t, "verify", "--data", data, wavPath)

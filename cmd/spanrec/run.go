@@ -107,6 +107,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			BlockSize:               cfg.Storage.BlockKB << 10,
 			Consent:                 prompts,
 			QuarantineWithoutPrompt: cfg.Consent.Quarantine,
+			PoorMOS:                 cfg.Quality.PoorMOS,
 		},
 		PBX:   cfg.PBX,
 		Rules: cfg.Recording.Rules,

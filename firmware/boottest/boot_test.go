@@ -32,9 +32,13 @@ var (
 	reClockRow   = regexp.MustCompile(`(?m)^clock\s+not synchronised`)
 	reClockFault = regexp.MustCompile(`(?m)^FAULT\s+clock not synchronised`)
 	reVersion    = regexp.MustCompile(`(?m)^spanrec ` + testVersion + ` \(`)
-	reRespawned  = regexp.MustCompile(`SPANREC-RESPAWN rc=(\d+)`)
-	reStopEnd    = regexp.MustCompile(`SPANREC-STOP-END rc=(\d+)`)
-	reUpAgain    = regexp.MustCompile(`SPANREC-START-END rc=(\d+)`)
+	// The console's time command: the UTC time and the clock's state.
+	reTimeEnd   = regexp.MustCompile(`SPANREC-TIME-END rc=(\d+)`)
+	reTimeUTC   = regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\r*$`)
+	reTimeClock = regexp.MustCompile(`(?m)^clock\s+NOT synchronised \(estimated error [0-9.]+ ms, max [0-9.]+ ms\): waiting for network time`)
+	reRespawned = regexp.MustCompile(`SPANREC-RESPAWN rc=(\d+)`)
+	reStopEnd   = regexp.MustCompile(`SPANREC-STOP-END rc=(\d+)`)
+	reUpAgain   = regexp.MustCompile(`SPANREC-START-END rc=(\d+)`)
 	// The init script's answer, possibly interleaved with kernel messages.
 	reStopped = regexp.MustCompile(`Stopping spanrec: (?:\[ *\d+\.\d+\][^\n]*\n)*(OK|FAIL[^\n]*|not running)`)
 )
@@ -245,6 +249,21 @@ func TestBootToStatusOverSerial(t *testing.T) {
 		t.Errorf("spanrec status: the guest's unsynchronised clock (no time client) not shown as %q and %q in\n%s", reClockRow, reClockFault, answer)
 	}
 	t.Logf("spanrec status answered %.1fs after qemu started", time.Since(start).Seconds())
+
+	// The technician's console: `time` says the clock is not to be
+	// trusted yet.
+	type_(`printf 'time\nlogout\n' | spanrec console --stdio; echo "SPANREC-TIME-END rc=$?"`)
+	from = pos
+	if m, pos, err = con.waitFor(ctx, reTimeEnd, pos); err != nil {
+		t.Fatalf("the console's time did not finish: %v", err)
+	}
+	answer = con.String()[from:pos]
+	if m[1] != "0" {
+		t.Errorf("spanrec console --stdio exited %s", m[1])
+	}
+	if !reTimeUTC.MatchString(answer) || !reTimeClock.MatchString(answer) {
+		t.Errorf("the console's time: no UTC time %q and clock state %q in\n%s", reTimeUTC, reTimeClock, answer)
+	}
 
 	type_(`spanrec version`)
 	if _, pos, err = con.waitFor(ctx, reVersion, pos); err != nil {

@@ -121,7 +121,7 @@ type Call struct {
 	State              State
 	Status             int    // final status of the INVITE (200, 486, 487, ...)
 	StatusText         string // its reason phrase
-	EndReason          string // bye-caller, bye-callee, cancelled, rejected, media-timeout, ...
+	EndReason          EndReason
 	Cancelled          bool
 	Flags              []string // notes for the index: answer-inferred-from-ack, forked, fax, ...
 
@@ -152,8 +152,10 @@ type Call struct {
 	// (no SIP, no SDP, no parties), and it is kept raw.
 	Opaque bool
 
-	// Rec belongs to the Handler (its recording state for this call).
-	Rec any
+	// Rec belongs to the Handler: its recording of this call, set at
+	// Answered, which takes the call's media packets (nil: they are
+	// dropped).
+	Rec MediaSink
 
 	callerTag, calleeTag string
 	oldTags              []string // caller tags replaced by a retry with a new tag

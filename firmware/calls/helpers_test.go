@@ -24,7 +24,19 @@ type events struct {
 
 func (e *events) MediaIdle(c *Call, at time.Time) { e.idle = append(e.idle, c) }
 
-func (e *events) Answered(c *Call) { e.answered = append(e.answered, c) }
+func (e *events) Answered(c *Call) {
+	e.answered = append(e.answered, c)
+	c.Rec = eventSink{e, c}
+}
+
+// eventSink is a call's media sink: it counts in events.
+type eventSink struct {
+	e *events
+	c *Call
+}
+
+func (s eventSink) Media(from Side, m *Media) { s.e.Media(s.c, from, m) }
+
 func (e *events) Media(c *Call, from Side, m *Media) {
 	if e.media == nil {
 		e.media = map[*Call]*[2]int{}
@@ -52,7 +64,7 @@ func (e *events) got(c *Call) [2]int {
 	return [2]int{}
 }
 
-func (e *events) endedBy(reason string) []*Call {
+func (e *events) endedBy(reason EndReason) []*Call {
 	var out []*Call
 	for _, c := range e.ended {
 		if c.EndReason == reason {

@@ -70,7 +70,9 @@ func (t *Tracker) HandleMedia(p *capture.Packet) bool {
 	if !fax {
 		t.m.RTP = &t.pkt
 	}
-	t.h.Media(c, from, &t.m)
+	if c.Rec != nil {
+		c.Rec.Media(from, &t.m)
+	}
 	return true
 }
 

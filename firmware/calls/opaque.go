@@ -91,7 +91,9 @@ func (t *Tracker) opaqueMedia(p *capture.Packet) bool {
 	c.Packets[from]++
 	t.stats.MediaPackets++
 	t.m = Media{Packet: p, RTP: &t.pkt}
-	t.h.Media(c, from, &t.m)
+	if c.Rec != nil {
+		c.Rec.Media(from, &t.m)
+	}
 	return true
 }
 
@@ -120,7 +122,7 @@ func (t *Tracker) startOpaque(p *capture.Packet, key pairKey) *Call {
 
 // expireOpaque ends the opaque calls idle for the media timeout (or all,
 // at close), and forgets TLS hosts long silent.
-func (t *Tracker) expireOpaque(now time.Time, all bool, reason string) {
+func (t *Tracker) expireOpaque(now time.Time, all bool, reason EndReason) {
 	for key, c := range t.opaque {
 		if all || now.Sub(c.LastMedia) >= t.cfg.MediaTimeout {
 			delete(t.opaque, key)

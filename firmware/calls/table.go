@@ -319,7 +319,7 @@ func sameDevice(ca *Call, a Side, cb *Call, b Side) bool {
 // supersede ends an answered call whose media addresses the same devices
 // now use for another answered call: its BYE was missed.
 func (t *Tracker) supersede(c *Call) {
-	t.end(c, latest(c.LastMedia, c.Answer, c.Resumed, c.LastSignal), "media-reused")
+	t.end(c, latest(c.LastMedia, c.Answer, c.Resumed, c.LastSignal), EndMediaReused)
 }
 
 // settleClaims runs when c is answered. If the last answered call that gave

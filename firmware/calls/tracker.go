@@ -16,12 +16,9 @@ import (
 
 // Handler receives what the Tracker decides about calls.
 type Handler interface {
-	// Answered is called once when a call is answered (recording starts).
+	// Answered is called once when a call is answered (recording starts):
+	// the Handler sets c.Rec to the sink of the call's media.
 	Answered(c *Call)
-	// Media is called for every media packet a side of an answered call
-	// sent from its own source: RTP of a negotiated payload type, or the
-	// UDPTL of a fax. It is the hot path: it must not allocate.
-	Media(c *Call, from Side, m *Media)
 	// Ended is called once for every call, answered or not, when it ends.
 	Ended(c *Call)
 	// DTMF is called for a digit signalled in SIP (INFO) during the call.
@@ -31,6 +28,14 @@ type Handler interface {
 	// the call goes on (its BYE still ends it), its open files can be
 	// released. Media afterwards is handed on as before.
 	MediaIdle(c *Call, at time.Time)
+}
+
+// MediaSink takes the media of one call (its recording, kept in Call.Rec).
+type MediaSink interface {
+	// Media is called for every media packet a side of the answered call
+	// sent from its own source: RTP of a negotiated payload type, or the
+	// UDPTL of a fax. It is the hot path: it must not allocate.
+	Media(from Side, m *Media)
 }
 
 // Config bounds the Tracker. Zero fields take the defaults.
@@ -296,7 +301,7 @@ func (t *Tracker) initialInvite(legs []*Call, m *sipflow.Message) {
 		}
 		// The caller of an answered dialog starts over with its Call-ID and
 		// tag: a new call. The two are never merged.
-		t.end(c, m.Time, "call-id-reused")
+		t.end(c, m.Time, EndCallIDReused)
 		t.startCall(m)
 		return
 	}
@@ -467,11 +472,11 @@ func (t *Tracker) request(c *Call, from Side, confirmed bool, m *sipflow.Message
 	case "BYE":
 		if c.State == Answered {
 			if confirmed {
-				t.end(c, m.Time, "bye-"+from.String())
+				t.end(c, m.Time, endBye(from))
 			}
 			return // the caller hangs up a second fork that answered
 		}
-		t.end(c, m.Time, "bye-before-answer")
+		t.end(c, m.Time, EndByeBeforeAnswer)
 	case "CANCEL":
 		if c.State != Answered && from == Caller {
 			c.Cancelled = true
@@ -617,7 +622,7 @@ func (t *Tracker) advance(now time.Time) {
 // Expire ends the calls whose time is up at now.
 func (t *Tracker) Expire(now time.Time) {
 	t.releaseStale(now)
-	t.expireOpaque(now, false, "media-timeout")
+	t.expireOpaque(now, false, EndMediaTimeout)
 	for _, legs := range t.byCallID {
 		for i := len(legs) - 1; i >= 0; i-- {
 			t.expire(legs[i], now)
@@ -636,12 +641,12 @@ func (t *Tracker) expire(c *Call, now time.Time) {
 		switch {
 		case c.OnHold():
 			if idle >= t.cfg.HoldTimeout {
-				t.end(c, alive, "hold-timeout")
+				t.end(c, alive, EndHoldTimeout)
 			}
 		case c.Packets[Caller]+c.Packets[Callee] > 0:
 			switch {
 			case idle >= t.cfg.MediaTimeout:
-				t.end(c, alive, "media-timeout")
+				t.end(c, alive, EndMediaTimeout)
 			case !c.mediaIdle && now.Sub(last) >= t.cfg.MediaTimeout:
 				// In-dialog SIP keeps the call, but its media stopped:
 				// what it holds open is released until media comes back.
@@ -656,11 +661,11 @@ func (t *Tracker) expire(c *Call, now time.Time) {
 				limit = min(limit, c.sessionExpires+32*time.Second)
 			}
 			if idle >= limit {
-				t.end(c, alive, "signal-timeout")
+				t.end(c, alive, EndSignalTimeout)
 			}
 		}
 	case now.Sub(c.Start) >= t.cfg.SetupTimeout:
-		t.end(c, now, "no-final-response")
+		t.end(c, now, EndNoFinalResponse)
 	}
 }
 
@@ -675,9 +680,9 @@ func latest(ts ...time.Time) time.Time {
 }
 
 func (t *Tracker) endUnanswered(c *Call, at time.Time) {
-	reason := "rejected"
+	reason := EndRejected
 	if c.Cancelled || c.Status == 487 {
-		reason = "cancelled"
+		reason = EndCancelled
 	}
 	t.end(c, at, reason)
 }
@@ -688,9 +693,9 @@ func (t *Tracker) endUnanswered(c *Call, at time.Time) {
 // its bounds.
 func (t *Tracker) makeRoom(need int) {
 	for t.n > 0 && (t.n >= t.cfg.MaxCalls || t.sipBytes+need > t.cfg.MaxSIPBytes) {
-		reason := "evicted-table-full"
+		reason := EndTableFull
 		if t.n < t.cfg.MaxCalls {
-			reason = "evicted-sip-budget"
+			reason = EndSIPBudget
 		}
 		c, r := t.victim()
 		if c == nil {
@@ -828,7 +833,7 @@ func compact(q []*Call, limit int, a, b State) []*Call {
 	return out
 }
 
-func (t *Tracker) end(c *Call, at time.Time, reason string) {
+func (t *Tracker) end(c *Call, at time.Time, reason EndReason) {
 	if c.State == Ended {
 		return
 	}
@@ -856,7 +861,7 @@ func (t *Tracker) end(c *Call, at time.Time, reason string) {
 
 // Close ends every call still open at now (end of a capture file, or
 // shutdown), with the given reason.
-func (t *Tracker) Close(now time.Time, reason string) {
+func (t *Tracker) Close(now time.Time, reason EndReason) {
 	if now.IsZero() {
 		now = t.now
 	}

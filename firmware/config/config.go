@@ -11,6 +11,7 @@ import (
 	"spanrec/firmware/policy"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
+	"spanrec/media/quality"
 	"strings"
 	"time"
 
@@ -72,6 +73,9 @@ type Config struct {
 	// Metrics serves Prometheus metrics on the management side; off by
 	// default.
 	Metrics Metrics `yaml:"metrics"`
+	// Quality is the call-quality threshold: calls whose estimated MOS is
+	// below quality.poor_mos are flagged poor-quality.
+	Quality quality.Config `yaml:"quality"`
 }
 
 // Metrics configures the Prometheus /metrics listener (package metrics).
@@ -349,6 +353,7 @@ func DefaultFor(isDir func(path string) bool) Config {
 	}
 	return Config{
 		DataDir: dataDir,
+		Quality: quality.Config{PoorMOS: quality.DefaultPoorMOS},
 		Capture: Capture{
 			Promiscuous: true,
 			RingMB:      8,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"spanrec/firmware/users"
+	"spanrec/media/quality"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func TestDefaults(t *testing.T) {
 		Log:      Log{Format: "text", Level: "info", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
 		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
 		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Quality:  quality.Config{PoorMOS: 3.1},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("DefaultFor(noData) =\n%+v\nwant\n%+v", c, want)
@@ -116,6 +118,8 @@ control:
 storage:
   flush_interval: 250ms
   block_kb: 64
+quality:
+  poor_mos: 3.6
 `
 
 func TestFullFile(t *testing.T) {
@@ -140,6 +144,7 @@ func TestFullFile(t *testing.T) {
 		Control:    Control{Socket: "/run/spanrec.sock", UIDRoles: map[uint32]users.Role{1001: users.Technician, 1002: users.Auditor}},
 		Storage:    Storage{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
 		Hardware:   Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Quality:    quality.Config{PoorMOS: 3.6},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Parse =\n%+v\nwant\n%+v", c, want)
@@ -293,6 +298,8 @@ func TestValidateErrors(t *testing.T) {
 		{"syslog", func(c *Config) {
 			c.Log.Syslog = Syslog{Address: "logs.example", Transport: "tls", Facility: "local9", AppName: " "}
 		}, []string{"log.syslog.address", "log.syslog.transport", "log.syslog.facility", "log.syslog.app_name"}},
+		{"poor MOS above the scale", func(c *Config) { c.Quality.PoorMOS = 5 }, []string{"quality.poor_mos"}},
+		{"poor MOS zero", func(c *Config) { c.Quality.PoorMOS = 0 }, []string{"quality.poor_mos"}},
 		{"metrics on every interface", func(c *Config) { c.Metrics.Listen = ":9273" }, []string{"metrics.listen"}},
 		{"metrics on 0.0.0.0", func(c *Config) { c.Metrics.Listen = "0.0.0.0:9273" }, []string{"metrics.listen"}},
 		{"metrics by name", func(c *Config) { c.Metrics.Listen = "localhost:9273" }, []string{"metrics.listen"}},

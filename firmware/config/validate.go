@@ -180,6 +180,9 @@ func (c *Config) Validate() error {
 			v.bad(key, "prompt file: %v", err)
 		}
 	}
+	if err := c.Quality.Validate(); err != nil {
+		v.bad("quality.poor_mos", "must be a MOS from 1 (flag none) to 4.5, got %v", c.Quality.PoorMOS)
+	}
 	if mb := c.Offload.PartSizeMB; mb < 0 || mb > 5120 {
 		v.bad("offload.part_size_mb", "must be 0 (16) or 5 to 5120 (MiB), got %d", mb)
 	}

@@ -616,8 +616,18 @@ func (s *session) showRecording(c index.Call) {
 		}
 		row(fmt.Sprintf("pause %d", i+1), fmt.Sprintf("%s to %s by %s", fmtTime(p.Start), end, dash(p.Source)))
 	}
+	if c.MOS > 0 {
+		mos := fmt.Sprintf("%.2f (worse direction)", c.MOS)
+		if slices.Contains(c.Flags, index.FlagPoorQuality) {
+			mos += ", POOR QUALITY"
+		}
+		row("MOS", mos)
+	}
 	for _, st := range c.Streams {
 		row("stream "+st.Side, fmt.Sprintf("%s: %d packets, %d lost, %d late", st.Source, st.Packets, st.Lost, st.Late))
+		if q := st.Quality; q != nil {
+			row("quality "+st.Side, qualityText(q))
+		}
 	}
 	if c.RawRTP != "" {
 		row("raw media", c.RawRTP+" ("+dash(c.RawID)+")")
@@ -626,6 +636,12 @@ func (s *session) showRecording(c index.Call) {
 		row("flags", strings.Join(c.Flags, ", "))
 	}
 	tw.Flush()
+}
+
+// qualityText is one direction's quality for a technician.
+func qualityText(q *index.Quality) string {
+	return fmt.Sprintf("MOS %.2f (%s), loss %.2f%% (longest run %d, longest gap %.0f ms), jitter %.1f ms mean, %.1f ms max, %d out of order",
+		q.MOS, q.Codec, q.LossPercent, q.MaxLostRun, q.MaxGapMS, q.JitterMeanMS, q.JitterMaxMS, q.OutOfOrder)
 }
 
 func (s *session) verify(typed string) error {

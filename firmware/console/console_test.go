@@ -393,13 +393,15 @@ func TestConsoleOverPTY(t *testing.T) {
 	// may not pause.
 	tm.login("carol", "carol-password", carolPrompt)
 	id := a.recording.ID
-	if out := tm.run("recordings list", carolPrompt); !strings.Contains(out, id) || !strings.Contains(out, a.recording.File) {
+	mos := fmt.Sprintf("%.2f", a.recording.MOS)
+	if out := tm.run("recordings list", carolPrompt); !strings.Contains(out, id) || !strings.Contains(out, a.recording.File) || a.recording.MOS == 0 || !strings.Contains(out, "MOS") || !strings.Contains(out, mos) {
 		t.Fatalf("recordings list:\n%s", out)
 	}
 	if out := tm.run("recordings search "+a.recording.Caller, carolPrompt); !strings.Contains(out, id) {
 		t.Fatalf("recordings search:\n%s", out)
 	}
-	if out := tm.run("recordings show "+id[len(id)-6:], carolPrompt); !strings.Contains(out, a.recording.SHA256) || !strings.Contains(out, "call-id") {
+	if out := tm.run("recordings show "+id[len(id)-6:], carolPrompt); !strings.Contains(out, a.recording.SHA256) || !strings.Contains(out, "call-id") ||
+		!strings.Contains(out, mos+" (worse direction)") || !strings.Contains(out, "quality caller") || !strings.Contains(out, "jitter") {
 		t.Fatalf("recordings show:\n%s", out)
 	}
 	if out := tm.run("recordings verify "+id, carolPrompt); !strings.Contains(out, "valid: "+id+": signature, file hash and chain entry") {

@@ -492,3 +492,24 @@ func TestFormatters(t *testing.T) {
 func asRoot(r *http.Request) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), peerKey{}, peer{uid: 0}))
 }
+
+func TestWriteStatusQuality(t *testing.T) {
+	for _, tc := range []struct {
+		q    Quality
+		want string
+	}{
+		{Quality{PoorMOS: 3.1}, "call quality        no recording scored yet (poor-quality below MOS 3.10)\n"},
+		{Quality{PoorMOS: 3.1, Scored: 12, Poor: 1, Last: "20261202T090000Z-0a0b0c0d", LastMOS: 4.41},
+			"call quality        12 recordings scored, 1 poor-quality (MOS below 3.10); last 20261202T090000Z-0a0b0c0d MOS 4.41\n"},
+		{Quality{PoorMOS: 3.1, Scored: 3, Poor: 2, Last: "x\x1b[2J", LastMOS: 2.5, LastPoor: true},
+			"call quality        3 recordings scored, 2 poor-quality (MOS below 3.10); last x?[2J MOS 2.50 POOR\n"},
+	} {
+		var b bytes.Buffer
+		if err := WriteStatus(&b, Status{Quality: &tc.q}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%+v: want %q in\n%s", tc.q, tc.want, b.String())
+		}
+	}
+}

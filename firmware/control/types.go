@@ -51,6 +51,22 @@ type Status struct {
 	// Web is the web UI's address and certificate; nil when it does not
 	// serve.
 	Web *Web `json:"web,omitempty"`
+	// Quality sums up the call quality of the recordings since start.
+	Quality *Quality `json:"quality,omitempty"`
+}
+
+// Quality is the call quality of the recordings finished since start: how
+// many were given a MOS, how many of them were below the configured
+// threshold (flagged poor-quality), and the last one.
+type Quality struct {
+	PoorMOS float64 `json:"poor_mos"`
+	Scored  uint64  `json:"scored"`
+	Poor    uint64  `json:"poor"`
+	// Last is the ID of the last recording scored ("" before the first),
+	// LastMOS its worse direction's MOS, LastPoor whether it was flagged.
+	Last     string  `json:"last,omitempty"`
+	LastMOS  float64 `json:"last_mos,omitempty"`
+	LastPoor bool    `json:"last_poor,omitempty"`
 }
 
 // ClockState is the appliance clock's synchronisation state (the kernel's

@@ -97,6 +97,9 @@ func WriteStatus(w io.Writer, s Status) error {
 			fmt.Fprintf(tw, "clock\tsynchronised (estimated error %.3f ms)\n", c.EstErrorMS)
 		}
 	}
+	if q := s.Quality; q != nil {
+		fmt.Fprintf(tw, "call quality\t%s\n", qualityLine(q))
+	}
 	if w := s.Web; w != nil {
 		fmt.Fprintf(tw, "web\thttps on %s, certificate SHA-256 %s\n", Printable(w.Listen), Printable(w.Fingerprint))
 	}
@@ -108,6 +111,20 @@ func WriteStatus(w io.Writer, s Status) error {
 	}
 	tw.Flush()
 	return ew.err
+}
+
+// qualityLine says how many recordings were scored and found poor, and
+// the last one's MOS.
+func qualityLine(q *Quality) string {
+	if q.Scored == 0 {
+		return fmt.Sprintf("no recording scored yet (poor-quality below MOS %.2f)", q.PoorMOS)
+	}
+	line := fmt.Sprintf("%d recordings scored, %d poor-quality (MOS below %.2f); last %s MOS %.2f",
+		q.Scored, q.Poor, q.PoorMOS, Printable(q.Last), q.LastMOS)
+	if q.LastPoor {
+		line += " POOR"
+	}
+	return line
 }
 
 // WriteCalls writes calls as a table for a person, oldest first; "no

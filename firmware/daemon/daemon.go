@@ -306,6 +306,9 @@ func (d *Daemon) Status() control.Status {
 		st.Limits = d.limits(s)
 		st.Faults = faults(d.ledState(time.Now()), d.app.storage.Status())
 		st.Clock = statusClock(d.app.clock)
+		q := s.Recorder
+		st.Quality = &control.Quality{PoorMOS: d.e.PoorMOS(), Scored: q.Scored, Poor: q.PoorQuality,
+			Last: q.LastScored.ID, LastMOS: q.LastScored.MOS, LastPoor: q.LastScored.Poor}
 		for _, is := range d.src.Stats() {
 			st.Interfaces = append(st.Interfaces, control.Interface{
 				Name: is.Name, LinkUp: is.LinkUp, Packets: is.Packets, Bytes: is.Bytes,

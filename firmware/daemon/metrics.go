@@ -59,6 +59,7 @@ func (d *Daemon) Snapshot() metrics.Snapshot {
 		s.ActiveCalls, s.CallsSeen = sum.Calls.Active, sum.Calls.Calls
 		s.Recorded, s.RawMedia, s.Failed = sum.Recorder.Recordings, sum.Recorder.RawMedia, sum.Recorder.Failed
 		s.NotRecorded = sum.Recorder.NotRecorded + sum.Recorder.NoMedia
+		s.Pauses, s.PoorQuality, s.Quality = sum.Recorder.Pauses, sum.Recorder.PoorQuality, sum.Recorder.Quality
 		s.Refused = make(map[string]uint64)
 		for _, r := range sum.Calls.Rejected.List() {
 			s.Refused[r.Reason.String()] += r.N

@@ -90,6 +90,13 @@ func TestMetricsOfALiveCall(t *testing.T) {
 	if strings.Contains(out, "spanrec_sip_messages_total 0\n") {
 		t.Errorf("no SIP counted:\n%s", out)
 	}
+	// Both directions of the recording were scored; nobody paused.
+	for _, want := range []string{"spanrec_call_quality_mos_count 2\n", "spanrec_call_quality_jitter_max_seconds_count 2\n",
+		"spanrec_call_quality_loss_ratio_count 2\n", "spanrec_pauses_total 0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
 	if promtool, err := exec.LookPath("promtool"); err == nil {
 		cmd := exec.CommandContext(ctx, promtool, "check", "metrics")
 		cmd.Stdin = strings.NewReader(out)

@@ -20,6 +20,9 @@ type clockIndex struct {
 }
 
 func (x clockIndex) stamp(c *index.Call) {
+	if c.ClockSynced != nil {
+		return // stamped before its WAV was finished: the WAV says the same
+	}
 	st, err := x.src.State()
 	if err == nil {
 		synced := st.Synced

@@ -140,6 +140,15 @@ func TestWidebandCalls(t *testing.T) {
 			if p.SampleRate != tc.wantRate || c.SampleRate != tc.wantRate || c.Codec != tc.codec || c.OneWay || len(c.Flags) != 0 {
 				t.Fatalf("file at %d Hz, index %d Hz, codec %q, one-way %v, flags %v; want %d Hz, %s", p.SampleRate, c.SampleRate, c.Codec, c.OneWay, c.Flags, tc.wantRate, tc.codec)
 			}
+			// Clean generated media: each direction's MOS is its codec's
+			// best (G.107 for G.711, G.107.1 scaled for the wideband ones).
+			best := map[string]float64{"PCMU": 4.41, "G722": 4.34, "opus": 4.37}
+			for _, s := range c.Streams {
+				q := s.Quality
+				if q == nil || q.MOS != best[q.Codec] || q.JitterMaxMS != 0 || q.LossPercent != 0 || q.Expected == 0 {
+					t.Errorf("%s quality %+v, want MOS %v", s.Side, q, best)
+				}
+			}
 			r := res[0]
 			holdsAt(t, data, c, 0, tc.caller, r.CallerFirst.Sub(r.Answer), "caller")
 			holdsAt(t, data, c, 1, tc.callee, r.CalleeFirst.Sub(r.Answer), "callee")

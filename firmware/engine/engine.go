@@ -55,6 +55,9 @@ type Options struct {
 	// (default clock.BuildTime()) are flagged clock-before-build.
 	Clock     clock.Source
 	NotBefore time.Time
+	// PoorMOS flags recordings below it poor-quality (0: the default,
+	// quality.DefaultPoorMOS).
+	PoorMOS float64
 }
 
 // Engine records calls from frames into a data directory.
@@ -102,12 +105,14 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
 	var recIndex recorder.Index = ix
+	var stamp func(*index.Call)
 	if opts.Clock != nil {
 		floor := opts.NotBefore
 		if floor.IsZero() {
 			floor = clock.BuildTime()
 		}
-		recIndex = clockIndex{Index: ix, src: opts.Clock, floor: floor}
+		ci := clockIndex{Index: ix, src: opts.Clock, floor: floor}
+		recIndex, stamp = ci, ci.stamp
 	}
 	rec, err := recorder.New(recorder.Config{
 		DataDir:                 opts.DataDir,
@@ -122,6 +127,8 @@ func Open(opts Options) (*Engine, error) {
 		Policy:                  opts.Policy,
 		Consent:                 opts.Consent,
 		QuarantineWithoutPrompt: opts.QuarantineWithoutPrompt,
+		Stamp:                   stamp,
+		PoorMOS:                 opts.PoorMOS,
 	})
 	if err != nil {
 		ix.Close()
@@ -158,6 +165,9 @@ func (e *Engine) SetCallsConfig(cfg calls.Config) { e.tracker.SetConfig(cfg) }
 // reload); it applies to files from their next split check on.
 func (e *Engine) SetMaxDuration(d time.Duration) { e.opts.MaxDuration = d }
 
+// PoorMOS is the MOS below which recordings are flagged poor-quality.
+func (e *Engine) PoorMOS() float64 { return e.recorder.PoorMOS() }
+
 // Drain waits until the storage work queued so far (fsyncs, finishing and
 // signing files, index writes) is done.
 func (e *Engine) Drain() { e.recorder.Drain() }
@@ -192,7 +202,7 @@ func (e *Engine) Close(reason string) error {
 		return errors.New("engine: already closed")
 	}
 	e.closed = true
-	e.tracker.Close(time.Time{}, reason)
+	e.tracker.Close(time.Time{}, calls.EndReason(reason))
 	e.recorder.Close()
 	return e.Index.Close()
 }

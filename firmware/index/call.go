@@ -40,6 +40,42 @@ type StreamStats struct {
 	// ClockCorrectionMS is how far the stream was moved, in small steps,
 	// to stay on the capture clock (positive: the sender's clock ran slow).
 	ClockCorrectionMS float64 `json:"clock_correction_ms,omitempty"`
+	// Quality is the stream's call quality; nil when its codec has no
+	// E-model values (G.729, AMR, ...) or the entry predates it.
+	Quality *Quality `json:"quality,omitempty"`
+}
+
+// Quality is one direction's call quality as the tap measured it (package
+// media/quality): loss from sequence gaps, RFC 3550 jitter from the
+// capture time, and the G.107 E-model's estimate.
+type Quality struct {
+	// MOS is the E-model's estimated mean opinion score (1..4.5, the
+	// narrowband scale; G.711 without impairment is 4.41) and R its
+	// transmission rating, for Codec.
+	MOS   float64 `json:"mos"`
+	R     float64 `json:"r"`
+	Codec string  `json:"codec"`
+	// Expected is how many packets the sequence numbers say were sent,
+	// LossPercent the share of them never received.
+	Expected    uint64  `json:"expected"`
+	LossPercent float64 `json:"loss_percent"`
+	// MaxLostRun is the longest run of consecutive packets lost; MaxGapMS
+	// the longest time between two successive packets (a loss burst, a
+	// hold, silence suppression).
+	MaxLostRun uint64  `json:"max_lost_run"`
+	MaxGapMS   float64 `json:"max_gap_ms"`
+	// JitterMeanMS and JitterMaxMS are the RFC 3550 interarrival jitter's
+	// mean over the packets and its maximum.
+	JitterMeanMS float64 `json:"jitter_mean_ms"`
+	JitterMaxMS  float64 `json:"jitter_max_ms"`
+	// OutOfOrder counts packets that came behind a later one.
+	OutOfOrder uint64 `json:"out_of_order"`
+	// BurstR is the loss's burst ratio (1: random).
+	BurstR float64 `json:"burst_r"`
+	// DelayMS is the mouth-to-ear delay the estimate assumed
+	// (packetisation, codec look-ahead, a jitter buffer of twice the
+	// maximum jitter; the network's delay is not seen by the tap).
+	DelayMS float64 `json:"delay_ms"`
 }
 
 // ForeignMedia is a source that sent to a call's media address but was kept
@@ -179,7 +215,14 @@ type Call struct {
 	// capture file's). ClockErrorMS is the kernel's estimated error then.
 	ClockSynced  *bool   `json:"clock_synced,omitempty"`
 	ClockErrorMS float64 `json:"clock_error_ms,omitempty"`
+	// MOS is the worse direction's estimated MOS (Streams[i].Quality);
+	// 0 when no direction was scored. A call below the configured
+	// quality.poor_mos is flagged poor-quality.
+	MOS float64 `json:"mos,omitempty"`
 }
+
+// FlagPoorQuality marks an entry whose MOS is below quality.poor_mos.
+const FlagPoorQuality = "poor-quality"
 
 // FlagClockBeforeBuild marks an entry whose times are before the
 // firmware's build time: the clock was wrong, the times are not a date.

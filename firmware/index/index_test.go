@@ -148,8 +148,10 @@ func fullCall(id string) *Call {
 		},
 		OneWay: true, SilentSide: "callee", Incomplete: true, Part: 2, Transport: "udp",
 		CallerAddr: "192.0.2.10:40000", CalleeAddr: "[2001:db8::1]:50000",
-		Streams: []StreamStats{{Side: "caller", Source: "192.0.2.10:40000", Packets: 400, Lost: 2, Duplicates: 1, Late: 3, SSRCChanges: 1}},
-		Flags:   []string{"reinvite"},
+		Streams: []StreamStats{{Side: "caller", Source: "192.0.2.10:40000", Packets: 400, Lost: 2, Duplicates: 1, Late: 3, SSRCChanges: 1,
+			Quality: &Quality{MOS: 4.32, R: 89.6, Codec: "PCMU", Expected: 402, LossPercent: 0.5, MaxLostRun: 2, MaxGapMS: 60, JitterMeanMS: 1.2, JitterMaxMS: 3.4, OutOfOrder: 1, BurstR: 1.1, DelayMS: 46.8}}},
+		MOS:   4.32,
+		Flags: []string{"reinvite"},
 	}
 }
 
@@ -189,13 +191,16 @@ func TestRecordedJSON(t *testing.T) {
 	}
 	for _, k := range []string{"id", "call_id", "caller", "caller_name", "callee", "callee_name", "dialed", "direction",
 		"codec", "recorded", "reason", "end_reason", "rule", "status", "file", "sha256", "size", "one_way",
-		"silent_side", "incomplete", "part", "transport", "caller_media", "callee_media", "flags"} {
+		"silent_side", "incomplete", "part", "transport", "caller_media", "callee_media", "flags", "mos"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("key %q missing from %s", k, b)
 		}
 	}
-	if len(m) != 31 {
-		t.Errorf("JSON has %d keys, want 31: %s", len(m), b)
+	if q := st["quality"].(map[string]any); q["jitter_max_ms"] != 3.4 || q["mos"] != 4.32 {
+		t.Errorf("stream quality = %#v", q)
+	}
+	if len(m) != 32 {
+		t.Errorf("JSON has %d keys, want 32: %s", len(m), b)
 	}
 	var back Call
 	if err := json.Unmarshal(b, &back); err != nil {
@@ -640,6 +645,8 @@ func TestMeta(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	rec := fullCall("20261125T144422Z-3fa2c1d0")
 	rec.Incomplete = false
+	rec.MOS = 3.05
+	rec.Flags = append(rec.Flags, FlagPoorQuality)
 	un := unanswered("20261125T144530Z-00000001", t0.Add(68*time.Second))
 	un.Caller = "evil\x1b[2J\tname"
 	var buf bytes.Buffer
@@ -647,9 +654,9 @@ func TestWriteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"ID                         START                CALLER         CALLEE  DUR   CODEC  REC  REASON/FILE\n" +
-		"20261125T144422Z-3fa2c1d0  2026-11-25 14:44:22  1001           2002    8.0s  PCMU   yes  recordings/2026/11/25/20261125T144422Z-3fa2c1d0.wav\n" +
-		"20261125T144530Z-00000001  2026-11-25 14:45:30  evil?[2J?name  2002    -     PCMA   no   no-answer\n"
+		"ID                         START                CALLER         CALLEE  DUR   CODEC  MOS        REC  REASON/FILE\n" +
+		"20261125T144422Z-3fa2c1d0  2026-11-25 14:44:22  1001           2002    8.0s  PCMU   3.05 poor  yes  recordings/2026/11/25/20261125T144422Z-3fa2c1d0.wav\n" +
+		"20261125T144530Z-00000001  2026-11-25 14:45:30  evil?[2J?name  2002    -     PCMA   -          no   no-answer\n"
 	if buf.String() != want {
 		t.Fatalf("table:\n%s\nwant:\n%s", buf.String(), want)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"spanrec/media/quality"
 )
 
 // desc is one metric's description and kind.
@@ -35,6 +37,8 @@ type Collector struct {
 	clockSynced, clockEst, clockMax                          desc
 	startTime                                                desc
 	syslogDropped                                            desc
+	pauses, poorQuality                                      desc
+	mos, jitter, loss                                        *prometheus.Desc
 }
 
 // NewCollector returns a Collector reading src at each scrape.
@@ -75,6 +79,11 @@ func NewCollector(src Source) *Collector {
 		clockMax:       newDesc("clock_max_error_seconds", "The kernel's maximum clock error.", g),
 		startTime:      newDesc("start_time_seconds", "When the daemon started.", g),
 		syslogDropped:  newDesc("syslog_dropped_total", "Log messages the remote syslog copy dropped (queue full, server unreachable).", c),
+		pauses:         newDesc("pauses_total", "Pauses of recording started since start (console, web, button, DTMF).", c),
+		poorQuality:    newDesc("recordings_poor_quality_total", "Recordings flagged poor-quality (MOS below quality.poor_mos) since start.", c),
+		mos:            prometheus.NewDesc("spanrec_call_quality_mos", "Estimated MOS (ITU-T G.107 E-model) of each direction of the recordings scored since start.", nil, nil),
+		jitter:         prometheus.NewDesc("spanrec_call_quality_jitter_max_seconds", "Maximum RFC 3550 interarrival jitter of each direction of the recordings scored since start.", nil, nil),
+		loss:           prometheus.NewDesc("spanrec_call_quality_loss_ratio", "Packet loss (sequence gaps) of each direction of the recordings scored since start.", nil, nil),
 	}
 }
 
@@ -83,7 +92,8 @@ func (c *Collector) descs() []desc {
 		c.active, c.recording, c.paused, c.callsSeen, c.recorded, c.rawMedia, c.failed, c.notRecorded,
 		c.refused, c.stUsed, c.stFree, c.stTotal, c.stRecordings, c.stDeleted,
 		c.offEnabled, c.offPending, c.offLastSuccess, c.offFailures, c.offRunning,
-		c.anchorTime, c.fault, c.clockSynced, c.clockEst, c.clockMax, c.startTime, c.syslogDropped}
+		c.anchorTime, c.fault, c.clockSynced, c.clockEst, c.clockMax, c.startTime, c.syslogDropped,
+		c.pauses, c.poorQuality}
 }
 
 // Describe implements prometheus.Collector.
@@ -91,6 +101,19 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.descs() {
 		ch <- d.d
 	}
+	ch <- c.mos
+	ch <- c.jitter
+	ch <- c.loss
+}
+
+// histogram is a quality histogram in Prometheus's terms, its bounds and
+// sum divided by div (milliseconds to seconds, percent to a ratio).
+func histogram(d *prometheus.Desc, h *quality.Histogram, bounds *[len(quality.MOSBounds)]float64, div float64) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(bounds))
+	for b, n := range h.Cumulative(bounds) {
+		buckets[b/div] = n
+	}
+	return prometheus.MustNewConstHistogram(d, h.Count(), h.Sum/div, buckets)
 }
 
 // Collect implements prometheus.Collector.
@@ -144,6 +167,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if s.SyslogDropped != nil {
 		emit(c.syslogDropped, float64(*s.SyslogDropped))
 	}
+	emit(c.pauses, float64(s.Pauses))
+	emit(c.poorQuality, float64(s.PoorQuality))
+	q := &s.Quality
+	ch <- histogram(c.mos, &q.MOS, &quality.MOSBounds, 1)
+	ch <- histogram(c.jitter, &q.JitterMS, &quality.JitterBoundsMS, 1000)
+	ch <- histogram(c.loss, &q.LossPercent, &quality.LossBoundsPercent, 100)
 }
 
 // FaultLabel is a fault's name as a label value: "capture link down"

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"spanrec/media/quality"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,7 +24,11 @@ import (
 type fakeSource struct{ sip atomic.Uint64 }
 
 func (f *fakeSource) Snapshot() Snapshot {
+	var q quality.Tally
+	q.Add(quality.Stats{Expected: 100, JitterMaxMS: 0.5}, quality.Score{MOS: 4.41})
+	q.Add(quality.Stats{Expected: 100, Lost: 5, JitterMaxMS: 25}, quality.Score{MOS: 3.0})
 	return Snapshot{
+		Pauses: 4, PoorQuality: 1, Quality: q,
 		Interfaces:  []Interface{{Name: "eth1", LinkUp: true, Packets: 1000, Bytes: 123456, KernelDrops: 3}, {Name: "eth2", Packets: 7}},
 		SIPMessages: f.sip.Load(), Frames: 1007,
 		ActiveCalls: 3, RecordingCalls: 2, PausedCalls: 1,
@@ -69,6 +74,20 @@ func TestExposition(t *testing.T) {
 		`spanrec_fault{fault="capture_link_down"} 0`,
 		`spanrec_clock_synced 0`,
 		`spanrec_clock_estimated_error_seconds 0.5`,
+		`spanrec_pauses_total 4`,
+		`spanrec_recordings_poor_quality_total 1`,
+		`spanrec_call_quality_mos_bucket{le="3"} 1`,
+		`spanrec_call_quality_mos_bucket{le="4.4"} 1`,
+		`spanrec_call_quality_mos_bucket{le="+Inf"} 2`,
+		`spanrec_call_quality_mos_sum 7.41`,
+		`spanrec_call_quality_mos_count 2`,
+		`spanrec_call_quality_jitter_max_seconds_bucket{le="0.001"} 1`,
+		`spanrec_call_quality_jitter_max_seconds_bucket{le="0.02"} 1`,
+		`spanrec_call_quality_jitter_max_seconds_bucket{le="0.03"} 2`,
+		`spanrec_call_quality_jitter_max_seconds_sum 0.0255`,
+		`spanrec_call_quality_loss_ratio_bucket{le="0.001"} 1`,
+		`spanrec_call_quality_loss_ratio_bucket{le="0.05"} 2`,
+		`spanrec_call_quality_loss_ratio_count 2`,
 		"go_goroutines ",
 		"process_start_time_seconds ",
 	} {

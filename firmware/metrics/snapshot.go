@@ -1,6 +1,10 @@
 package metrics
 
-import "time"
+import (
+	"time"
+
+	"spanrec/media/quality"
+)
 
 // Snapshot is the appliance's state at one scrape.
 type Snapshot struct {
@@ -32,6 +36,13 @@ type Snapshot struct {
 	ClockEstErrorSeconds float64 // the kernel's estimated error
 	ClockMaxErrorSeconds float64 // the kernel's maximum error
 	StartTime            time.Time
+	// Pauses counts the pauses started (console, web, button, DTMF).
+	Pauses uint64
+	// Quality tallies every direction of the recordings scored since
+	// start (MOS, maximum jitter, loss); PoorQuality counts the
+	// recordings flagged poor-quality.
+	Quality     quality.Tally
+	PoorQuality uint64
 	// SyslogDropped counts log messages the remote syslog copy lost; nil
 	// when remote syslog is off.
 	SyslogDropped *uint64

@@ -8,6 +8,7 @@ import (
 	"spanrec/media/g711"
 	"spanrec/media/g722"
 	"spanrec/media/opus"
+	"spanrec/media/quality"
 	"spanrec/media/resample"
 	"spanrec/media/sdp"
 )
@@ -128,6 +129,10 @@ func (r *Recorder) selectCodec(rec *recording, from calls.Side, pt uint8, f sdp.
 	}
 	if cd.kind != kindCN && cd.kind != kindEvent {
 		rec.streams[from].SetClock(cd.clock)
+		rec.quality[from].SetClock(cd.clock)
+		if q, ok := quality.CodecFor(cd.name); ok {
+			rec.scored[from] = q
+		}
 		noteCodec(rec, cd.name)
 	}
 }

@@ -2,12 +2,15 @@ package recorder
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/index"
+	"spanrec/media/quality"
 	"spanrec/media/wav"
 )
 
@@ -27,7 +30,7 @@ func (r *Recorder) entry(c *calls.Call) *index.Call {
 		Start:      c.Start.UTC(),
 		Answer:     c.Answer.UTC(),
 		End:        c.End.UTC(),
-		EndReason:  c.EndReason,
+		EndReason:  string(c.EndReason),
 		Status:     c.Status,
 		Transport:  transportName(c.Transport),
 		Flags:      append([]string(nil), c.Flags...),
@@ -82,8 +85,10 @@ func (r *Recorder) fillMedia(e *index.Call, c *calls.Call, rec *recording) {
 			Late:              st.TooOld,
 			SSRCChanges:       st.SSRCChanges,
 			ClockCorrectionMS: float64(st.Corrected) * 1000 / float64(rec.rate),
+			Quality:           r.score(rec, side),
 		})
 	}
+	r.rateCall(e)
 	switch len(silent) {
 	case 1:
 		e.OneWay = true
@@ -108,6 +113,53 @@ func (r *Recorder) fillMedia(e *index.Call, c *calls.Call, rec *recording) {
 	e.SampleRate = rec.rate
 }
 
+// score estimates one side's quality for the index and counts it in the
+// tally; nil when its codec has no E-model values.
+func (r *Recorder) score(rec *recording, side calls.Side) *index.Quality {
+	cd := rec.scored[side]
+	if cd.Name == "" || !rec.quality[side].Started() {
+		return nil
+	}
+	st := rec.quality[side].Stats()
+	sc := quality.Estimate(st, cd)
+	r.stats.Quality.Add(st, sc)
+	return &index.Quality{
+		MOS: round(sc.MOS, 2), R: round(sc.R, 1), Codec: cd.Name,
+		Expected: st.Expected, LossPercent: round(100*st.LossRatio(), 2),
+		MaxLostRun: st.MaxLostRun, MaxGapMS: round(ms(st.MaxGap), 1),
+		JitterMeanMS: round(st.JitterMeanMS, 2), JitterMaxMS: round(st.JitterMaxMS, 2),
+		OutOfOrder: st.OutOfOrder, BurstR: round(st.BurstR, 2), DelayMS: round(ms(sc.Delay), 1),
+	}
+}
+
+// rateCall gives the entry the worse direction's MOS and flags it
+// poor-quality below the threshold.
+func (r *Recorder) rateCall(e *index.Call) {
+	for _, s := range e.Streams {
+		if s.Quality != nil && (e.MOS == 0 || s.Quality.MOS < e.MOS) {
+			e.MOS = s.Quality.MOS
+		}
+	}
+	if e.MOS == 0 {
+		return
+	}
+	r.stats.Scored++
+	r.stats.LastScored = LastScored{ID: e.ID, MOS: e.MOS}
+	if e.MOS < r.cfg.PoorMOS {
+		r.stats.PoorQuality++
+		r.stats.LastScored.Poor = true
+		e.Flags = appendFlag(e.Flags, index.FlagPoorQuality)
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// round keeps n decimals: the index holds what a person reads.
+func round(v float64, n int) float64 {
+	p := math.Pow(10, float64(n))
+	return math.Round(v*p) / p
+}
+
 func transportName(t capture.Transport) string {
 	switch t {
 	case capture.UDP:
@@ -125,48 +177,89 @@ func notAnsweredReason(c *calls.Call) string {
 		status = fmt.Sprintf(" (%d %s)", c.Status, c.StatusText)
 	}
 	switch c.EndReason {
-	case "cancelled":
+	case calls.EndCancelled:
 		return "not answered: cancelled by the caller" + status
-	case "rejected":
+	case calls.EndRejected:
 		return "not answered: rejected" + status
-	case "no-final-response":
+	case calls.EndNoFinalResponse:
 		return "not answered: no final response to the INVITE"
-	case "evicted-table-full":
+	case calls.EndTableFull:
 		return "not answered: dropped from a full call table"
-	case "evicted-sip-budget":
+	case calls.EndSIPBudget:
 		return "not answered: dropped when the calls' SIP budget was full"
-	case "call-id-reused":
+	case calls.EndCallIDReused:
 		return "not answered: Call-ID reused by a new call"
-	case "bye-before-answer":
+	case calls.EndByeBeforeAnswer:
 		return "not answered: BYE before any answer was seen"
 	}
-	return "not answered: " + c.EndReason + status
+	return "not answered: " + string(c.EndReason) + status
 }
 
 // evictedReason says why an answered call was evicted by the tracker, and
 // whether it was.
 func evictedReason(c *calls.Call) (string, bool) {
 	switch c.EndReason {
-	case "evicted-table-full":
+	case calls.EndTableFull:
 		return "dropped from a full call table (calls.max_calls)", true
-	case "evicted-sip-budget":
+	case calls.EndSIPBudget:
 		return "dropped when the calls' SIP budget was full (limits.sip_mb)", true
 	}
 	return "", false
 }
 
+// infoTags is the WAV's LIST/INFO metadata: title, artist, date, software
+// and a comment with the call's facts ("key=value; ..."), its quality per
+// direction and the clock's state when it was finished.
 func infoTags(e *index.Call, software string) []wav.InfoTag {
 	caller, callee := partyLabel(e.Caller, e.CallerName), partyLabel(e.Callee, e.CalleeName)
+	comment := fmt.Sprintf("id=%s; call-id=%s; caller=%s; callee=%s; dialed=%s; start=%s; answer=%s; end=%s; duration=%.3fs; codec=%s; channels=left:caller,right:callee",
+		e.ID, e.CallID, e.Caller, e.Callee, e.Dialed,
+		e.Start.Format(time.RFC3339Nano), e.Answer.Format(time.RFC3339Nano), e.End.Format(time.RFC3339Nano),
+		e.DurationS, e.Codec)
+	comment += qualityComment(e) + clockComment(e)
 	return []wav.InfoTag{
 		{ID: "INAM", Value: wav.Printable(fmt.Sprintf("Call %s -> %s", caller, callee))},
 		{ID: "IART", Value: wav.Printable(caller)},
 		{ID: "ICRD", Value: e.Answer.Format(time.RFC3339)},
 		{ID: "ISFT", Value: wav.Printable(software)},
-		{ID: "ICMT", Value: wav.Printable(fmt.Sprintf("id=%s; call-id=%s; caller=%s; callee=%s; dialed=%s; start=%s; answer=%s; end=%s; duration=%.3fs; codec=%s; channels=left:caller,right:callee",
-			e.ID, e.CallID, e.Caller, e.Callee, e.Dialed,
-			e.Start.Format(time.RFC3339Nano), e.Answer.Format(time.RFC3339Nano), e.End.Format(time.RFC3339Nano),
-			e.DurationS, e.Codec))},
+		{ID: "ICMT", Value: wav.Printable(comment)},
 	}
+}
+
+// qualityComment is "; mos=3.95; quality-caller=mos:4.41,loss:0.00%,..."
+// for each scored direction, and the poor-quality flag.
+func qualityComment(e *index.Call) string {
+	if e.MOS == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "; mos=%.2f", e.MOS)
+	if slices.Contains(e.Flags, index.FlagPoorQuality) {
+		b.WriteString(" (poor-quality)")
+	}
+	for _, s := range e.Streams {
+		if q := s.Quality; q != nil {
+			fmt.Fprintf(&b, "; quality-%s=mos:%.2f,r:%.1f,codec:%s,loss:%.2f%%,max-lost-run:%d,max-gap:%.1fms,jitter-mean:%.2fms,jitter-max:%.2fms,out-of-order:%d,duplicates:%d",
+				s.Side, q.MOS, q.R, q.Codec, q.LossPercent, q.MaxLostRun, q.MaxGapMS, q.JitterMeanMS, q.JitterMaxMS, q.OutOfOrder, s.Duplicates)
+		}
+	}
+	return b.String()
+}
+
+// clockComment is the clock's state: "; clock=synchronised,error:1.5ms",
+// "; clock=not-synchronised,...", or before the firmware's build
+// "; clock=before-build (times are not a date)"; "" when not known (an
+// import).
+func clockComment(e *index.Call) string {
+	switch {
+	case slices.Contains(e.Flags, index.FlagClockBeforeBuild):
+		return "; clock=before-build (the times are not a date)"
+	case e.ClockSynced == nil:
+		return ""
+	case *e.ClockSynced:
+		return fmt.Sprintf("; clock=synchronised,error:%.1fms", e.ClockErrorMS)
+	}
+	return fmt.Sprintf("; clock=not-synchronised,error:%.1fms", e.ClockErrorMS)
 }
 
 func partyLabel(user, display string) string {

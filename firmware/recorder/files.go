@@ -18,14 +18,14 @@ import (
 // "media-idle"), and media that comes back starts the next part.
 func (r *Recorder) MediaIdle(c *calls.Call, at time.Time) {
 	if rec, _ := c.Rec.(*recording); rec.recording() && rec.started {
-		r.release(c, rec, at, "media-idle")
+		r.release(c, rec, at, calls.EndMediaIdle)
 	}
 }
 
 // release finishes the current part of rec at at with reason and leaves
 // the call without files until its next media packet (a new part, from
 // that packet on; a running pause goes on in it).
-func (r *Recorder) release(c *calls.Call, rec *recording, at time.Time, reason string) {
+func (r *Recorder) release(c *calls.Call, rec *recording, at time.Time, reason calls.EndReason) {
 	if rec.part == 0 {
 		rec.part = 1
 	}
@@ -77,7 +77,7 @@ func (r *Recorder) fileRoom(c *calls.Call) bool {
 	r.stats.FilesReleased++
 	r.log.Warn("open-file budget reached: releasing the least active recording", "id", victim.ID, "budget", r.cfg.MaxOpenFiles)
 	vr := victim.Rec.(*recording)
-	r.release(victim, vr, victim.LastMedia, "evicted-open-files")
+	r.release(victim, vr, victim.LastMedia, calls.EndOpenFilesBudget)
 	vr.lost = true // no files again: two busy calls do not take turns
 	return true
 }

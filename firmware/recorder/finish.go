@@ -65,7 +65,7 @@ func (r *Recorder) Ended(c *calls.Call) {
 // finishFile closes the current files of rec at end and indexes them: the
 // WAV as the call's entry; the raw media as an entry of its own, the
 // call's entry when there is no audio.
-func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endReason string) {
+func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endReason calls.EndReason) {
 	if rec.paused {
 		_ = r.resumeAt(rec, "call-end", rec.position(end))
 	}
@@ -75,7 +75,7 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 	entry.Answer = rec.origin.UTC()
 	entry.End = end.UTC()
 	entry.DurationS = end.Sub(rec.origin).Seconds()
-	entry.EndReason = endReason
+	entry.EndReason = string(endReason)
 	entry.Pauses = rec.pauses
 	classify(entry, rec.class, rec.decision)
 	r.fillMedia(entry, c, rec)
@@ -159,6 +159,9 @@ func (r *Recorder) finishAsync(w *wav.Writer, rel string, cues []wav.Cue, entry 
 }
 
 func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call) error {
+	if r.cfg.Stamp != nil {
+		r.cfg.Stamp(entry) // the clock's state, in the WAV as in the index
+	}
 	if err := w.Finish(infoTags(entry, r.cfg.Software), cues); err != nil {
 		return fmt.Errorf("finish recording: %w", err)
 	}

@@ -15,10 +15,13 @@ import (
 // recorded call. It makes no allocation once the call's file is open and
 // its codecs are known.
 
-// Media decodes one media packet onto the call's timeline, or keeps it
+// Media implements calls.MediaSink: the recording of its call takes the
+// call's media packets.
+func (rec *recording) Media(from calls.Side, m *calls.Media) { rec.r.media(rec.call, rec, from, m) }
+
+// media decodes one media packet onto the call's timeline, or keeps it
 // raw; the files are created at the first packet each needs.
-func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
-	rec, _ := c.Rec.(*recording)
+func (r *Recorder) media(c *calls.Call, rec *recording, from calls.Side, m *calls.Media) {
 	if !rec.recording() || rec.err != nil || rec.lost {
 		return
 	}
@@ -42,6 +45,9 @@ func (r *Recorder) Media(c *calls.Call, from calls.Side, m *calls.Media) {
 	if int16(h.PayloadType) != cd.pt {
 		r.selectCodec(rec, from, h.PayloadType, m.Format)
 	}
+	// Every packet of the side counts for its quality, duplicates and
+	// events too: loss is sequence gaps only.
+	rec.quality[from].Add(h.SequenceNumber, h.Timestamp, h.SSRC, m.Packet.Time)
 	jp := jitter.Packet{Seq: h.SequenceNumber, TS: h.Timestamp, SSRC: h.SSRC, Arrival: rec.position(m.Packet.Time)}
 	st := rec.streams[from]
 	var pcm []int16

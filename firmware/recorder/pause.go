@@ -41,7 +41,7 @@ func (r *Recorder) digit(c *calls.Call, rec *recording, from calls.Side, d byte,
 	if rec.paused {
 		_ = r.resumeAt(rec, "dtmf", pos)
 	} else {
-		_ = r.pauseAt(rec, "dtmf", rec.position(start))
+		_ = r.pause(rec, "dtmf", rec.position(start))
 	}
 }
 
@@ -58,7 +58,17 @@ func (r *Recorder) Pause(c *calls.Call, source string, at time.Time) error {
 	if !rec.recording() || rec.err != nil {
 		return ErrNotRecording
 	}
-	return r.pauseAt(rec, source, rec.position(at))
+	return r.pause(rec, source, rec.position(at))
+}
+
+// pause starts a pause someone asked for (not one going on into the next
+// part) and counts it.
+func (r *Recorder) pause(rec *recording, source string, pos int64) error {
+	err := r.pauseAt(rec, source, pos)
+	if err == nil {
+		r.stats.Pauses++
+	}
+	return err
 }
 
 // Resume ends c's pause at at.
@@ -120,7 +130,7 @@ func (r *Recorder) Split(c *calls.Call, at time.Time) {
 	if paused {
 		source = rec.pauses[len(rec.pauses)-1].Source
 	}
-	r.finishFile(c, rec, at, "split-max-duration")
+	r.finishFile(c, rec, at, calls.EndSplit)
 	rec.part++
 	rec.id = fmt.Sprintf("%s-p%d", c.ID, rec.part)
 	rec.origin = at

@@ -14,6 +14,7 @@ import (
 	"spanrec/media/consent"
 	"spanrec/media/dtmf"
 	"spanrec/media/g711"
+	"spanrec/media/quality"
 )
 
 // DefaultMaxOpenFiles is the default Config.MaxOpenFiles.
@@ -69,6 +70,13 @@ type Config struct {
 	// 8 kHz and calls where either side is wideband (G.722, Opus) at
 	// 16 kHz; 8000, 16000 or 48000 records every call at that rate.
 	SampleRate int
+	// Stamp, if set, stamps an entry with the clock's state before its
+	// WAV is finished (on the storage worker), so that the WAV's metadata
+	// says what the index entry says.
+	Stamp func(e *index.Call)
+	// PoorMOS is the MOS below which a file is flagged poor-quality
+	// (index.FlagPoorQuality); 0: quality.DefaultPoorMOS.
+	PoorMOS float64
 }
 
 // Policy is what the recorder needs of the recording rules.
@@ -93,6 +101,21 @@ type Stats struct {
 	// call's at the open-file budget.
 	FilesReleased uint64
 	OpenFiles     int // calls with files open now
+	// Pauses counts the pauses started (console, button, web, DTMF).
+	Pauses uint64
+	// Scored counts the files given a MOS, PoorQuality those of them
+	// flagged poor-quality; Quality tallies their directions (MOS,
+	// jitter, loss) and LastScored is the last of them.
+	Scored, PoorQuality uint64
+	Quality             quality.Tally
+	LastScored          LastScored
+}
+
+// LastScored is the last file given a MOS.
+type LastScored struct {
+	ID   string  // its index ID ("" before the first)
+	MOS  float64 // the worse direction's
+	Poor bool    // below Config.PoorMOS
 }
 
 // Recorder implements calls.Handler.
@@ -177,6 +200,9 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Policy == nil {
 		cfg.Policy = &policy.Engine{} // records every call, still classifies
 	}
+	if cfg.PoorMOS == 0 {
+		cfg.PoorMOS = quality.DefaultPoorMOS
+	}
 	if cfg.ConsentSearch <= 0 {
 		cfg.ConsentSearch = 30 * time.Second
 	}
@@ -223,6 +249,9 @@ func (r *Recorder) Stats() Stats {
 	s.OpenFiles = len(r.open)
 	return s
 }
+
+// PoorMOS is the MOS below which a file is flagged poor-quality.
+func (r *Recorder) PoorMOS() float64 { return r.cfg.PoorMOS }
 
 // FlushIndex writes the index entries still pending (the daemon calls it
 // every second, and before closing the index).

@@ -12,6 +12,7 @@ import (
 	"spanrec/media/dtmf"
 	"spanrec/media/jitter"
 	"spanrec/media/mix"
+	"spanrec/media/quality"
 	"spanrec/media/wav"
 )
 
@@ -20,11 +21,13 @@ import (
 // audio and its raw media file at the first packet that is not audio, so a
 // call leaves behind only the files that hold something.
 type recording struct {
-	origin  time.Time // when this file's audio starts (answer, or a split)
-	rate    int       // samples per second of the timeline
-	part    int       // 0 for a call in one file; 1, 2, ... once split
-	id      string    // index ID of this file's entry
-	started bool      // media seen: streams and codecs set up
+	r       *Recorder   // whose recording it is
+	call    *calls.Call // the call it records
+	origin  time.Time   // when this file's audio starts (answer, or a split)
+	rate    int         // samples per second of the timeline
+	part    int         // 0 for a call in one file; 1, 2, ... once split
+	id      string      // index ID of this file's entry
+	started bool        // media seen: streams and codecs set up
 	paused  bool
 	pauseAt int64 // timeline position where the running pause began
 	// muteFrom/muteTo is the last finished pause: late packets inside it
@@ -42,6 +45,10 @@ type recording struct {
 	w       *wav.Writer
 	tl      *mix.Timeline
 	streams [2]*jitter.Stream
+	// quality measures each side's packets (loss, jitter, MOS) for the
+	// index; scored is the codec its MOS is estimated for ("": none yet).
+	quality [2]quality.Stream
+	scored  [2]quality.Codec
 	source  [2]string
 	codec   [2]codec
 	codecs  []string // names of the codecs heard, in order
@@ -88,7 +95,7 @@ func (rec *recording) recording() bool {
 // Answered decides whether the call is recorded; its file waits for the
 // first media packet.
 func (r *Recorder) Answered(c *calls.Call) {
-	rec := &recording{id: c.ID, origin: c.Answer}
+	rec := &recording{r: r, call: c, id: c.ID, origin: c.Answer}
 	c.Rec = rec
 	if _, err := r.cfg.Index.Get(c.ID); err == nil {
 		rec.skip = true
@@ -124,7 +131,7 @@ func classify(e *index.Call, cl policy.Class, d policy.Decision) {
 
 // InProgress is the end reason of an index entry whose recording is still
 // being written; one found at start-up was cut short by a crash.
-const InProgress = "in-progress"
+const InProgress = string(calls.EndInProgress)
 
 // putInProgress indexes the files being written, so a crash leaves a
 // trace of which call they belong to: File is the WAV, RawRTP the raw
@@ -175,6 +182,10 @@ func (r *Recorder) start(c *calls.Call, rec *recording) {
 		rec.streams[i] = jitter.New(jitter.Config{Rate: rec.rate})
 	}
 	rec.streams[0].Pair(rec.streams[1])
+	for i := range rec.quality {
+		rec.quality[i].Reset(8000)
+		rec.scored[i] = quality.Codec{}
+	}
 	day := rec.origin.UTC()
 	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+".wav")
 	rec.abs = filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.rel))
