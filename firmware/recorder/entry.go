@@ -75,13 +75,17 @@ func (r *Recorder) fillMedia(e *index.Call, c *calls.Call, rec *recording) {
 		if rec.streams[side] == nil || !rec.streams[side].Started() {
 			continue
 		}
+		// Loss and duplicates have one home, the side's quality
+		// measurement (sequence gaps only); the ordering stream adds what
+		// only playout knows: packets too late to place, SSRC changes.
 		st := rec.streams[side].Stats()
+		qs := rec.quality[side].Stats()
 		e.Streams = append(e.Streams, index.StreamStats{
 			Side:              side.String(),
 			Source:            rec.source[side],
 			Packets:           st.Packets,
-			Lost:              st.Lost,
-			Duplicates:        st.Duplicates,
+			Lost:              qs.Lost,
+			Duplicates:        qs.Duplicates,
 			Late:              st.TooOld,
 			SSRCChanges:       st.SSRCChanges,
 			ClockCorrectionMS: float64(st.Corrected) * 1000 / float64(rec.rate),
