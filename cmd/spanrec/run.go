@@ -15,7 +15,6 @@ import (
 
 	"spanrec/firmware/capture"
 	"spanrec/firmware/config"
-	"spanrec/firmware/console"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/remotelog"
@@ -180,7 +179,7 @@ func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	// The console's `log tail` reads the last lines from a ring that
 	// outlives configuration reloads.
-	ring, h := console.NewLogRing(500, base)
+	ring, h := daemon.NewLogRing(500, base)
 	opts.Log = slog.New(h)
 	opts.Console = daemon.ConsoleOptions{ConfigFile: *cf.file, LoadConfig: cf.load, LogTail: ring}
 	opts.Reload = func() (daemon.Options, error) {

@@ -49,7 +49,7 @@ type ConsoleOptions struct {
 	UsersFile string
 	// Users tunes the accounts (bcrypt cost, clock).
 	Users users.Options
-	// LogTail gives the last log lines (console.LogRing).
+	// LogTail gives the last log lines (a LogRing).
 	LogTail LogTailer
 	// RebootCommand reboots the appliance; nil means {"reboot"}.
 	RebootCommand []string
