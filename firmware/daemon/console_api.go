@@ -14,11 +14,11 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
 	"gopkg.in/yaml.v3"
 
 	"spanrec/firmware/config"
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/offload"
@@ -358,7 +358,7 @@ func (b *ConsoleBackend) SetConfig(key, value string) (control.ConfigChange, err
 	if fi, err := os.Stat(b.cfg.ConfigFile); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	if err := users.WriteFileAtomic(b.cfg.ConfigFile, next, mode); err != nil {
+	if err := datadir.WriteFile(b.cfg.ConfigFile, next, mode); err != nil {
 		return ch, fmt.Errorf("write configuration file: %w", err)
 	}
 	ch.Restart = !reloadable(key)
@@ -471,11 +471,7 @@ func hasAlias(n *yaml.Node) bool {
 // Storage implements control.ConsoleDaemon.
 func (b *ConsoleBackend) Storage() (control.StorageInfo, error) {
 	s := control.StorageInfo{Storage: control.Storage{Path: b.cfg.DataDir}}
-	var fs unix.Statfs_t
-	if unix.Statfs(b.cfg.DataDir, &fs) == nil {
-		s.FreeBytes = fs.Bavail * uint64(fs.Bsize)
-		s.TotalBytes = fs.Blocks * uint64(fs.Bsize)
-	}
+	s.FreeBytes, s.TotalBytes = datadir.Space(b.cfg.DataDir)
 	err := b.cfg.Index.List(func(c *index.Call) error {
 		s.Calls++
 		switch {

@@ -11,12 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"spanrec/firmware/anchor"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/clock"
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/metrics"
 	"spanrec/firmware/offload"
@@ -323,11 +322,7 @@ func (d *Daemon) Status() control.Status {
 		st.Web = w
 	}
 	st.Storage.Path = d.opts.Engine.DataDir
-	var fs unix.Statfs_t
-	if unix.Statfs(d.opts.Engine.DataDir, &fs) == nil {
-		st.Storage.FreeBytes = fs.Bavail * uint64(fs.Bsize)
-		st.Storage.TotalBytes = fs.Blocks * uint64(fs.Bsize)
-	}
+	st.Storage.FreeBytes, st.Storage.TotalBytes = datadir.Space(d.opts.Engine.DataDir)
 	return st
 }
 

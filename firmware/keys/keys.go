@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"spanrec/firmware/datadir"
 )
 
 // Errors returned by this package.
@@ -109,7 +111,7 @@ func create(dataDir string, replace bool) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("keys: encode private key: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err := writeAtomic(PrivatePath(dataDir), data, 0o600, replace); err != nil {
+	if err := writeKey(PrivatePath(dataDir), data, 0o600, replace); err != nil {
 		return nil, err
 	}
 	if err := writePublic(dataDir, pub); err != nil {
@@ -124,60 +126,18 @@ func writePublic(dataDir string, pub ed25519.PublicKey) error {
 		return fmt.Errorf("keys: encode public key: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	return writeAtomic(PublicPath(dataDir), data, 0o644, true)
+	return writeKey(PublicPath(dataDir), data, 0o644, true)
 }
 
-// writeAtomic writes data to a temporary file in the target directory,
-// fsyncs it and moves it into place: with replace by rename, otherwise by
-// link, which fails with fs.ErrExist if path exists.
-func writeAtomic(path string, data []byte, mode os.FileMode, replace bool) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	name := tmp.Name()
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("keys: write %s: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("keys: fsync %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("keys: close %s: %w", name, err)
-	}
+// writeKey installs a key file atomically; without replace it fails with
+// fs.ErrExist when path exists.
+func writeKey(path string, data []byte, mode os.FileMode, replace bool) error {
+	write := datadir.CreateFile
 	if replace {
-		if err := os.Rename(name, path); err != nil {
-			return fmt.Errorf("keys: %w", err)
-		}
-	} else {
-		if err := os.Link(name, path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("keys: %w", err)
-			}
-			// Filesystem without hard links: check, then rename.
-			if _, serr := os.Lstat(path); serr == nil {
-				return fmt.Errorf("keys: %s: %w", path, fs.ErrExist)
-			}
-			if err := os.Rename(name, path); err != nil {
-				return fmt.Errorf("keys: install %s: %w", path, err)
-			}
-		} else {
-			os.Remove(name)
-		}
+		write = datadir.WriteFile
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := write(path, data, mode); err != nil {
+		return fmt.Errorf("keys: %w", err)
 	}
 	return nil
 }

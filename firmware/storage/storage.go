@@ -13,9 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"spanrec/firmware/anchor"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/offload"
@@ -252,13 +251,7 @@ func (m *Manager) lowSpace(free, total uint64) bool {
 
 // space returns the free and total bytes of the data directory's
 // filesystem (0, 0 when unknown).
-func (m *Manager) space() (free, total uint64) {
-	var st unix.Statfs_t
-	if unix.Statfs(m.cfg.DataDir, &st) != nil {
-		return 0, 0
-	}
-	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize)
-}
+func (m *Manager) space() (free, total uint64) { return datadir.Space(m.cfg.DataDir) }
 
 // delete removes a recording's file and chains the deletion: with the
 // proof of its verified copy when it was offloaded, else as deleted

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"spanrec/firmware/users"
+	"spanrec/firmware/datadir"
 )
 
 // The self-signed certificate's files under the data directory.
@@ -108,8 +108,8 @@ func selfSign(dir, certPath, keyPath string, now time.Time) error {
 		return fmt.Errorf("web: %w", err)
 	}
 	// The key first: a certificate without its key would never be replaced.
-	if err := users.WriteFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+	if err := datadir.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
 		return err
 	}
-	return users.WriteFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	return datadir.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 }
