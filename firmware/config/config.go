@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"path/filepath"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
 	"spanrec/firmware/users"
@@ -25,9 +25,6 @@ const (
 	DefaultDataDir = "/data"
 	// FallbackDataDir is used when DefaultDataDir does not exist.
 	FallbackDataDir = "./var"
-	// SocketName is the control socket's file name in the data directory
-	// when control.socket is not set.
-	SocketName = "spanrec.sock"
 )
 
 // Config is the daemon's configuration file. Every field has a default
@@ -379,7 +376,7 @@ func (c Config) SocketPath() string {
 	if c.Control.Socket != "" {
 		return c.Control.Socket
 	}
-	return filepath.Join(c.DataDir, SocketName)
+	return datadir.Layout(c.DataDir).Socket()
 }
 
 // Overrides are the command-line flags that override the file. Zero

@@ -20,6 +20,7 @@ import (
 	"spanrec/firmware/console"
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
@@ -114,7 +115,7 @@ func startAppliance(t *testing.T, accounts bool) *appliance {
 	if err := e.Close("end-of-input"); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := index.Open(engine.IndexPath(dir))
+	ix, err := index.Open(datadir.Layout(dir).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,10 +28,6 @@ import (
 	"spanrec/media/sign"
 )
 
-// UsersFileName is the users file's name in the data directory when
-// ConsoleOptions.UsersFile is not set.
-const UsersFileName = "users.json"
-
 // rebootTimeout bounds the reboot command.
 const rebootTimeout = 30 * time.Second
 
@@ -126,7 +122,7 @@ func NewConsoleBackend(cfg BackendConfig) *ConsoleBackend {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.UsersFile == "" {
-		cfg.UsersFile = filepath.Join(cfg.DataDir, UsersFileName)
+		cfg.UsersFile = datadir.Layout(cfg.DataDir).Users()
 	}
 	b := &ConsoleBackend{cfg: cfg, log: log}
 	b.users, b.usersErr = users.Open(cfg.UsersFile, cfg.Users)
@@ -223,7 +219,7 @@ func (b *ConsoleBackend) Recording(id string) (index.Call, error) {
 // SHA-256 and its signature. "all": every recording, the whole hash chain
 // and the audit log's links.
 func (b *ConsoleBackend) Verify(ctx context.Context, id string) (control.Verification, error) {
-	pub, err := keys.LoadPublic(keys.PublicPath(b.cfg.DataDir))
+	pub, err := keys.LoadPublic(datadir.Layout(b.cfg.DataDir).PublicKey())
 	if err != nil {
 		return control.Verification{}, fmt.Errorf("public key: %w", err)
 	}
@@ -283,7 +279,7 @@ func (b *ConsoleBackend) Verify(ctx context.Context, id string) (control.Verific
 		bad("unsafe path: %q leaves the data directory", c.File)
 		return v, nil
 	}
-	path := filepath.Join(b.cfg.DataDir, filepath.FromSlash(c.File))
+	path := datadir.Layout(b.cfg.DataDir).Abs(c.File)
 	v.Checked = 1
 	sum, _, err := sign.FileSHA256(path)
 	switch {

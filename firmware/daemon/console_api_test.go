@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
@@ -31,7 +32,7 @@ func importSample(t *testing.T) (string, *index.Index) {
 	if err := e.Close("end-of-input"); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := index.Open(engine.IndexPath(dir))
+	ix, err := index.Open(datadir.Layout(dir).Index())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestConsoleBackendUsersAuditReboot(t *testing.T) {
 	if req, _ := b.LoginRequired(); !req {
 		t.Fatal("no login required with an account")
 	}
-	if fi, err := os.Stat(filepath.Join(dir, UsersFileName)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(datadir.Layout(dir).Users()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("users file: %v %v", fi, err)
 	}
 	if u, err := b.Login("alice", "correct horse"); err != nil || u.Role != users.Admin {
@@ -139,7 +140,7 @@ func TestConsoleBackendUsersAuditReboot(t *testing.T) {
 	}
 
 	// An unreadable users file fails closed.
-	os.WriteFile(filepath.Join(dir, UsersFileName), []byte("garbage"), 0o600)
+	os.WriteFile(datadir.Layout(dir).Users(), []byte("garbage"), 0o600)
 	b2 := NewConsoleBackend(BackendConfig{DataDir: dir, Index: ix, ConsoleOptions: ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
 	if req, _ := b2.LoginRequired(); !req {
 		t.Fatal("corrupt users file: no login required")

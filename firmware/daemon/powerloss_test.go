@@ -24,6 +24,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/media/audiotest"
@@ -476,7 +477,7 @@ func checkChannels(t *testing.T, path string, pc plCall, refSecs float64) {
 // signature verifies with the appliance's public key.
 func checkAllSigned(t *testing.T, data string) {
 	t.Helper()
-	pub, err := keys.LoadPublic(keys.PublicPath(data))
+	pub, err := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/clock"
 	"spanrec/firmware/clock/clocktest"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 )
 
@@ -55,7 +56,7 @@ func TestClockStamp(t *testing.T) {
 			if slices.Contains(c.Flags, index.FlagClockBeforeBuild) != tc.beforeFlag {
 				t.Errorf("flags %v", c.Flags)
 			}
-			ix, err := index.Open(IndexPath(data))
+			ix, err := index.Open(datadir.Layout(data).Index())
 			if err != nil {
 				t.Fatal(err)
 			}

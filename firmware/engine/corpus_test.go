@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 )
@@ -49,7 +50,7 @@ func TestCorpusImport(t *testing.T) {
 	if s.Recorder.Failed != 0 {
 		t.Errorf("%d recordings failed", s.Recorder.Failed)
 	}
-	pub, err := keys.LoadPublic(keys.PublicPath(data))
+	pub, err := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

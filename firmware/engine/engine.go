@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/clock"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/pipeline"
@@ -71,9 +71,6 @@ type Engine struct {
 	closed   bool
 }
 
-// IndexPath returns where the index of a data directory lives.
-func IndexPath(dataDir string) string { return filepath.Join(dataDir, "index.db") }
-
 // Open prepares dataDir (created if needed), its key pair and its index.
 func Open(opts Options) (*Engine, error) {
 	log := opts.Log
@@ -94,10 +91,10 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	if created {
-		log.Info("created signing key pair", "public", keys.PublicPath(opts.DataDir),
+		log.Info("created signing key pair", "public", datadir.Layout(opts.DataDir).PublicKey(),
 			"fingerprint", keys.Fingerprint(key.Public().(ed25519.PublicKey)))
 	}
-	ix, err := index.Open(IndexPath(opts.DataDir))
+	ix, err := index.Open(datadir.Layout(opts.DataDir).Index())
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 )
 
@@ -135,7 +136,7 @@ func TestBadTrafficLeavesRealCallsRecorded(t *testing.T) {
 		t.Fatalf("want the real call recorded, got %d recordings", len(got))
 	}
 	checkAudio(t, data, got[0], real, callerAudio, calleeAudio, false, 0.99)
-	ix, err := index.Open(IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

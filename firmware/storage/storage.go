@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -129,7 +128,7 @@ func (m *Manager) RunOnce(now time.Time) (Report, error) {
 		}
 		size := c.Size
 		if size == 0 {
-			if st, err := os.Stat(filepath.Join(m.cfg.DataDir, filepath.FromSlash(c.File))); err == nil {
+			if st, err := os.Stat(datadir.Layout(m.cfg.DataDir).Abs(c.File)); err == nil {
 				size = st.Size()
 			}
 		}
@@ -281,7 +280,7 @@ func (m *Manager) remove(c *index.Call, now time.Time, mark func() error) error 
 		if rel == "" {
 			continue
 		}
-		err := os.Remove(filepath.Join(m.cfg.DataDir, filepath.FromSlash(rel)))
+		err := os.Remove(datadir.Layout(m.cfg.DataDir).Abs(rel))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -15,18 +15,10 @@ import (
 	"io/fs"
 	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"spanrec/firmware/datadir"
-)
-
-// The self-signed certificate's files under the data directory.
-const (
-	CertDir  = "web"
-	CertFile = "cert.pem"
-	KeyFile  = "key.pem"
 )
 
 // selfSignedYears is how long a self-signed certificate is valid.
@@ -38,8 +30,9 @@ const selfSignedYears = 10
 func Certificate(cfg Config, dataDir string, now time.Time) (cert tls.Certificate, created bool, err error) {
 	certPath, keyPath := cfg.Cert, cfg.Key
 	if certPath == "" {
-		dir := filepath.Join(dataDir, CertDir)
-		certPath, keyPath = filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
+		l := datadir.Layout(dataDir)
+		dir := l.WebDir()
+		certPath, keyPath = l.WebCert(), l.WebKey()
 		if _, err := os.Stat(certPath); errors.Is(err, fs.ErrNotExist) {
 			if err := selfSign(dir, certPath, keyPath, now); err != nil {
 				return tls.Certificate{}, false, err

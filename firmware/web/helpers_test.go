@@ -22,6 +22,7 @@ import (
 
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
@@ -105,7 +106,7 @@ func importSample(t *testing.T) (string, *index.Index) {
 	if err := e.Close("end-of-input"); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := index.Open(engine.IndexPath(dir))
+	ix, err := index.Open(datadir.Layout(dir).Index())
 	if err != nil {
 		t.Fatal(err)
 	}
