@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"spanrec/firmware/recorder"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/sdp"
 	"strconv"
@@ -77,15 +78,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var got []*index.Call
 	opts := engine.Options{
-		DataDir:      *data,
-		Software:     "spanrec " + version,
-		Log:          log,
-		OnIndexed:    func(c *index.Call) { got = append(got, c) },
-		Calls:        callsConfig(cfg),
-		TCP:          tcpLimits(cfg.Limits),
-		MaxOpenFiles: recordingFiles(cfg.Limits),
-		MaxDuration:  cfg.Calls.MaxDuration.Std(),
-		SampleRate:   cfg.Recording.Rate(),
+		DataDir:     *data,
+		Log:         log,
+		Calls:       callsConfig(cfg),
+		TCP:         tcpLimits(cfg.Limits),
+		MaxDuration: cfg.Calls.MaxDuration.Std(),
+		Recorder:    recorder.Config{Software: "spanrec " + version, OnIndexed: func(c *index.Call) { got = append(got, c) }, MaxOpenFiles: recordingFiles(cfg.Limits), SampleRate: cfg.Recording.Rate()},
 	}
 	if *mediaTimeout > 0 {
 		opts.Calls.MediaTimeout = *mediaTimeout
@@ -105,7 +103,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		opts.Policy, opts.Consent, opts.QuarantineWithoutPrompt = pol, prompts, cfg.Consent.Quarantine
+		opts.Recorder.Policy, opts.Recorder.Consent, opts.Recorder.QuarantineWithoutPrompt = pol, prompts, cfg.Consent.Quarantine
 	}
 	e, err := engine.Open(opts)
 	if err != nil {

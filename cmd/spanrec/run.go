@@ -17,6 +17,7 @@ import (
 	"spanrec/firmware/config"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/recorder"
 	"spanrec/firmware/remotelog"
 	"spanrec/firmware/storage"
 	"spanrec/media/consent"
@@ -94,18 +95,13 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 	}
 	return daemon.Options{
 		Engine: engine.Options{
-			DataDir:                 cfg.DataDir,
-			Software:                "spanrec " + version,
-			Calls:                   callsConfig(cfg),
-			TCP:                     tcpLimits(cfg.Limits),
-			MaxOpenFiles:            recordingFiles(cfg.Limits),
-			MaxDuration:             cfg.Calls.MaxDuration.Std(),
-			SampleRate:              cfg.Recording.Rate(),
-			Decoder:                 capture.DecoderConfig{Inner: liveFilter(cfg)},
-			FlushInterval:           cfg.Storage.FlushInterval.Std(),
-			BlockSize:               cfg.Storage.BlockKB << 10,
-			Consent:                 prompts,
-			QuarantineWithoutPrompt: cfg.Consent.Quarantine,
+			DataDir:       cfg.DataDir,
+			Calls:         callsConfig(cfg),
+			TCP:           tcpLimits(cfg.Limits),
+			MaxDuration:   cfg.Calls.MaxDuration.Std(),
+			Decoder:       capture.DecoderConfig{Inner: liveFilter(cfg)},
+			FlushInterval: cfg.Storage.FlushInterval.Std(),
+			Recorder:      recorder.Config{Software: "spanrec " + version, MaxOpenFiles: recordingFiles(cfg.Limits), SampleRate: cfg.Recording.Rate(), BlockSize: cfg.Storage.BlockKB << 10, Consent: prompts, QuarantineWithoutPrompt: cfg.Consent.Quarantine},
 		},
 		PBX:   cfg.PBX,
 		Rules: cfg.Recording.Rules,

@@ -23,6 +23,7 @@ import (
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 	"spanrec/firmware/users"
 	"spanrec/hal/serial"
 )
@@ -105,7 +106,7 @@ type appliance struct {
 func startAppliance(t *testing.T, accounts bool) *appliance {
 	t.Helper()
 	dir := t.TempDir()
-	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
+	e, err := engine.Open(engine.Options{DataDir: dir, Recorder: recorder.Config{Software: "spanrec test"}})
 	if err != nil {
 		t.Fatal(err)
 	}

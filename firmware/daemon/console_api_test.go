@@ -14,6 +14,7 @@ import (
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 	"spanrec/firmware/users"
 )
 
@@ -22,7 +23,7 @@ import (
 func importSample(t *testing.T) (string, *index.Index) {
 	t.Helper()
 	dir := t.TempDir()
-	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
+	e, err := engine.Open(engine.Options{DataDir: dir, Recorder: recorder.Config{Software: "spanrec test"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 	if err != nil {
 		return fmt.Errorf("recording rules: %w", err)
 	}
-	opts.Engine.Policy = pol
+	opts.Engine.Recorder.Policy = pol
 	if opts.Clock == nil {
 		opts.Clock = clock.Kernel{}
 	}
@@ -252,7 +252,7 @@ func (d *Daemon) reload() {
 		return
 	}
 	d.e.SetCallsConfig(next.Engine.Calls)
-	if pol, ok := d.opts.Engine.Policy.(*policy.Engine); ok {
+	if pol, ok := d.opts.Engine.Recorder.Policy.(*policy.Engine); ok {
 		if err := pol.Set(next.PBX, next.Rules); err != nil {
 			d.log.Error("reload: recording rules not valid; keeping the old ones", "err", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
+	"spanrec/firmware/recorder"
 )
 
 // TestCorpusImport imports the real-world and hostile traffic corpus (one
@@ -21,7 +22,7 @@ func TestCorpusImport(t *testing.T) {
 	corpus.Write(t, pcap, cases)
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: data, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

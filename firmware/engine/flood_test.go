@@ -17,6 +17,7 @@ import (
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 )
 
 type rawFrame struct {
@@ -92,12 +93,15 @@ func TestBadTrafficLeavesRealCallsRecorded(t *testing.T) {
 
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, Calls: calls.Config{MaxCalls: maxCalls},
-		OnIndexed: func(c *index.Call) {
+	e, err := Open(Options{
+		DataDir: data,
+		Calls:   calls.Config{MaxCalls: maxCalls},
+		Recorder: recorder.Config{OnIndexed: func(c *index.Call) {
 			if c.Recorded {
 				got = append(got, c)
 			}
-		}})
+		}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

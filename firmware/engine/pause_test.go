@@ -12,6 +12,7 @@ import (
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
+	"spanrec/firmware/recorder"
 	"spanrec/media/sign"
 )
 
@@ -35,7 +36,7 @@ func TestPauseAndResumeWriteSilence(t *testing.T) {
 		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: data, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestLongCallIsSplitIntoParts(t *testing.T) {
 		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, MaxDuration: 3 * time.Second, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: data, MaxDuration: 3 * time.Second, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func (e *Engine) repair(abs string, c *index.Call) error {
 	interrupted(c)
 	tags := []wav.InfoTag{
 		{ID: "INAM", Value: wav.Printable(fmt.Sprintf("Call %s -> %s (incomplete)", c.Caller, c.Callee))},
-		{ID: "ISFT", Value: wav.Printable(e.opts.Software)},
+		{ID: "ISFT", Value: wav.Printable(e.opts.Recorder.Software)},
 		{ID: "ICMT", Value: wav.Printable(fmt.Sprintf("id=%s; call-id=%s; incomplete: recovered after a restart; answer=%s; duration=%.3fs",
 			c.ID, c.CallID, c.Answer.Format(time.RFC3339Nano), c.DurationS))},
 	}
