@@ -1,20 +1,24 @@
 package config
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
 	"os"
+	"spanrec/firmware/calls"
+	"spanrec/firmware/capture"
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/datadir"
+	"spanrec/firmware/metrics"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/remotelog"
+	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
+	"spanrec/hal"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // The default data directory is DefaultDataDir when that is an existing
@@ -37,9 +41,9 @@ type Config struct {
 	// that is up (the daemon decides).
 	Interfaces []string `yaml:"interfaces"`
 	// Capture configures the packet capture.
-	Capture Capture `yaml:"capture"`
+	Capture capture.Settings `yaml:"capture"`
 	// Calls bounds the call table.
-	Calls Calls `yaml:"calls"`
+	Calls calls.Settings `yaml:"calls"`
 	// Limits is the resource budget.
 	Limits Limits `yaml:"limits"`
 	// NATAliases are fixed address translations: media advertised in SDP
@@ -53,7 +57,7 @@ type Config struct {
 	// set.
 	Web web.Config `yaml:"web"`
 	// Storage configures how recordings are written.
-	Storage Storage `yaml:"storage"`
+	Storage storage.Settings `yaml:"storage"`
 	// PBX describes the phone system the appliance watches: extensions,
 	// trunks, conferences, queues, voicemail, paging.
 	PBX policy.PBX `yaml:"pbx"`
@@ -65,22 +69,10 @@ type Config struct {
 	// Offload copies recordings to a network share; empty kind: off.
 	Offload Offload `yaml:"offload"`
 	// Hardware names the board's LEDs, button and watchdog.
-	Hardware Hardware `yaml:"hardware"`
+	Hardware hal.Config `yaml:"hardware"`
 	// Metrics serves Prometheus metrics on the management side; off by
 	// default.
-	Metrics Metrics `yaml:"metrics"`
-}
-
-// Metrics configures the Prometheus /metrics listener (package metrics).
-type Metrics struct {
-	// Listen is host:port of the listener; empty: off. An IP address
-	// (127.0.0.1:9273, the management port's address) or, with
-	// Interface set, ":9273" (every address of that interface only).
-	Listen string `yaml:"listen"`
-	// Interface binds the listener to one network interface (the
-	// management port, e.g. eth0), so that it never answers on another;
-	// it may not be a capture interface.
-	Interface string `yaml:"interface"`
+	Metrics metrics.Config `yaml:"metrics"`
 }
 
 // Recording is the "recording" section: what is recorded, and how.
@@ -103,20 +95,6 @@ func (r Recording) Rate() int {
 		return 48000
 	}
 	return 0
-}
-
-// Hardware names the board's LEDs (Linux LED class), front button (an
-// evdev input device) and hardware watchdog; empty means absent.
-type Hardware struct {
-	LEDSysfs        string   `yaml:"leds_sysfs"` // default /sys/class/leds
-	StatusLED       string   `yaml:"status_led"`
-	FaultLED        string   `yaml:"fault_led"`
-	ButtonDevice    string   `yaml:"button_device"`
-	ButtonCode      uint16   `yaml:"button_code"` // default 148 (KEY_PROG1)
-	Watchdog        string   `yaml:"watchdog"`
-	WatchdogTimeout Duration `yaml:"watchdog_timeout"`
-	// NoSIPAlarm lights the fault LED when no SIP was seen this long.
-	NoSIPAlarm Duration `yaml:"no_sip_alarm"`
 }
 
 // Offload configures copying recordings to a network share (see
@@ -179,37 +157,6 @@ type Consent struct {
 	// Quarantine withholds recordings whose prompt was not heard: they stay
 	// on disk and in the index, visible only to admins.
 	Quarantine bool `yaml:"quarantine"`
-}
-
-// Capture configures the packet capture.
-type Capture struct {
-	// Promiscuous puts the interfaces in promiscuous mode (needed on a
-	// SPAN port, where the traffic is not addressed to the appliance).
-	Promiscuous bool `yaml:"promiscuous"`
-	// RingMB is the kernel ring buffer per interface, in MiB.
-	RingMB int `yaml:"ring_mb"`
-	// SnapLen is the most bytes kept of each frame.
-	SnapLen int `yaml:"snaplen"`
-	// ExcludeHosts are IP addresses whose traffic (to or from them) the
-	// kernel filter drops, e.g. a backup server on the same VLAN.
-	ExcludeHosts []string `yaml:"exclude_hosts"`
-}
-
-// Calls bounds the call table (the fields of calls.Config).
-type Calls struct {
-	// MediaTimeout ends an answered call that is not on hold after this
-	// long without RTP (its BYE was missed).
-	MediaTimeout Duration `yaml:"media_timeout"`
-	// HoldTimeout ends a call on hold after this long without RTP or SIP.
-	HoldTimeout Duration `yaml:"hold_timeout"`
-	// SetupTimeout ends a call that got no final answer.
-	SetupTimeout Duration `yaml:"setup_timeout"`
-	// MaxDuration splits longer calls into parts; 0 never splits.
-	MaxDuration Duration `yaml:"max_duration"`
-	// MaxCalls bounds the call table, answered calls included; when it is
-	// full the least valuable call is evicted (unanswered, then answered
-	// without media, then ringing, then the least active; see limits).
-	MaxCalls int `yaml:"max_calls"`
 }
 
 // Limits is the resource budget the daemon runs in, sized for the smallest
@@ -287,20 +234,7 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Syslog also sends the log to a remote syslog server; off when its
 	// address is empty.
-	Syslog Syslog `yaml:"syslog"`
-}
-
-// Syslog configures the remote syslog copy of the log (package
-// remotelog): RFC 5424 over UDP, or over TCP with octet counting.
-type Syslog struct {
-	// Address is the server's host:port; empty: off.
-	Address string `yaml:"address"`
-	// Transport is udp or tcp.
-	Transport string `yaml:"transport"`
-	// Facility is the syslog facility name: daemon, local0 ... local7, ...
-	Facility string `yaml:"facility"`
-	// AppName is the APP-NAME field of each message.
-	AppName string `yaml:"app_name"`
+	Syslog remotelog.Config `yaml:"syslog"`
 }
 
 // Control configures the local control API (package control).
@@ -315,24 +249,6 @@ type Control struct {
 	UIDRoles map[uint32]users.Role `yaml:"uid_roles"`
 }
 
-// Storage configures how recordings are written.
-type Storage struct {
-	// MaxMB is the most the recordings may use, in MiB (0: no quota).
-	MaxMB int64 `yaml:"max_mb"`
-	// MaxDays deletes recordings older than this many days (0: keep).
-	MaxDays int `yaml:"max_days"`
-	// MinFreeMB is the free space kept on the data filesystem, in MiB.
-	MinFreeMB int64 `yaml:"min_free_mb"`
-	// DeleteUnoffloadedWhenFull allows deleting recordings not yet
-	// offloaded when storage is full (by default they are never deleted).
-	DeleteUnoffloadedWhenFull bool `yaml:"delete_unoffloaded_when_full"`
-	// FlushInterval is how often recordings in progress are flushed to
-	// storage.
-	FlushInterval Duration `yaml:"flush_interval"`
-	// BlockKB is the write block size of recordings, in KiB.
-	BlockKB int `yaml:"block_kb"`
-}
-
 // Default returns the default configuration, with DataDir "/data" when
 // that directory exists and "./var" otherwise.
 func Default() Config { return DefaultFor(dirExists) }
@@ -345,23 +261,13 @@ func DefaultFor(isDir func(path string) bool) Config {
 		dataDir = DefaultDataDir
 	}
 	return Config{
-		DataDir: dataDir,
-		Capture: Capture{
-			Promiscuous: true,
-			RingMB:      8,
-			SnapLen:     65535,
-		},
-		Calls: Calls{
-			MediaTimeout: Duration(30 * time.Second),
-			HoldTimeout:  Duration(4 * time.Hour),
-			SetupTimeout: Duration(5 * time.Minute),
-			MaxDuration:  Duration(4 * time.Hour),
-			MaxCalls:     4000,
-		},
+		DataDir:  dataDir,
+		Capture:  capture.DefaultSettings(),
+		Calls:    calls.DefaultSettings(),
 		Limits:   DefaultLimits(),
-		Log:      Log{Format: "text", Level: "info", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
-		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
-		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Log:      Log{Format: "text", Level: "info", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
+		Storage:  storage.DefaultSettings(),
+		Hardware: hal.Config{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
 }
 
@@ -453,21 +359,6 @@ func (c *Config) normalize() {
 	r.Conferences, r.Queues = nilIfEmpty(r.Conferences), nilIfEmpty(r.Queues)
 }
 
-// RingBytes is Capture.RingMB in bytes.
-func (c Capture) RingBytes() int { return c.RingMB << 20 }
-
-// ExcludeAddrs returns the parsed ExcludeHosts, skipping invalid ones
-// (Validate reports them).
-func (c Capture) ExcludeAddrs() []netip.Addr {
-	var out []netip.Addr
-	for _, h := range c.ExcludeHosts {
-		if a, err := netip.ParseAddr(h); err == nil {
-			out = append(out, a.Unmap())
-		}
-	}
-	return out
-}
-
 // AliasMap returns the NAT aliases in the form of calls.Config.Aliases:
 // each address maps to the addresses it is also seen as, both ways.
 // Invalid entries are skipped (Validate reports them).
@@ -512,38 +403,5 @@ func (l Log) Logger(w io.Writer) *slog.Logger {
 }
 
 // Duration is a time.Duration written in YAML as a Go duration string
-// ("30s", "5m", "4h", "1h30m").
-type Duration time.Duration
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
-
-// String formats d like time.Duration without the trailing zero units
-// ("4h" rather than "4h0m0s").
-func (d Duration) String() string {
-	s := time.Duration(d).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
-// UnmarshalYAML parses a Go duration string. A number without a unit is
-// an error (30 would be ambiguous), except 0.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration such as 30s, 5m or 4h", n.Line)}}
-	}
-	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
-	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid duration %q: want e.g. 30s, 5m or 4h", n.Line, n.Value)}}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes d as a duration string.
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+// ("30s", "5m", "4h"); the sections' owners declare theirs with it.
+type Duration = setting.Duration

@@ -7,7 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"spanrec/firmware/calls"
+	"spanrec/firmware/capture"
+	"spanrec/firmware/metrics"
+	"spanrec/firmware/remotelog"
+	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
+	"spanrec/hal"
 	"strings"
 	"testing"
 	"time"
@@ -43,8 +49,8 @@ func TestDefaults(t *testing.T) {
 	c := DefaultFor(noData)
 	want := Config{
 		DataDir: "./var",
-		Capture: Capture{Promiscuous: true, RingMB: 8, SnapLen: 65535},
-		Calls: Calls{
+		Capture: capture.Settings{Promiscuous: true, RingMB: 8, SnapLen: 65535},
+		Calls: calls.Settings{
 			MediaTimeout: Duration(30 * time.Second),
 			HoldTimeout:  Duration(4 * time.Hour),
 			SetupTimeout: Duration(5 * time.Minute),
@@ -52,9 +58,9 @@ func TestDefaults(t *testing.T) {
 			MaxCalls:     4000,
 		},
 		Limits:   DefaultLimits(),
-		Log:      Log{Format: "text", Level: "info", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
-		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
-		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Log:      Log{Format: "text", Level: "info", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
+		Storage:  storage.Settings{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
+		Hardware: hal.Config{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("DefaultFor(noData) =\n%+v\nwant\n%+v", c, want)
@@ -126,8 +132,8 @@ func TestFullFile(t *testing.T) {
 	want := Config{
 		DataDir:    "/srv/spanrec",
 		Interfaces: []string{"eth1", "eth2"},
-		Capture:    Capture{Promiscuous: false, RingMB: 32, SnapLen: 2048, ExcludeHosts: []string{"192.0.2.50", "2001:db8::5"}},
-		Calls: Calls{
+		Capture:    capture.Settings{Promiscuous: false, RingMB: 32, SnapLen: 2048, ExcludeHosts: []string{"192.0.2.50", "2001:db8::5"}},
+		Calls: calls.Settings{
 			MediaTimeout: Duration(45 * time.Second),
 			HoldTimeout:  Duration(2 * time.Hour),
 			SetupTimeout: Duration(90 * time.Second),
@@ -136,10 +142,10 @@ func TestFullFile(t *testing.T) {
 		},
 		Limits:     DefaultLimits(),
 		NATAliases: []NATAlias{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
-		Log:        Log{Format: "json", Level: "debug", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
+		Log:        Log{Format: "json", Level: "debug", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
 		Control:    Control{Socket: "/run/spanrec.sock", UIDRoles: map[uint32]users.Role{1001: users.Technician, 1002: users.Auditor}},
-		Storage:    Storage{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
-		Hardware:   Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Storage:    storage.Settings{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
+		Hardware:   hal.Config{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Parse =\n%+v\nwant\n%+v", c, want)
@@ -291,7 +297,7 @@ func TestValidateErrors(t *testing.T) {
 	}{
 		{"empty data dir", func(c *Config) { c.DataDir = " " }, []string{"data_dir"}},
 		{"syslog", func(c *Config) {
-			c.Log.Syslog = Syslog{Address: "logs.example", Transport: "tls", Facility: "local9", AppName: " "}
+			c.Log.Syslog = remotelog.Config{Address: "logs.example", Transport: "tls", Facility: "local9", AppName: " "}
 		}, []string{"log.syslog.address", "log.syslog.transport", "log.syslog.facility", "log.syslog.app_name"}},
 		{"metrics on every interface", func(c *Config) { c.Metrics.Listen = ":9273" }, []string{"metrics.listen"}},
 		{"metrics on 0.0.0.0", func(c *Config) { c.Metrics.Listen = "0.0.0.0:9273" }, []string{"metrics.listen"}},
@@ -299,7 +305,7 @@ func TestValidateErrors(t *testing.T) {
 		{"metrics port", func(c *Config) { c.Metrics.Listen = "127.0.0.1:0" }, []string{"metrics.listen"}},
 		{"metrics on the SPAN port", func(c *Config) {
 			c.Interfaces = []string{"eth1"}
-			c.Metrics = Metrics{Listen: ":9273", Interface: "eth1"}
+			c.Metrics = metrics.Config{Listen: ":9273", Interface: "eth1"}
 		}, []string{"metrics.interface"}},
 		{"empty interface", func(c *Config) { c.Interfaces = []string{"eth0", ""} }, []string{"interfaces[1]"}},
 		{"long interface", func(c *Config) { c.Interfaces = []string{"averyveryverylongname0"} }, []string{"interfaces[0]"}},
@@ -410,7 +416,7 @@ func TestOverrides(t *testing.T) {
 	want := before
 	want.DataDir = "/mnt/rec"
 	want.Interfaces = []string{"eth7"}
-	want.Log = Log{Format: "text", Level: "error", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}}
+	want.Log = Log{Format: "text", Level: "error", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}}
 	want.Control.Socket = "/tmp/s.sock"
 	want.Capture.Promiscuous = true
 	want.Capture.ExcludeHosts = nil // an empty, set list clears the file's
@@ -565,10 +571,10 @@ func TestValidMetricsAndSyslog(t *testing.T) {
 		func(c *Config) { c.Metrics.Listen = "[::1]:9273" },
 		func(c *Config) {
 			c.Interfaces = []string{"eth1"}
-			c.Metrics = Metrics{Listen: ":9273", Interface: "eth0"}
+			c.Metrics = metrics.Config{Listen: ":9273", Interface: "eth0"}
 		},
 		func(c *Config) {
-			c.Log.Syslog = Syslog{Address: "logs.example:6514", Transport: "tcp", Facility: "local4", AppName: "rec-7"}
+			c.Log.Syslog = remotelog.Config{Address: "logs.example:6514", Transport: "tcp", Facility: "local4", AppName: "rec-7"}
 		},
 	} {
 		c := DefaultFor(hasData)

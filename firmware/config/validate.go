@@ -4,17 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/policy"
-	"spanrec/firmware/remotelog"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 )
 
@@ -24,20 +22,26 @@ const (
 	MaxInterfaceName = 15
 	// MaxSocketPath is the longest unix socket path (sun_path less its NUL).
 	MaxSocketPath = 107
-	// MaxRingMB bounds capture.ring_mb.
-	MaxRingMB = 1024
-	// MinSnapLen and MaxSnapLen bound capture.snaplen.
-	MinSnapLen, MaxSnapLen = 256, 262144
-	// MaxCalls bounds calls.max_calls.
-	MaxCalls = 1_000_000
-	// MaxBlockKB bounds storage.block_kb.
-	MaxBlockKB = 16384
 )
 
 // Validate checks every value and returns all the problems, joined with
 // errors.Join; each is an *Error wrapping ErrInvalid and naming its key.
+// Each section owned by another package is checked by its owner.
 func (c *Config) Validate() error {
 	var v validator
+	for _, s := range []struct {
+		name string
+		err  error
+	}{
+		{"capture", c.Capture.Validate()},
+		{"calls", c.Calls.Validate()},
+		{"log.syslog", c.Log.Syslog.Validate()},
+		{"metrics", c.Metrics.Validate()},
+		{"storage", c.Storage.Validate()},
+		{"hardware", c.Hardware.Validate()},
+	} {
+		v.section(s.name, s.err)
+	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		v.bad("data_dir", "must not be empty")
 	}
@@ -55,30 +59,6 @@ func (c *Config) Validate() error {
 			v.bad(key, "interface %q is listed twice", name)
 		}
 		seen[name] = true
-	}
-
-	cp := c.Capture
-	if cp.RingMB < 1 || cp.RingMB > MaxRingMB {
-		v.bad("capture.ring_mb", "must be 1 to %d (MiB), got %d", MaxRingMB, cp.RingMB)
-	}
-	if cp.SnapLen < MinSnapLen || cp.SnapLen > MaxSnapLen {
-		v.bad("capture.snaplen", "must be %d to %d (bytes), got %d", MinSnapLen, MaxSnapLen, cp.SnapLen)
-	}
-	for i, h := range cp.ExcludeHosts {
-		v.addr("capture.exclude_hosts["+strconv.Itoa(i)+"]", h)
-	}
-
-	cl := c.Calls
-	v.positive("calls.media_timeout", cl.MediaTimeout)
-	v.positive("calls.hold_timeout", cl.HoldTimeout)
-	v.positive("calls.setup_timeout", cl.SetupTimeout)
-	if cl.MaxDuration < 0 {
-		v.bad("calls.max_duration", "must not be negative (0 never splits), got %s", cl.MaxDuration)
-	} else if cl.MaxDuration > 0 && cl.MaxDuration.Std() < time.Minute {
-		v.bad("calls.max_duration", "must be at least 1m (or 0: never split), got %s", cl.MaxDuration)
-	}
-	if cl.MaxCalls < 1 || cl.MaxCalls > MaxCalls {
-		v.bad("calls.max_calls", "must be 1 to %d, got %d", MaxCalls, cl.MaxCalls)
 	}
 
 	lm := c.Limits
@@ -117,20 +97,6 @@ func (c *Config) Validate() error {
 		v.bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
 	}
 
-	if sl := c.Log.Syslog; sl.Address != "" {
-		if _, _, err := net.SplitHostPort(sl.Address); err != nil {
-			v.bad("log.syslog.address", "want host:port, got %q", sl.Address)
-		}
-		if sl.Transport != "udp" && sl.Transport != "tcp" {
-			v.bad("log.syslog.transport", "must be udp or tcp, got %q", sl.Transport)
-		}
-		if _, err := remotelog.ParseFacility(sl.Facility); err != nil {
-			v.bad("log.syslog.facility", "unknown facility %q (daemon, user, local0 ... local7, ...)", sl.Facility)
-		}
-		if strings.TrimSpace(sl.AppName) == "" {
-			v.bad("log.syslog.app_name", "must not be empty")
-		}
-	}
 	c.validateMetrics(&v)
 
 	if p := c.SocketPath(); len(p) > MaxSocketPath {
@@ -150,10 +116,6 @@ func (c *Config) Validate() error {
 		}
 	}
 
-	v.positive("storage.flush_interval", c.Storage.FlushInterval)
-	if b := c.Storage.BlockKB; b < 4 || b > MaxBlockKB || b%4 != 0 {
-		v.bad("storage.block_kb", "must be a multiple of 4 from 4 to %d (KiB), got %d", MaxBlockKB, b)
-	}
 	switch c.Recording.SampleRate {
 	case "", "auto", "8000", "16000", "48000":
 	default:
@@ -191,41 +153,11 @@ func (c *Config) Validate() error {
 	return errors.Join(v.errs...)
 }
 
-// validateMetrics checks the metrics listener: an IP address, or every
-// address of one interface, never a capture interface (the SPAN port).
+// validateMetrics checks what the metrics section's owner cannot: that
+// its interface is not a capture interface (the SPAN port).
 func (c *Config) validateMetrics(v *validator) {
-	m := c.Metrics
-	if m.Interface != "" {
-		switch {
-		case len(m.Interface) > MaxInterfaceName || strings.ContainsFunc(m.Interface, badIfaceRune):
-			v.bad("metrics.interface", "%q is not a valid interface name", m.Interface)
-		case slices.Contains(c.Interfaces, m.Interface):
-			v.bad("metrics.interface", "%s is a capture interface (the SPAN port): metrics belong on the management port", m.Interface)
-		}
-	}
-	if m.Listen == "" {
-		return
-	}
-	host, port, err := net.SplitHostPort(m.Listen)
-	if err != nil {
-		v.bad("metrics.listen", "want IP:port (127.0.0.1:9273), got %q", m.Listen)
-		return
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		v.bad("metrics.listen", "port must be 1 to 65535, got %q", port)
-	}
-	if host == "" {
-		if m.Interface == "" {
-			v.bad("metrics.listen", "%q listens on every interface, the SPAN port too: give an IP address or set metrics.interface", m.Listen)
-		}
-		return
-	}
-	a, err := netip.ParseAddr(host)
-	switch {
-	case err != nil || a.Zone() != "":
-		v.bad("metrics.listen", "%q is not an IP address", host)
-	case a.IsUnspecified() && m.Interface == "":
-		v.bad("metrics.listen", "%s listens on every interface, the SPAN port too: give an IP address or set metrics.interface", a)
+	if m := c.Metrics.Interface; m != "" && slices.Contains(c.Interfaces, m) {
+		v.bad("metrics.interface", "%s is a capture interface (the SPAN port): metrics belong on the management port", m)
 	}
 }
 
@@ -246,6 +178,18 @@ func Errors(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// section adds the problems a section's owner found (keys relative to
+// the section) under the section's name.
+func (v *validator) section(name string, err error) {
+	setting.Each(err, func(p *setting.Problem) {
+		key := name
+		if p.Key != "" {
+			key += "." + p.Key
+		}
+		v.errs = append(v.errs, &Error{Key: key, Msg: p.Msg, Kind: ErrInvalid})
+	})
 }
 
 func (v *validator) bad(key, format string, args ...any) {

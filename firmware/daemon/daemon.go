@@ -51,7 +51,7 @@ type Options struct {
 	// Console is the serial console's side of the control API.
 	Console ConsoleOptions
 	// Metrics is the Prometheus listener (off when Listen is empty).
-	Metrics MetricsOptions
+	Metrics metrics.Config
 	// Syslog, if set, is the remote syslog copy of the log, for its
 	// drop counter in the metrics.
 	Syslog interface{ Dropped() uint64 }
