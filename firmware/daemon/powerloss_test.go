@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
@@ -92,7 +91,7 @@ func powerLossCapture(t *testing.T, path string, n int) []plCall {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := capturetest.NewPcap(f, capture.LinkEthernet)
+	w, err := capture.NewPcapWriter(f, capture.LinkEthernet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func TestBadTrafficLeavesRealCallsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := capturetest.NewPcap(f, capture.LinkEthernet)
+	w, _ := capture.NewPcapWriter(f, capture.LinkEthernet)
 	for _, fr := range frames {
 		if err := w.Write(fr.at, fr.data); err != nil {
 			t.Fatal(err)
