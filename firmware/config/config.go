@@ -67,7 +67,7 @@ type Config struct {
 	// Consent registers the prompts the PBX plays before recording.
 	Consent Consent `yaml:"consent"`
 	// Offload copies recordings to a network share; empty kind: off.
-	Offload Offload `yaml:"offload"`
+	Offload offload.Config `yaml:"offload"`
 	// Hardware names the board's LEDs, button and watchdog.
 	Hardware hal.Config `yaml:"hardware"`
 	// Metrics serves Prometheus metrics on the management side; off by
@@ -95,57 +95,6 @@ func (r Recording) Rate() int {
 		return 48000
 	}
 	return 0
-}
-
-// Offload configures copying recordings to a network share (see
-// firmware/offload.Config, whose keys these are).
-type Offload struct {
-	Kind                 string   `yaml:"kind"` // "", dir, sftp, smb, s3
-	Host                 string   `yaml:"host"`
-	Port                 int      `yaml:"port"`
-	Share                string   `yaml:"share"`
-	Path                 string   `yaml:"path"`
-	RequireMount         bool     `yaml:"require_mount"`
-	User                 string   `yaml:"user"`
-	Domain               string   `yaml:"domain"`
-	CredentialsFile      string   `yaml:"credentials_file"`
-	KnownHostsFile       string   `yaml:"known_hosts_file"`
-	HostKeyFingerprint   string   `yaml:"host_key_fingerprint"`
-	InsecureHostKey      bool     `yaml:"insecure_host_key"`
-	Interval             Duration `yaml:"interval"`
-	Window               string   `yaml:"window"`
-	BandwidthBytesPerSec int64    `yaml:"bandwidth_bytes_per_sec"`
-	DeleteAfterOffload   bool     `yaml:"delete_after_offload"`
-	RetryMin             Duration `yaml:"retry_min"`
-	RetryMax             Duration `yaml:"retry_max"`
-	Timeout              Duration `yaml:"timeout"`
-	// s3 only.
-	Endpoint      string `yaml:"endpoint"`
-	Bucket        string `yaml:"bucket"`
-	Region        string `yaml:"region"`
-	Prefix        string `yaml:"prefix"` // default: the host name
-	CAFile        string `yaml:"ca_file"`
-	RetentionMode string `yaml:"retention_mode"` // GOVERNANCE (default) or COMPLIANCE
-	RetentionDays int    `yaml:"retention_days"`
-	PartSizeMB    int64  `yaml:"part_size_mb"` // 0: 16
-}
-
-// Target is the offload package's configuration of o, nil when offload
-// is off (empty kind).
-func (o Offload) Target() *offload.Config {
-	if o.Kind == "" {
-		return nil
-	}
-	return &offload.Config{
-		Kind: o.Kind, Host: o.Host, Port: o.Port, Share: o.Share, Path: o.Path, RequireMount: o.RequireMount,
-		User: o.User, Domain: o.Domain, CredentialsFile: o.CredentialsFile, KnownHostsFile: o.KnownHostsFile,
-		HostKeyFingerprint: o.HostKeyFingerprint, InsecureHostKey: o.InsecureHostKey,
-		Interval: o.Interval.Std(), Window: o.Window, BandwidthBytesPerSec: o.BandwidthBytesPerSec,
-		DeleteAfterOffload: o.DeleteAfterOffload, Retry: offload.Retry{Min: o.RetryMin.Std(), Max: o.RetryMax.Std()},
-		Timeout:  o.Timeout.Std(),
-		Endpoint: o.Endpoint, Bucket: o.Bucket, Region: o.Region, Prefix: o.Prefix, CAFile: o.CAFile,
-		RetentionMode: o.RetentionMode, RetentionDays: o.RetentionDays, PartSize: o.PartSizeMB << 20,
-	}
 }
 
 // Consent registers, per call direction, the consent prompt the PBX plays

@@ -547,9 +547,9 @@ func TestOffloadS3(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	o := c.Offload.Target()
+	o := c.Offload
 	if o.Kind != "s3" || o.Bucket != "call-archive" || o.Prefix != "site-1" || o.RetentionDays != 30 ||
-		o.RetentionMode != "COMPLIANCE" || o.PartSize != 8<<20 || o.Endpoint != "https://s3.example.com" {
+		o.RetentionMode != "COMPLIANCE" || o.PartSizeMB != 8 || o.Endpoint != "https://s3.example.com" {
 		t.Fatalf("target: %+v", o)
 	}
 	c, err = Parse("s3.yaml", []byte(strings.Replace(src, "call-archive", "Call_Archive", 1)), DefaultFor(noData))

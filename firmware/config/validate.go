@@ -142,11 +142,8 @@ func (c *Config) Validate() error {
 			v.bad(key, "prompt file: %v", err)
 		}
 	}
-	if mb := c.Offload.PartSizeMB; mb < 0 || mb > 5120 {
-		v.bad("offload.part_size_mb", "must be 0 (16) or 5 to 5120 (MiB), got %d", mb)
-	}
-	if t := c.Offload.Target(); t != nil {
-		if err := t.Validate(); err != nil {
+	if c.Offload.Kind != "" {
+		if err := c.Offload.Validate(); err != nil {
 			v.bad("offload", "%v", err)
 		}
 	}

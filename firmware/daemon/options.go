@@ -9,6 +9,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/config"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/offload"
 	"spanrec/firmware/recorder"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/consent"
@@ -32,7 +33,7 @@ func OptionsFrom(cfg config.Config, version string, stderr io.Writer) (Options, 
 		PBX:         cfg.PBX,
 		Rules:       cfg.Recording.Rules,
 		Storage:     cfg.Storage.Limits(),
-		Offload:     cfg.Offload.Target(),
+		Offload:     offloadTarget(cfg.Offload),
 		Hardware:    Hardware{Config: cfg.Hardware},
 		Live:        cfg.Capture.Live(cfg.Interfaces),
 		Metrics:     cfg.Metrics,
@@ -43,6 +44,15 @@ func OptionsFrom(cfg config.Config, version string, stderr io.Writer) (Options, 
 		Version:     version,
 		Log:         cfg.Log.Logger(stderr),
 	}, nil
+}
+
+// offloadTarget is the offload section as the daemon takes it: nil when
+// offload is off (no kind).
+func offloadTarget(o offload.Config) *offload.Config {
+	if o.Kind == "" {
+		return nil
+	}
+	return &o
 }
 
 // EngineOptions is the engine's part of a configuration: the call table

@@ -103,7 +103,7 @@ func dialSFTP(ctx context.Context, cfg Config) (*fileTarget, error) {
 		User:            cfg.User,
 		Auth:            auth,
 		HostKeyCallback: hk,
-		Timeout:         cfg.Timeout,
+		Timeout:         cfg.Timeout.Std(),
 	})
 	if err != nil {
 		conn.Close()

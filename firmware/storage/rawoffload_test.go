@@ -29,6 +29,7 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
@@ -314,8 +315,8 @@ func offloader(t *testing.T, tg target, src offload.Source, del bool) *offload.O
 	t.Helper()
 	cfg := tg.cfg
 	cfg.DeleteAfterOffload = del
-	cfg.Timeout = 20 * time.Second
-	cfg.Retry = offload.Retry{Min: time.Millisecond, Max: time.Millisecond}
+	cfg.Timeout = setting.Duration(20 * time.Second)
+	cfg.Retry = offload.Retry{Min: setting.Duration(time.Millisecond), Max: setting.Duration(time.Millisecond)}
 	o, err := offload.New(cfg, src, testLog(t))
 	if err != nil {
 		t.Fatal(err)
