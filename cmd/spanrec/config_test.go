@@ -24,6 +24,7 @@ func TestConfigCheckRejectsEachSection(t *testing.T) {
 		{"metrics", "metrics: {listen: \":9273\"}", "metrics.listen"},
 		{"log.syslog", "log: {syslog: {address: logs.example, transport: tls}}", "log.syslog.transport"},
 		{"limits", "limits: {memory_mb: 1}", "limits.memory_mb"},
+		{"nat_aliases", "nat_aliases: [{sdp: 10.0.0.1, seen: nat}]", "nat_aliases[0].seen"},
 		{"pbx/recording", "pbx: {trunks: [{name: carrier, addresses: [not-an-address]}]}", "pbx"},
 		{"web", "web: {listen: \":443\", cert: only-the-cert.pem}", "web."},
 		{"control", "control: {uid_roles: {0: admin}}", "control.uid_roles.0"},

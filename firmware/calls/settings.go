@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"net/netip"
+	"strconv"
 	"time"
 
 	"spanrec/firmware/config/setting"
@@ -62,4 +64,51 @@ func (s Settings) Validate() error {
 func (s Settings) Apply(c *Config) {
 	c.MediaTimeout, c.HoldTimeout, c.SetupTimeout = s.MediaTimeout.Std(), s.HoldTimeout.Std(), s.SetupTimeout.Std()
 	c.MaxCalls = s.MaxCalls
+}
+
+// NATAlias is one fixed NAT address translation.
+type NATAlias struct {
+	// SDP is the address that appears in SDP (e.g. private, behind NAT).
+	SDP string `yaml:"sdp"`
+	// Seen is the address the media is seen from/to on the wire.
+	Seen string `yaml:"seen"`
+}
+
+// NATAliases is the configuration file's nat_aliases list: media
+// advertised in SDP at SDP is also seen at Seen (and the other way round).
+type NATAliases []NATAlias
+
+// Validate checks the list; keys are relative to it ("[0].sdp").
+func (l NATAliases) Validate() error {
+	var p setting.Problems
+	for i, a := range l {
+		key := "[" + strconv.Itoa(i) + "]"
+		s, okS := p.Addr(key+".sdp", a.SDP)
+		w, okW := p.Addr(key+".seen", a.Seen)
+		if okS && okW && s == w {
+			p.Bad(key, "sdp and seen are the same address %s", s)
+		}
+	}
+	return p.Err()
+}
+
+// Map returns the aliases in the form of Config.Aliases: each address
+// maps to the addresses it is also seen as, both ways. Invalid entries
+// are skipped (Validate reports them).
+func (l NATAliases) Map() map[netip.Addr][]netip.Addr {
+	if len(l) == 0 {
+		return nil
+	}
+	m := make(map[netip.Addr][]netip.Addr)
+	for _, a := range l {
+		s, err1 := netip.ParseAddr(a.SDP)
+		w, err2 := netip.ParseAddr(a.Seen)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		s, w = s.Unmap(), w.Unmap()
+		m[s] = append(m[s], w)
+		m[w] = append(m[w], s)
+	}
+	return m
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
@@ -48,7 +47,7 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// NATAliases are fixed address translations: media advertised in SDP
 	// at SDP is also seen at Seen (and the other way round).
-	NATAliases []NATAlias `yaml:"nat_aliases"`
+	NATAliases calls.NATAliases `yaml:"nat_aliases"`
 	// Log configures the daemon's log.
 	Log Log `yaml:"log"`
 	// Control configures the local control API.
@@ -167,14 +166,6 @@ func (l Limits) RecordingFiles(rlimit uint64) int {
 	return max(int(n)-FileReserve, 16)
 }
 
-// NATAlias is one fixed NAT address translation.
-type NATAlias struct {
-	// SDP is the address that appears in SDP (e.g. private, behind NAT).
-	SDP string `yaml:"sdp"`
-	// Seen is the address the media is seen from/to on the wire.
-	Seen string `yaml:"seen"`
-}
-
 // Log configures the daemon's log.
 type Log struct {
 	// Format is "text" or "json".
@@ -238,15 +229,15 @@ func (c Config) SocketPath() string {
 // fields (empty string, nil slice, nil pointer, 0) are not set; a set
 // slice replaces the file's list.
 type Overrides struct {
-	DataDir      string        // data_dir (--data)
-	Interfaces   []string      // interfaces (--interface, repeatable)
-	LogFormat    string        // log.format
-	LogLevel     string        // log.level
-	Socket       string        // control.socket
-	Promiscuous  *bool         // capture.promiscuous
-	ExcludeHosts []string      // capture.exclude_hosts
-	NATAliases   []NATAlias    // nat_aliases (--alias SDP-IP=SEEN-IP)
-	MediaTimeout time.Duration // calls.media_timeout
+	DataDir      string           // data_dir (--data)
+	Interfaces   []string         // interfaces (--interface, repeatable)
+	LogFormat    string           // log.format
+	LogLevel     string           // log.level
+	Socket       string           // control.socket
+	Promiscuous  *bool            // capture.promiscuous
+	ExcludeHosts []string         // capture.exclude_hosts
+	NATAliases   calls.NATAliases // nat_aliases (--alias SDP-IP=SEEN-IP)
+	MediaTimeout time.Duration    // calls.media_timeout
 }
 
 // Apply sets what o sets: flags override the file.
@@ -306,27 +297,6 @@ func (c *Config) normalize() {
 	r := &c.Recording.Rules
 	r.Extensions, r.Trunks = nilIfEmpty(r.Extensions), nilIfEmpty(r.Trunks)
 	r.Conferences, r.Queues = nilIfEmpty(r.Conferences), nilIfEmpty(r.Queues)
-}
-
-// AliasMap returns the NAT aliases in the form of calls.Config.Aliases:
-// each address maps to the addresses it is also seen as, both ways.
-// Invalid entries are skipped (Validate reports them).
-func (c Config) AliasMap() map[netip.Addr][]netip.Addr {
-	if len(c.NATAliases) == 0 {
-		return nil
-	}
-	m := make(map[netip.Addr][]netip.Addr)
-	for _, a := range c.NATAliases {
-		s, err1 := netip.ParseAddr(a.SDP)
-		w, err2 := netip.ParseAddr(a.Seen)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		s, w = s.Unmap(), w.Unmap()
-		m[s] = append(m[s], w)
-		m[w] = append(m[w], s)
-	}
-	return m
 }
 
 // SlogLevel returns Level as a slog.Level (info when it is not valid).

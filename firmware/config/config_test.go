@@ -85,7 +85,7 @@ func TestDefaults(t *testing.T) {
 	if c.Log.SlogLevel().String() != "INFO" {
 		t.Errorf("SlogLevel = %v", c.Log.SlogLevel())
 	}
-	if c.AliasMap() != nil || c.Capture.ExcludeAddrs() != nil {
+	if c.NATAliases.Map() != nil || c.Capture.ExcludeAddrs() != nil {
 		t.Errorf("default lists not empty")
 	}
 	if c.Capture.RingBytes() != 8<<20 {
@@ -141,7 +141,7 @@ func TestFullFile(t *testing.T) {
 			MaxCalls:     500,
 		},
 		Limits:     DefaultLimits(),
-		NATAliases: []NATAlias{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
+		NATAliases: calls.NATAliases{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
 		Log:        Log{Format: "json", Level: "debug", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
 		Control:    Control{Socket: "/run/spanrec.sock", UIDRoles: map[uint32]users.Role{1001: users.Technician, 1002: users.Auditor}},
 		Storage:    storage.Settings{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
@@ -156,7 +156,7 @@ func TestFullFile(t *testing.T) {
 	if c.SocketPath() != "/run/spanrec.sock" {
 		t.Errorf("SocketPath = %q", c.SocketPath())
 	}
-	am := c.AliasMap()
+	am := c.NATAliases.Map()
 	a := netip.MustParseAddr
 	if got := am[a("10.0.0.20")]; len(got) != 1 || got[0] != a("203.0.113.7") {
 		t.Errorf("alias 10.0.0.20 -> %v", got)
@@ -339,7 +339,7 @@ func TestValidateErrors(t *testing.T) {
 			c.Limits.TCPMB = 4
 		}, []string{"limits.open_files", "limits.sdp_formats", "limits.tcp_stream_kb"}},
 		{"nat alias", func(c *Config) {
-			c.NATAliases = []NATAlias{{SDP: "10.0.0.1", Seen: "nat"}, {SDP: "", Seen: "1.2.3.4"}, {SDP: "1.2.3.4", Seen: "::ffff:1.2.3.4"}}
+			c.NATAliases = calls.NATAliases{{SDP: "10.0.0.1", Seen: "nat"}, {SDP: "", Seen: "1.2.3.4"}, {SDP: "1.2.3.4", Seen: "::ffff:1.2.3.4"}}
 		}, []string{"nat_aliases[0].seen", "nat_aliases[1].sdp", "nat_aliases[2]"}},
 		{"log format", func(c *Config) { c.Log.Format = "xml" }, []string{"log.format"}},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level"}},
@@ -408,7 +408,7 @@ func TestOverrides(t *testing.T) {
 		Socket:       "/tmp/s.sock",
 		Promiscuous:  &off,
 		ExcludeHosts: []string{},
-		NATAliases:   []NATAlias{{SDP: "10.1.1.1", Seen: "198.51.100.1"}},
+		NATAliases:   calls.NATAliases{{SDP: "10.1.1.1", Seen: "198.51.100.1"}},
 		MediaTimeout: time.Minute,
 	}
 	c.Apply(o)
@@ -420,7 +420,7 @@ func TestOverrides(t *testing.T) {
 	want.Control.Socket = "/tmp/s.sock"
 	want.Capture.Promiscuous = true
 	want.Capture.ExcludeHosts = nil // an empty, set list clears the file's
-	want.NATAliases = []NATAlias{{SDP: "10.1.1.1", Seen: "198.51.100.1"}}
+	want.NATAliases = calls.NATAliases{{SDP: "10.1.1.1", Seen: "198.51.100.1"}}
 	want.Calls.MediaTimeout = Duration(time.Minute)
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("after Apply\n%+v\nwant\n%+v", c, want)

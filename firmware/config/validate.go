@@ -35,6 +35,7 @@ func (c *Config) Validate() error {
 	}{
 		{"capture", c.Capture.Validate()},
 		{"calls", c.Calls.Validate()},
+		{"nat_aliases", c.NATAliases.Validate()},
 		{"log.syslog", c.Log.Syslog.Validate()},
 		{"metrics", c.Metrics.Validate()},
 		{"storage", c.Storage.Validate()},
@@ -75,15 +76,6 @@ func (c *Config) Validate() error {
 	v.positive("limits.control_idle", lm.ControlIdle)
 	if lm.TCPMB > 0 && lm.TCPStreamKB > lm.TCPMB<<10 {
 		v.bad("limits.tcp_stream_kb", "must not exceed limits.tcp_mb (%d MiB), got %d KiB", lm.TCPMB, lm.TCPStreamKB)
-	}
-
-	for i, a := range c.NATAliases {
-		key := "nat_aliases[" + strconv.Itoa(i) + "]"
-		s, okS := v.addr(key+".sdp", a.SDP)
-		w, okW := v.addr(key+".seen", a.Seen)
-		if okS && okW && s == w {
-			v.bad(key, "sdp and seen are the same address %s", s)
-		}
 	}
 
 	switch c.Log.Format {
@@ -182,7 +174,10 @@ func Errors(err error) []error {
 func (v *validator) section(name string, err error) {
 	setting.Each(err, func(p *setting.Problem) {
 		key := name
-		if p.Key != "" {
+		switch {
+		case strings.HasPrefix(p.Key, "["): // an element of a list
+			key += p.Key
+		case p.Key != "":
 			key += "." + p.Key
 		}
 		v.errs = append(v.errs, &Error{Key: key, Msg: p.Msg, Kind: ErrInvalid})

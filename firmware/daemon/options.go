@@ -88,7 +88,7 @@ func callsConfig(cfg config.Config) calls.Config {
 		MaxSIPBytes:     cfg.Limits.SIPMB << 20,
 		MaxCallSIPBytes: cfg.Limits.CallSIPKB << 10,
 		SDP:             sdp.Limits{MaxMedia: cfg.Limits.SDPMedia, MaxFormats: cfg.Limits.SDPFormats},
-		Aliases:         cfg.AliasMap(),
+		Aliases:         cfg.NATAliases.Map(),
 	}
 	cfg.Calls.Apply(&c)
 	return c
