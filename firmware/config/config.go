@@ -11,6 +11,7 @@ import (
 	"spanrec/firmware/metrics"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/recorder"
 	"spanrec/firmware/remotelog"
 	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
@@ -64,7 +65,7 @@ type Config struct {
 	// is recorded) and the recordings' format.
 	Recording Recording `yaml:"recording"`
 	// Consent registers the prompts the PBX plays before recording.
-	Consent Consent `yaml:"consent"`
+	Consent recorder.ConsentSettings `yaml:"consent"`
 	// Offload copies recordings to a network share; empty kind: off.
 	Offload offload.Config `yaml:"offload"`
 	// Hardware names the board's LEDs, button and watchdog.
@@ -77,34 +78,8 @@ type Config struct {
 // Recording is the "recording" section: what is recorded, and how.
 type Recording struct {
 	policy.Rules `yaml:",inline"`
-	// SampleRate of the recordings: "auto" (8 kHz for narrowband calls,
-	// 16 kHz when either side is wideband: G.722, Opus), or 8000, 16000,
-	// 48000 for every call.
-	SampleRate string `yaml:"sample_rate"`
-}
-
-// Rate returns the sample rate as the recorder takes it: 0 for auto.
-func (r Recording) Rate() int {
-	switch r.SampleRate {
-	case "8000":
-		return 8000
-	case "16000":
-		return 16000
-	case "48000":
-		return 48000
-	}
-	return 0
-}
-
-// Consent registers, per call direction, the consent prompt the PBX plays
-// (a WAV file); recordings of that direction are checked for it.
-type Consent struct {
-	Internal string `yaml:"internal"`
-	Inbound  string `yaml:"inbound"`
-	Outbound string `yaml:"outbound"`
-	// Quarantine withholds recordings whose prompt was not heard: they stay
-	// on disk and in the index, visible only to admins.
-	Quarantine bool `yaml:"quarantine"`
+	// SampleRate of the recordings (the recorder's).
+	SampleRate recorder.SampleRate `yaml:"sample_rate"`
 }
 
 // Limits is the resource budget the daemon runs in, sized for the smallest

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
-	"os"
 	"slices"
 	"spanrec/firmware/config/setting"
 	"spanrec/firmware/policy"
@@ -40,6 +39,8 @@ func (c *Config) Validate() error {
 		{"metrics", c.Metrics.Validate()},
 		{"storage", c.Storage.Validate()},
 		{"hardware", c.Hardware.Validate()},
+		{"recording.sample_rate", c.Recording.SampleRate.Validate()},
+		{"consent", c.Consent.Validate()},
 	} {
 		v.section(s.name, s.err)
 	}
@@ -108,11 +109,6 @@ func (c *Config) Validate() error {
 		}
 	}
 
-	switch c.Recording.SampleRate {
-	case "", "auto", "8000", "16000", "48000":
-	default:
-		v.bad("recording.sample_rate", "must be auto, 8000, 16000 or 48000, got %q", c.Recording.SampleRate)
-	}
 	if err := policy.Validate(c.PBX, c.Recording.Rules); err != nil {
 		for _, e := range Errors(err) {
 			v.errs = append(v.errs, &Error{Key: "pbx/recording", Msg: e.Error(), Kind: ErrInvalid})
@@ -124,14 +120,6 @@ func (c *Config) Validate() error {
 			if errors.As(e, &we) {
 				v.bad(we.Key, "%s", we.Msg)
 			}
-		}
-	}
-	for key, path := range map[string]string{"consent.internal": c.Consent.Internal, "consent.inbound": c.Consent.Inbound, "consent.outbound": c.Consent.Outbound} {
-		if path == "" {
-			continue
-		}
-		if _, err := os.Stat(path); err != nil {
-			v.bad(key, "prompt file: %v", err)
 		}
 	}
 	if c.Offload.Kind != "" {

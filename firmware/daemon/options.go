@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"fmt"
 	"io"
 	"syscall"
 
@@ -12,7 +11,6 @@ import (
 	"spanrec/firmware/offload"
 	"spanrec/firmware/recorder"
 	"spanrec/firmware/sipflow"
-	"spanrec/media/consent"
 	"spanrec/media/sdp"
 )
 
@@ -61,7 +59,7 @@ func offloadTarget(o offload.Config) *offload.Config {
 // into every file's ISFT tag. The recording rules (Recorder.Policy) are
 // the caller's: the daemon makes them from PBX and Rules.
 func EngineOptions(cfg config.Config, software string) (engine.Options, error) {
-	prompts, err := loadConsent(cfg.Consent)
+	prompts, err := cfg.Consent.Load()
 	if err != nil {
 		return engine.Options{}, err
 	}
@@ -73,7 +71,7 @@ func EngineOptions(cfg config.Config, software string) (engine.Options, error) {
 		Recorder: recorder.Config{
 			Software:                software,
 			MaxOpenFiles:            recordingFiles(cfg.Limits),
-			SampleRate:              cfg.Recording.Rate(),
+			SampleRate:              cfg.Recording.SampleRate.Hz(),
 			BlockSize:               cfg.Storage.BlockBytes(),
 			Consent:                 prompts,
 			QuarantineWithoutPrompt: cfg.Consent.Quarantine,
@@ -102,23 +100,4 @@ func recordingFiles(l config.Limits) int {
 		rl.Cur = 0
 	}
 	return l.RecordingFiles(uint64(rl.Cur))
-}
-
-// loadConsent loads the consent prompts the configuration registers.
-func loadConsent(c config.Consent) (*consent.Set, error) {
-	set := &consent.Set{}
-	for _, p := range []struct {
-		path string
-		dst  **consent.Prompt
-	}{{c.Internal, &set.Internal}, {c.Inbound, &set.Inbound}, {c.Outbound, &set.Outbound}} {
-		if p.path == "" {
-			continue
-		}
-		prompt, err := consent.LoadPromptWAV(p.path)
-		if err != nil {
-			return nil, fmt.Errorf("consent prompt %s: %w", p.path, err)
-		}
-		*p.dst = prompt
-	}
-	return set, nil
 }
