@@ -4,6 +4,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"time"
+
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/config/setting"
@@ -17,8 +20,6 @@ import (
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 	"spanrec/hal"
-	"strings"
-	"time"
 )
 
 // The default data directory is DefaultDataDir when that is an existing
