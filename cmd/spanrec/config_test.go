@@ -22,6 +22,8 @@ func TestConfigCheckRejectsEachSection(t *testing.T) {
 		{"storage", "storage: {block_kb: 3}", "storage.block_kb"},
 		{"hardware", "hardware: {status_led: ../x, button_code: 4096, watchdog: /dev/watchdog, watchdog_timeout: 0s}", "hardware.button_code"},
 		{"metrics", "metrics: {listen: \":9273\"}", "metrics.listen"},
+		{"log", "log: {format: xml}", "log.format"},
+		{"interfaces", "interfaces: [eth1, eth1]", "interfaces[1]"},
 		{"log.syslog", "log: {syslog: {address: logs.example, transport: tls}}", "log.syslog.transport"},
 		{"limits", "limits: {memory_mb: 1}", "limits.memory_mb"},
 		{"nat_aliases", "nat_aliases: [{sdp: 10.0.0.1, seen: nat}]", "nat_aliases[0].seen"},
