@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/netip"
 	"slices"
 	"spanrec/firmware/config/setting"
 	"spanrec/firmware/policy"
@@ -63,21 +62,7 @@ func (c *Config) Validate() error {
 		seen[name] = true
 	}
 
-	lm := c.Limits
-	v.within("limits.memory_mb", lm.MemoryMB, 64, 1<<20)
-	v.within("limits.open_files", lm.OpenFiles, 256, 1<<20)
-	v.within("limits.sip_mb", lm.SIPMB, 1, 4096)
-	v.within("limits.call_sip_kb", lm.CallSIPKB, 8, 16384)
-	v.within("limits.sdp_media", lm.SDPMedia, 1, 64)
-	v.within("limits.sdp_formats", lm.SDPFormats, 1, 128)
-	v.within("limits.tcp_mb", lm.TCPMB, 1, 4096)
-	v.within("limits.tcp_stream_kb", lm.TCPStreamKB, 8, 16384)
-	v.within("limits.tcp_streams", lm.TCPStreams, 1, 1<<20)
-	v.within("limits.control_connections", lm.ControlConnections, 2, 4096)
-	v.positive("limits.control_idle", lm.ControlIdle)
-	if lm.TCPMB > 0 && lm.TCPStreamKB > lm.TCPMB<<10 {
-		v.bad("limits.tcp_stream_kb", "must not exceed limits.tcp_mb (%d MiB), got %d KiB", lm.TCPMB, lm.TCPStreamKB)
-	}
+	v.section("limits", c.Limits.Validate())
 
 	switch c.Log.Format {
 	case "text", "json":
@@ -176,27 +161,22 @@ func (v *validator) bad(key, format string, args ...any) {
 	v.errs = append(v.errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...), Kind: ErrInvalid})
 }
 
-func (v *validator) positive(key string, d Duration) {
-	if d <= 0 {
-		v.bad(key, "must be a positive duration such as 30s, got %s", d)
+// Validate checks the budget; keys are relative to the limits section.
+func (l Limits) Validate() error {
+	var p setting.Problems
+	p.Within("memory_mb", l.MemoryMB, 64, 1<<20)
+	p.Within("open_files", l.OpenFiles, 256, 1<<20)
+	p.Within("sip_mb", l.SIPMB, 1, 4096)
+	p.Within("call_sip_kb", l.CallSIPKB, 8, 16384)
+	p.Within("sdp_media", l.SDPMedia, 1, 64)
+	p.Within("sdp_formats", l.SDPFormats, 1, 128)
+	p.Within("tcp_mb", l.TCPMB, 1, 4096)
+	p.Within("tcp_stream_kb", l.TCPStreamKB, 8, 16384)
+	p.Within("tcp_streams", l.TCPStreams, 1, 1<<20)
+	p.Within("control_connections", l.ControlConnections, 2, 4096)
+	p.Positive("control_idle", l.ControlIdle)
+	if l.TCPMB > 0 && l.TCPStreamKB > l.TCPMB<<10 {
+		p.Bad("tcp_stream_kb", "must not exceed limits.tcp_mb (%d MiB), got %d KiB", l.TCPMB, l.TCPStreamKB)
 	}
-}
-
-func (v *validator) addr(key, s string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		v.bad(key, "%q is not an IP address", s)
-		return netip.Addr{}, false
-	}
-	if a.IsUnspecified() {
-		v.bad(key, "%s is the unspecified address", a)
-		return netip.Addr{}, false
-	}
-	return a.Unmap(), true
-}
-
-func (v *validator) within(key string, n, lo, hi int) {
-	if n < lo || n > hi {
-		v.bad(key, "must be %d to %d, got %d", lo, hi, n)
-	}
+	return p.Err()
 }
