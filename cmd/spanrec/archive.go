@@ -37,14 +37,14 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	t := cfg.Offload.Target()
-	if t == nil || t.Kind != offload.KindS3 {
+	t := cfg.Offload
+	if t.Kind != offload.KindS3 {
 		return fmt.Errorf("%s: offload.kind must be s3 (the archive is an s3 bucket)", *target)
 	}
 	if t.Prefix == "" {
 		t.Prefix = "archive" // this machine's host name is no appliance's: any valid folder name
 	}
-	c, err := offload.NewS3Client(*t)
+	c, err := offload.NewS3Client(t)
 	if err != nil {
 		return err
 	}

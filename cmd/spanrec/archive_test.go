@@ -11,7 +11,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"spanrec/firmware/engine"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/offload/offloadtest"
@@ -29,7 +29,7 @@ func offloadS3(t *testing.T, s *offloadtest.S3, bucket, prefix string, deleteLoc
 	if code, out, errOut := spanrec(t, "import", "--data", data, sample); code != 0 {
 		t.Fatalf("import exit %d: %s %s", code, out, errOut)
 	}
-	ix, err := index.Open(engine.IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"spanrec/firmware/console"
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
@@ -40,7 +41,7 @@ func TestConsoleStdio(t *testing.T) {
 	if code, out, errOut := spanrec(t, "import", "--data", dir, sample); code != 0 {
 		t.Fatalf("import: %s %s", out, errOut)
 	}
-	ix, err := index.Open(engine.IndexPath(dir))
+	ix, err := index.Open(datadir.Layout(dir).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

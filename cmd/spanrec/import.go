@@ -7,15 +7,13 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-	"spanrec/firmware/sipflow"
-	"spanrec/media/sdp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/config"
+	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/policy"
@@ -76,18 +74,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	var got []*index.Call
-	opts := engine.Options{
-		DataDir:      *data,
-		Software:     "spanrec " + version,
-		Log:          log,
-		OnIndexed:    func(c *index.Call) { got = append(got, c) },
-		Calls:        callsConfig(cfg),
-		TCP:          tcpLimits(cfg.Limits),
-		MaxOpenFiles: recordingFiles(cfg.Limits),
-		MaxDuration:  cfg.Calls.MaxDuration.Std(),
-		SampleRate:   cfg.Recording.Rate(),
-		PoorMOS:      cfg.Quality.PoorMOS,
+	opts, err := daemon.EngineOptions(cfg, "spanrec "+version)
+	if err != nil {
+		return err
 	}
+	opts.DataDir, opts.Log = *data, log
+	opts.Recorder.OnIndexed = func(c *index.Call) { got = append(got, c) }
 	if *mediaTimeout > 0 {
 		opts.Calls.MediaTimeout = *mediaTimeout
 	}
@@ -102,11 +94,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		prompts, err := loadConsent(cfg.Consent)
-		if err != nil {
-			return err
-		}
-		opts.Policy, opts.Consent, opts.QuarantineWithoutPrompt = pol, prompts, cfg.Consent.Quarantine
+		opts.Recorder.Policy = pol
 	}
 	e, err := engine.Open(opts)
 	if err != nil {
@@ -156,35 +144,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%d recordings failed: %s", s.Recorder.Failed, strings.Join(failureReasons(got), "; "))
 	}
 	return nil
-}
-
-// callsConfig is the call tracker's part of the configuration.
-func callsConfig(cfg config.Config) calls.Config {
-	return calls.Config{
-		MediaTimeout:    cfg.Calls.MediaTimeout.Std(),
-		HoldTimeout:     cfg.Calls.HoldTimeout.Std(),
-		SetupTimeout:    cfg.Calls.SetupTimeout.Std(),
-		MaxCalls:        cfg.Calls.MaxCalls,
-		MaxSIPBytes:     cfg.Limits.SIPMB << 20,
-		MaxCallSIPBytes: cfg.Limits.CallSIPKB << 10,
-		SDP:             sdp.Limits{MaxMedia: cfg.Limits.SDPMedia, MaxFormats: cfg.Limits.SDPFormats},
-		Aliases:         cfg.AliasMap(),
-	}
-}
-
-// tcpLimits is the SIP-over-TCP reassembly's part of the budget.
-func tcpLimits(l config.Limits) sipflow.TCPLimits {
-	return sipflow.TCPLimits{MaxStreams: l.TCPStreams, MaxBuffer: l.TCPStreamKB << 10, MaxTotal: l.TCPMB << 20}
-}
-
-// recordingFiles is how many calls may hold recording files at once:
-// limits.open_files within this process's descriptor limit.
-func recordingFiles(l config.Limits) int {
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
-		rl.Cur = 0
-	}
-	return l.RecordingFiles(uint64(rl.Cur))
 }
 
 // failureReasons lists the distinct reasons of failed recordings.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
@@ -24,7 +25,7 @@ func writeCalls(t *testing.T, dir string, calls []simcall.Call, extra ...simcall
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := capturetest.NewPcap(f, capturetest.FrameOptions{}.LinkType())
+	w, err := capture.NewPcapWriter(f, capturetest.FrameOptions{}.LinkType())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestImportRepairsWhatACrashLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := capturetest.NewPcap(f, capturetest.FrameOptions{}.LinkType())
+	w, _ := capture.NewPcapWriter(f, capturetest.FrameOptions{}.LinkType())
 	if err := half.WriteTo(w, simcall.Options{}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/keys"
 )
 
@@ -20,6 +21,6 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "private key: %s\npublic key:  %s\nfingerprint: %s\n",
-		keys.PrivatePath(*data), keys.PublicPath(*data), keys.Fingerprint(pub))
+		datadir.Layout(*data).PrivateKey(), datadir.Layout(*data).PublicKey(), keys.Fingerprint(pub))
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 
-	"spanrec/firmware/engine"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 )
 
@@ -15,7 +15,7 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ix, err := index.Open(engine.IndexPath(*data))
+	ix, err := index.Open(datadir.Layout(*data).Index())
 	if err != nil {
 		return err
 	}

@@ -5,22 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
-	"time"
 
-	"spanrec/firmware/capture"
 	"spanrec/firmware/config"
-	"spanrec/firmware/console"
 	"spanrec/firmware/daemon"
-	"spanrec/firmware/engine"
-	"spanrec/firmware/remotelog"
-	"spanrec/firmware/storage"
-	"spanrec/media/consent"
 )
 
 // listFlag collects a repeatable string flag.
@@ -62,85 +53,6 @@ func (c *configFlags) load() (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// loadConsent loads the consent prompts the configuration registers.
-func loadConsent(c config.Consent) (*consent.Set, error) {
-	set := &consent.Set{}
-	for _, p := range []struct {
-		path string
-		dst  **consent.Prompt
-	}{{c.Internal, &set.Internal}, {c.Inbound, &set.Inbound}, {c.Outbound, &set.Outbound}} {
-		if p.path == "" {
-			continue
-		}
-		prompt, err := consent.LoadPromptWAV(p.path)
-		if err != nil {
-			return nil, fmt.Errorf("consent prompt %s: %w", p.path, err)
-		}
-		*p.dst = prompt
-	}
-	return set, nil
-}
-
-// daemonOptions turns a configuration into the daemon's options.
-// liveFilter is what the capture leaves out: in the kernel, and inside
-// tunnels (which the kernel passes whole) in the decoder.
-func liveFilter(cfg config.Config) capture.FilterConfig {
-	return capture.FilterConfig{ExcludeHosts: cfg.Capture.ExcludeAddrs()}
-}
-
-func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) {
-	prompts, err := loadConsent(cfg.Consent)
-	if err != nil {
-		return daemon.Options{}, err
-	}
-	return daemon.Options{
-		Engine: engine.Options{
-			DataDir:                 cfg.DataDir,
-			Software:                "spanrec " + version,
-			Calls:                   callsConfig(cfg),
-			TCP:                     tcpLimits(cfg.Limits),
-			MaxOpenFiles:            recordingFiles(cfg.Limits),
-			MaxDuration:             cfg.Calls.MaxDuration.Std(),
-			SampleRate:              cfg.Recording.Rate(),
-			Decoder:                 capture.DecoderConfig{Inner: liveFilter(cfg)},
-			FlushInterval:           cfg.Storage.FlushInterval.Std(),
-			BlockSize:               cfg.Storage.BlockKB << 10,
-			Consent:                 prompts,
-			QuarantineWithoutPrompt: cfg.Consent.Quarantine,
-			PoorMOS:                 cfg.Quality.PoorMOS,
-		},
-		PBX:   cfg.PBX,
-		Rules: cfg.Recording.Rules,
-		Storage: storage.Config{
-			MaxBytes:          cfg.Storage.MaxMB << 20,
-			MaxAge:            time.Duration(cfg.Storage.MaxDays) * 24 * time.Hour,
-			MinFreeBytes:      cfg.Storage.MinFreeMB << 20,
-			DeleteUnoffloaded: cfg.Storage.DeleteUnoffloadedWhenFull,
-		},
-		Offload: cfg.Offload.Target(),
-		Hardware: daemon.Hardware{
-			LEDSysfs: cfg.Hardware.LEDSysfs, StatusLED: cfg.Hardware.StatusLED, FaultLED: cfg.Hardware.FaultLED,
-			ButtonDevice: cfg.Hardware.ButtonDevice, ButtonCode: cfg.Hardware.ButtonCode,
-			Watchdog: cfg.Hardware.Watchdog, WatchdogTimeout: cfg.Hardware.WatchdogTimeout.Std(),
-			NoSIPAlarm: cfg.Hardware.NoSIPAlarm.Std(),
-		},
-		Live: capture.LiveConfig{
-			Interfaces: cfg.Interfaces,
-			NoPromisc:  !cfg.Capture.Promiscuous,
-			Filter:     liveFilter(cfg),
-			RingBytes:  cfg.Capture.RingBytes(),
-			SnapLen:    cfg.Capture.SnapLen,
-		},
-		Metrics:     daemon.MetricsOptions{Listen: cfg.Metrics.Listen, Interface: cfg.Metrics.Interface},
-		SocketPath:  cfg.SocketPath(),
-		ControlUIDs: cfg.Control.UIDRoles,
-		Control:     daemon.ControlLimits{MaxConns: cfg.Limits.ControlConnections, IdleTimeout: cfg.Limits.ControlIdle.Std()},
-		Web:         cfg.Web,
-		Version:     version,
-		Log:         cfg.Log.Logger(stderr),
-	}, nil
-}
-
 func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlags("run", "", stderr)
 	var cf configFlags
@@ -152,49 +64,10 @@ func runRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := cf.load()
-	if err != nil {
-		return err
-	}
-	opts, err := daemonOptions(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// The memory budget (a reload does not change it: the process
-		// keeps the limit it started with).
-		debug.SetMemoryLimit(int64(cfg.Limits.MemoryMB) << 20)
-	}
-	// The remote syslog copy (read at start) goes beside the usual log.
-	base := opts.Log.Handler()
-	if sl := cfg.Log.Syslog; sl.Address != "" {
-		sender, err := remotelog.New(remotelog.Config{Address: sl.Address, Transport: sl.Transport, Facility: sl.Facility, AppName: sl.AppName})
-		if err != nil {
-			return err
-		}
-		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		go func() { defer close(done); _ = sender.Run(sctx) }()
-		defer func() { stop(); <-done }() // after the daemon's last line
-		base = remotelog.Tee(base, sender.Handler(cfg.Log.SlogLevel()))
-		opts.Syslog = sender
-	}
-	// The console's `log tail` reads the last lines from a ring that
-	// outlives configuration reloads.
-	ring, h := console.NewLogRing(500, base)
-	opts.Log = slog.New(h)
-	opts.Console = daemon.ConsoleOptions{ConfigFile: *cf.file, LoadConfig: cf.load, LogTail: ring}
-	opts.Reload = func() (daemon.Options, error) {
-		cfg, err := cf.load()
-		if err != nil {
-			return daemon.Options{}, err
-		}
-		return daemonOptions(cfg, stderr)
-	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	return daemon.Run(ctx, opts, hup)
+	return daemon.Launch{ConfigFile: *cf.file, Load: cf.load, Version: version, Stderr: stderr}.Run(ctx, hup)
 }
 
 func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error {

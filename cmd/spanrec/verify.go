@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"spanrec/firmware/anchor"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/keys"
 	"spanrec/media/sign"
@@ -39,7 +40,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	keyPath := *pubFile
 	if keyPath == "" {
-		keyPath = keys.PublicPath(dataDir)
+		keyPath = datadir.Layout(dataDir).PublicKey()
 	}
 	pub, err := keys.LoadPublic(keyPath)
 	if err != nil {
@@ -77,9 +78,9 @@ func verifyAll(ctx context.Context, dataDir string, pub ed25519.PublicKey, ancho
 	}
 	if len(rep.Problems) == 0 {
 		fmt.Fprintf(stdout, "index %s: %d recordings, every signature valid, hash chain intact; %d files, every one indexed and signed\n",
-			engine.IndexPath(dataDir), rep.Recordings, rep.Files)
+			datadir.Layout(dataDir).Index(), rep.Recordings, rep.Files)
 	} else {
-		fmt.Fprintf(stdout, "index %s: %d problems\n", engine.IndexPath(dataDir), len(rep.Problems))
+		fmt.Fprintf(stdout, "index %s: %d problems\n", datadir.Layout(dataDir).Index(), len(rep.Problems))
 	}
 	writeAnchors(stdout, rep.Anchors, len(rep.Problems) == 0)
 	return len(rep.Problems), nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"spanrec/firmware/anchor"
-	"spanrec/firmware/engine"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/storage"
@@ -22,7 +22,7 @@ func TestVerifyAgainstAnchors(t *testing.T) {
 	if code, out, errOut := spanrec(t, "import", "--data", data, sample); code != 0 {
 		t.Fatalf("import exit %d: %s %s", code, out, errOut)
 	}
-	ix, err := index.Open(engine.IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,12 @@
 // (OpenFile, NewReader; classic pcap in every magic, pcapng with per-packet
 // link types, optionally gzip-compressed) and the Decoder. Damaged files end
 // with an error wrapping ErrCorrupt that names the frame; nothing in the
-// package panics on malformed input. The capturetest subpackage writes
-// synthetic captures for tests, encapsulated ones included.
+// package panics on malformed input. It also writes the files it reads:
+// Writer (pcap, pcapng with comments and per-packet link types) and the
+// packet encoder (AppendUDPPacket, AppendIPv4Header, AppendIPv6Header,
+// TransportChecksum), which the raw media files use. The capturetest
+// subpackage builds synthetic frames for tests, encapsulated ones
+// included.
 //
 // # Encapsulations
 //

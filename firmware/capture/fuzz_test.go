@@ -104,7 +104,7 @@ func FuzzFileSource(f *testing.F) {
 	}
 	frames := seedFrames(f)
 	var ng bytes.Buffer
-	w, _ := capturetest.NewPcapNg(&ng, capture.LinkEthernet)
+	w, _ := capture.NewPcapNgWriter(&ng, capture.LinkEthernet, capture.PcapNgOptions{})
 	for _, fr := range frames {
 		w.WriteLink(t0, fr.Link, fr.Data)
 	}

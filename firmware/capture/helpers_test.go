@@ -68,7 +68,7 @@ func writeFile(t testing.TB, name string, data []byte) string {
 func pcapOf(t testing.TB, link capture.LinkType, frames ...[]byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := capturetest.NewPcap(&buf, link)
+	w, err := capture.NewPcapWriter(&buf, link)
 	if err != nil {
 		t.Fatal(err)
 	}

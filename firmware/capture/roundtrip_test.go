@@ -2,6 +2,7 @@ package capture_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -103,7 +104,7 @@ func TestRoundTrip(t *testing.T) {
 	// All cases in one pcapng file, one interface per link type.
 	t.Run("pcapng-mixed-links", func(t *testing.T) {
 		var buf bytes.Buffer
-		w, err := capturetest.NewPcapNg(&buf, capture.LinkEthernet)
+		w, err := capture.NewPcapNgWriter(&buf, capture.LinkEthernet, capture.PcapNgOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,12 +180,12 @@ func TestRoundTripFragments(t *testing.T) {
 			order = append(order[:1], append([][]byte{other}, order[1:]...)...)
 
 			var buf bytes.Buffer
-			var w *capturetest.Writer
+			var w *capture.Writer
 			var err error
 			if tc.ng {
-				w, err = capturetest.NewPcapNg(&buf, tc.opts.LinkType())
+				w, err = capture.NewPcapNgWriter(&buf, tc.opts.LinkType(), capture.PcapNgOptions{})
 			} else {
-				w, err = capturetest.NewPcap(&buf, tc.opts.LinkType())
+				w, err = capture.NewPcapWriter(&buf, tc.opts.LinkType())
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -232,12 +233,12 @@ func TestRoundTripTimestamps(t *testing.T) {
 	for _, ng := range []bool{false, true} {
 		t.Run(fmt.Sprint("pcapng=", ng), func(t *testing.T) {
 			var buf bytes.Buffer
-			var w *capturetest.Writer
+			var w *capture.Writer
 			var err error
 			if ng {
-				w, err = capturetest.NewPcapNg(&buf, capture.LinkEthernet)
+				w, err = capture.NewPcapNgWriter(&buf, capture.LinkEthernet, capture.PcapNgOptions{})
 			} else {
-				w, err = capturetest.NewPcap(&buf, capture.LinkEthernet)
+				w, err = capture.NewPcapWriter(&buf, capture.LinkEthernet)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -265,5 +266,16 @@ func TestRoundTripTimestamps(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWriterLinkMismatch(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteLink(time.Unix(1, 0), capture.LinkRaw, []byte{0x45}); !errors.Is(err, capture.ErrLinkMismatch) {
+		t.Errorf("got %v", err)
 	}
 }

@@ -104,7 +104,7 @@ func TestSourceErrors(t *testing.T) {
 	lenField := 24 + 16 + len(frames[0]) + 8 // second record's capture length
 
 	var ng bytes.Buffer
-	nw, _ := capturetest.NewPcapNg(&ng, capture.LinkEthernet)
+	nw, _ := capture.NewPcapNgWriter(&ng, capture.LinkEthernet, capture.PcapNgOptions{})
 	for _, fr := range frames {
 		nw.Write(t0, fr)
 	}
@@ -246,7 +246,7 @@ func TestReadFrameZeroAllocs(t *testing.T) {
 		t.Errorf("%.1f allocs per ReadFrame", allocs)
 	}
 	var ng bytes.Buffer
-	w, _ := capturetest.NewPcapNg(&ng, capture.LinkEthernet)
+	w, _ := capture.NewPcapNgWriter(&ng, capture.LinkEthernet, capture.PcapNgOptions{})
 	frame := capturetest.UDP(capturetest.FrameOptions{}, src4, dst4, payloadN(172, 0))
 	for range 700 {
 		w.Write(t0, frame)

@@ -1,21 +1,26 @@
 package config
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
-	"path/filepath"
-	"spanrec/firmware/offload"
-	"spanrec/firmware/policy"
-	"spanrec/firmware/users"
-	"spanrec/firmware/web"
-	"spanrec/media/quality"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"spanrec/firmware/calls"
+	"spanrec/firmware/capture"
+	"spanrec/firmware/config/setting"
+	"spanrec/firmware/datadir"
+	"spanrec/firmware/metrics"
+	"spanrec/firmware/offload"
+	"spanrec/firmware/policy"
+	"spanrec/firmware/recorder"
+	"spanrec/firmware/remotelog"
+	"spanrec/firmware/storage"
+	"spanrec/firmware/users"
+	"spanrec/firmware/web"
+	"spanrec/hal"
+	"spanrec/media/quality"
 )
 
 // The default data directory is DefaultDataDir when that is an existing
@@ -26,9 +31,6 @@ const (
 	DefaultDataDir = "/data"
 	// FallbackDataDir is used when DefaultDataDir does not exist.
 	FallbackDataDir = "./var"
-	// SocketName is the control socket's file name in the data directory
-	// when control.socket is not set.
-	SocketName = "spanrec.sock"
 )
 
 // Config is the daemon's configuration file. Every field has a default
@@ -41,14 +43,14 @@ type Config struct {
 	// that is up (the daemon decides).
 	Interfaces []string `yaml:"interfaces"`
 	// Capture configures the packet capture.
-	Capture Capture `yaml:"capture"`
+	Capture capture.Settings `yaml:"capture"`
 	// Calls bounds the call table.
-	Calls Calls `yaml:"calls"`
+	Calls calls.Settings `yaml:"calls"`
 	// Limits is the resource budget.
 	Limits Limits `yaml:"limits"`
 	// NATAliases are fixed address translations: media advertised in SDP
 	// at SDP is also seen at Seen (and the other way round).
-	NATAliases []NATAlias `yaml:"nat_aliases"`
+	NATAliases calls.NATAliases `yaml:"nat_aliases"`
 	// Log configures the daemon's log.
 	Log Log `yaml:"log"`
 	// Control configures the local control API.
@@ -57,7 +59,7 @@ type Config struct {
 	// set.
 	Web web.Config `yaml:"web"`
 	// Storage configures how recordings are written.
-	Storage Storage `yaml:"storage"`
+	Storage storage.Settings `yaml:"storage"`
 	// PBX describes the phone system the appliance watches: extensions,
 	// trunks, conferences, queues, voicemail, paging.
 	PBX policy.PBX `yaml:"pbx"`
@@ -65,158 +67,24 @@ type Config struct {
 	// is recorded) and the recordings' format.
 	Recording Recording `yaml:"recording"`
 	// Consent registers the prompts the PBX plays before recording.
-	Consent Consent `yaml:"consent"`
+	Consent recorder.ConsentSettings `yaml:"consent"`
 	// Offload copies recordings to a network share; empty kind: off.
-	Offload Offload `yaml:"offload"`
+	Offload offload.Config `yaml:"offload"`
 	// Hardware names the board's LEDs, button and watchdog.
-	Hardware Hardware `yaml:"hardware"`
+	Hardware hal.Config `yaml:"hardware"`
 	// Metrics serves Prometheus metrics on the management side; off by
 	// default.
-	Metrics Metrics `yaml:"metrics"`
+	Metrics metrics.Config `yaml:"metrics"`
 	// Quality is the call-quality threshold: calls whose estimated MOS is
 	// below quality.poor_mos are flagged poor-quality.
 	Quality quality.Config `yaml:"quality"`
 }
 
-// Metrics configures the Prometheus /metrics listener (package metrics).
-type Metrics struct {
-	// Listen is host:port of the listener; empty: off. An IP address
-	// (127.0.0.1:9273, the management port's address) or, with
-	// Interface set, ":9273" (every address of that interface only).
-	Listen string `yaml:"listen"`
-	// Interface binds the listener to one network interface (the
-	// management port, e.g. eth0), so that it never answers on another;
-	// it may not be a capture interface.
-	Interface string `yaml:"interface"`
-}
-
 // Recording is the "recording" section: what is recorded, and how.
 type Recording struct {
 	policy.Rules `yaml:",inline"`
-	// SampleRate of the recordings: "auto" (8 kHz for narrowband calls,
-	// 16 kHz when either side is wideband: G.722, Opus), or 8000, 16000,
-	// 48000 for every call.
-	SampleRate string `yaml:"sample_rate"`
-}
-
-// Rate returns the sample rate as the recorder takes it: 0 for auto.
-func (r Recording) Rate() int {
-	switch r.SampleRate {
-	case "8000":
-		return 8000
-	case "16000":
-		return 16000
-	case "48000":
-		return 48000
-	}
-	return 0
-}
-
-// Hardware names the board's LEDs (Linux LED class), front button (an
-// evdev input device) and hardware watchdog; empty means absent.
-type Hardware struct {
-	LEDSysfs        string   `yaml:"leds_sysfs"` // default /sys/class/leds
-	StatusLED       string   `yaml:"status_led"`
-	FaultLED        string   `yaml:"fault_led"`
-	ButtonDevice    string   `yaml:"button_device"`
-	ButtonCode      uint16   `yaml:"button_code"` // default 148 (KEY_PROG1)
-	Watchdog        string   `yaml:"watchdog"`
-	WatchdogTimeout Duration `yaml:"watchdog_timeout"`
-	// NoSIPAlarm lights the fault LED when no SIP was seen this long.
-	NoSIPAlarm Duration `yaml:"no_sip_alarm"`
-}
-
-// Offload configures copying recordings to a network share (see
-// firmware/offload.Config, whose keys these are).
-type Offload struct {
-	Kind                 string   `yaml:"kind"` // "", dir, sftp, smb, s3
-	Host                 string   `yaml:"host"`
-	Port                 int      `yaml:"port"`
-	Share                string   `yaml:"share"`
-	Path                 string   `yaml:"path"`
-	RequireMount         bool     `yaml:"require_mount"`
-	User                 string   `yaml:"user"`
-	Domain               string   `yaml:"domain"`
-	CredentialsFile      string   `yaml:"credentials_file"`
-	KnownHostsFile       string   `yaml:"known_hosts_file"`
-	HostKeyFingerprint   string   `yaml:"host_key_fingerprint"`
-	InsecureHostKey      bool     `yaml:"insecure_host_key"`
-	Interval             Duration `yaml:"interval"`
-	Window               string   `yaml:"window"`
-	BandwidthBytesPerSec int64    `yaml:"bandwidth_bytes_per_sec"`
-	DeleteAfterOffload   bool     `yaml:"delete_after_offload"`
-	RetryMin             Duration `yaml:"retry_min"`
-	RetryMax             Duration `yaml:"retry_max"`
-	Timeout              Duration `yaml:"timeout"`
-	// s3 only.
-	Endpoint      string `yaml:"endpoint"`
-	Bucket        string `yaml:"bucket"`
-	Region        string `yaml:"region"`
-	Prefix        string `yaml:"prefix"` // default: the host name
-	CAFile        string `yaml:"ca_file"`
-	RetentionMode string `yaml:"retention_mode"` // GOVERNANCE (default) or COMPLIANCE
-	RetentionDays int    `yaml:"retention_days"`
-	PartSizeMB    int64  `yaml:"part_size_mb"` // 0: 16
-}
-
-// Target is the offload package's configuration of o, nil when offload
-// is off (empty kind).
-func (o Offload) Target() *offload.Config {
-	if o.Kind == "" {
-		return nil
-	}
-	return &offload.Config{
-		Kind: o.Kind, Host: o.Host, Port: o.Port, Share: o.Share, Path: o.Path, RequireMount: o.RequireMount,
-		User: o.User, Domain: o.Domain, CredentialsFile: o.CredentialsFile, KnownHostsFile: o.KnownHostsFile,
-		HostKeyFingerprint: o.HostKeyFingerprint, InsecureHostKey: o.InsecureHostKey,
-		Interval: o.Interval.Std(), Window: o.Window, BandwidthBytesPerSec: o.BandwidthBytesPerSec,
-		DeleteAfterOffload: o.DeleteAfterOffload, Retry: offload.Retry{Min: o.RetryMin.Std(), Max: o.RetryMax.Std()},
-		Timeout:  o.Timeout.Std(),
-		Endpoint: o.Endpoint, Bucket: o.Bucket, Region: o.Region, Prefix: o.Prefix, CAFile: o.CAFile,
-		RetentionMode: o.RetentionMode, RetentionDays: o.RetentionDays, PartSize: o.PartSizeMB << 20,
-	}
-}
-
-// Consent registers, per call direction, the consent prompt the PBX plays
-// (a WAV file); recordings of that direction are checked for it.
-type Consent struct {
-	Internal string `yaml:"internal"`
-	Inbound  string `yaml:"inbound"`
-	Outbound string `yaml:"outbound"`
-	// Quarantine withholds recordings whose prompt was not heard: they stay
-	// on disk and in the index, visible only to admins.
-	Quarantine bool `yaml:"quarantine"`
-}
-
-// Capture configures the packet capture.
-type Capture struct {
-	// Promiscuous puts the interfaces in promiscuous mode (needed on a
-	// SPAN port, where the traffic is not addressed to the appliance).
-	Promiscuous bool `yaml:"promiscuous"`
-	// RingMB is the kernel ring buffer per interface, in MiB.
-	RingMB int `yaml:"ring_mb"`
-	// SnapLen is the most bytes kept of each frame.
-	SnapLen int `yaml:"snaplen"`
-	// ExcludeHosts are IP addresses whose traffic (to or from them) the
-	// kernel filter drops, e.g. a backup server on the same VLAN.
-	ExcludeHosts []string `yaml:"exclude_hosts"`
-}
-
-// Calls bounds the call table (the fields of calls.Config).
-type Calls struct {
-	// MediaTimeout ends an answered call that is not on hold after this
-	// long without RTP (its BYE was missed).
-	MediaTimeout Duration `yaml:"media_timeout"`
-	// HoldTimeout ends a call on hold after this long without RTP or SIP.
-	HoldTimeout Duration `yaml:"hold_timeout"`
-	// SetupTimeout ends a call that got no final answer.
-	SetupTimeout Duration `yaml:"setup_timeout"`
-	// MaxDuration splits longer calls into parts; 0 never splits.
-	MaxDuration Duration `yaml:"max_duration"`
-	// MaxCalls bounds the call table, answered calls included; when it is
-	// full the least valuable call is evicted (unanswered, then answered
-	// without media, then ringing, then the least active; see limits).
-	MaxCalls int `yaml:"max_calls"`
+	// SampleRate of the recordings (the recorder's).
+	SampleRate recorder.SampleRate `yaml:"sample_rate"`
 }
 
 // Limits is the resource budget the daemon runs in, sized for the smallest
@@ -278,14 +146,6 @@ func (l Limits) RecordingFiles(rlimit uint64) int {
 	return max(int(n)-FileReserve, 16)
 }
 
-// NATAlias is one fixed NAT address translation.
-type NATAlias struct {
-	// SDP is the address that appears in SDP (e.g. private, behind NAT).
-	SDP string `yaml:"sdp"`
-	// Seen is the address the media is seen from/to on the wire.
-	Seen string `yaml:"seen"`
-}
-
 // Log configures the daemon's log.
 type Log struct {
 	// Format is "text" or "json".
@@ -294,20 +154,7 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Syslog also sends the log to a remote syslog server; off when its
 	// address is empty.
-	Syslog Syslog `yaml:"syslog"`
-}
-
-// Syslog configures the remote syslog copy of the log (package
-// remotelog): RFC 5424 over UDP, or over TCP with octet counting.
-type Syslog struct {
-	// Address is the server's host:port; empty: off.
-	Address string `yaml:"address"`
-	// Transport is udp or tcp.
-	Transport string `yaml:"transport"`
-	// Facility is the syslog facility name: daemon, local0 ... local7, ...
-	Facility string `yaml:"facility"`
-	// AppName is the APP-NAME field of each message.
-	AppName string `yaml:"app_name"`
+	Syslog remotelog.Config `yaml:"syslog"`
 }
 
 // Control configures the local control API (package control).
@@ -322,24 +169,6 @@ type Control struct {
 	UIDRoles map[uint32]users.Role `yaml:"uid_roles"`
 }
 
-// Storage configures how recordings are written.
-type Storage struct {
-	// MaxMB is the most the recordings may use, in MiB (0: no quota).
-	MaxMB int64 `yaml:"max_mb"`
-	// MaxDays deletes recordings older than this many days (0: keep).
-	MaxDays int `yaml:"max_days"`
-	// MinFreeMB is the free space kept on the data filesystem, in MiB.
-	MinFreeMB int64 `yaml:"min_free_mb"`
-	// DeleteUnoffloadedWhenFull allows deleting recordings not yet
-	// offloaded when storage is full (by default they are never deleted).
-	DeleteUnoffloadedWhenFull bool `yaml:"delete_unoffloaded_when_full"`
-	// FlushInterval is how often recordings in progress are flushed to
-	// storage.
-	FlushInterval Duration `yaml:"flush_interval"`
-	// BlockKB is the write block size of recordings, in KiB.
-	BlockKB int `yaml:"block_kb"`
-}
-
 // Default returns the default configuration, with DataDir "/data" when
 // that directory exists and "./var" otherwise.
 func Default() Config { return DefaultFor(dirExists) }
@@ -352,24 +181,14 @@ func DefaultFor(isDir func(path string) bool) Config {
 		dataDir = DefaultDataDir
 	}
 	return Config{
-		DataDir: dataDir,
-		Quality: quality.Config{PoorMOS: quality.DefaultPoorMOS},
-		Capture: Capture{
-			Promiscuous: true,
-			RingMB:      8,
-			SnapLen:     65535,
-		},
-		Calls: Calls{
-			MediaTimeout: Duration(30 * time.Second),
-			HoldTimeout:  Duration(4 * time.Hour),
-			SetupTimeout: Duration(5 * time.Minute),
-			MaxDuration:  Duration(4 * time.Hour),
-			MaxCalls:     4000,
-		},
+		DataDir:  dataDir,
+		Capture:  capture.DefaultSettings(),
+		Quality:  quality.Config{PoorMOS: quality.DefaultPoorMOS},
+		Calls:    calls.DefaultSettings(),
 		Limits:   DefaultLimits(),
-		Log:      Log{Format: "text", Level: "info", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
-		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
-		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Log:      Log{Format: "text", Level: "info", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
+		Storage:  storage.DefaultSettings(),
+		Hardware: hal.Config{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 	}
 }
 
@@ -384,22 +203,22 @@ func (c Config) SocketPath() string {
 	if c.Control.Socket != "" {
 		return c.Control.Socket
 	}
-	return filepath.Join(c.DataDir, SocketName)
+	return datadir.Layout(c.DataDir).Socket()
 }
 
 // Overrides are the command-line flags that override the file. Zero
 // fields (empty string, nil slice, nil pointer, 0) are not set; a set
 // slice replaces the file's list.
 type Overrides struct {
-	DataDir      string        // data_dir (--data)
-	Interfaces   []string      // interfaces (--interface, repeatable)
-	LogFormat    string        // log.format
-	LogLevel     string        // log.level
-	Socket       string        // control.socket
-	Promiscuous  *bool         // capture.promiscuous
-	ExcludeHosts []string      // capture.exclude_hosts
-	NATAliases   []NATAlias    // nat_aliases (--alias SDP-IP=SEEN-IP)
-	MediaTimeout time.Duration // calls.media_timeout
+	DataDir      string           // data_dir (--data)
+	Interfaces   []string         // interfaces (--interface, repeatable)
+	LogFormat    string           // log.format
+	LogLevel     string           // log.level
+	Socket       string           // control.socket
+	Promiscuous  *bool            // capture.promiscuous
+	ExcludeHosts []string         // capture.exclude_hosts
+	NATAliases   calls.NATAliases // nat_aliases (--alias SDP-IP=SEEN-IP)
+	MediaTimeout time.Duration    // calls.media_timeout
 }
 
 // Apply sets what o sets: flags override the file.
@@ -461,42 +280,6 @@ func (c *Config) normalize() {
 	r.Conferences, r.Queues = nilIfEmpty(r.Conferences), nilIfEmpty(r.Queues)
 }
 
-// RingBytes is Capture.RingMB in bytes.
-func (c Capture) RingBytes() int { return c.RingMB << 20 }
-
-// ExcludeAddrs returns the parsed ExcludeHosts, skipping invalid ones
-// (Validate reports them).
-func (c Capture) ExcludeAddrs() []netip.Addr {
-	var out []netip.Addr
-	for _, h := range c.ExcludeHosts {
-		if a, err := netip.ParseAddr(h); err == nil {
-			out = append(out, a.Unmap())
-		}
-	}
-	return out
-}
-
-// AliasMap returns the NAT aliases in the form of calls.Config.Aliases:
-// each address maps to the addresses it is also seen as, both ways.
-// Invalid entries are skipped (Validate reports them).
-func (c Config) AliasMap() map[netip.Addr][]netip.Addr {
-	if len(c.NATAliases) == 0 {
-		return nil
-	}
-	m := make(map[netip.Addr][]netip.Addr)
-	for _, a := range c.NATAliases {
-		s, err1 := netip.ParseAddr(a.SDP)
-		w, err2 := netip.ParseAddr(a.Seen)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		s, w = s.Unmap(), w.Unmap()
-		m[s] = append(m[s], w)
-		m[w] = append(m[w], s)
-	}
-	return m
-}
-
 // SlogLevel returns Level as a slog.Level (info when it is not valid).
 func (l Log) SlogLevel() slog.Level {
 	switch strings.ToLower(l.Level) {
@@ -520,38 +303,5 @@ func (l Log) Logger(w io.Writer) *slog.Logger {
 }
 
 // Duration is a time.Duration written in YAML as a Go duration string
-// ("30s", "5m", "4h", "1h30m").
-type Duration time.Duration
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
-
-// String formats d like time.Duration without the trailing zero units
-// ("4h" rather than "4h0m0s").
-func (d Duration) String() string {
-	s := time.Duration(d).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
-// UnmarshalYAML parses a Go duration string. A number without a unit is
-// an error (30 would be ambiguous), except 0.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration such as 30s, 5m or 4h", n.Line)}}
-	}
-	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
-	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid duration %q: want e.g. 30s, 5m or 4h", n.Line, n.Value)}}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes d as a duration string.
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+// ("30s", "5m", "4h"); the sections' owners declare theirs with it.
+type Duration = setting.Duration

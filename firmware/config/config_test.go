@@ -7,7 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"spanrec/firmware/calls"
+	"spanrec/firmware/capture"
+	"spanrec/firmware/metrics"
+	"spanrec/firmware/remotelog"
+	"spanrec/firmware/storage"
 	"spanrec/firmware/users"
+	"spanrec/hal"
 	"spanrec/media/quality"
 	"strings"
 	"testing"
@@ -44,8 +50,8 @@ func TestDefaults(t *testing.T) {
 	c := DefaultFor(noData)
 	want := Config{
 		DataDir: "./var",
-		Capture: Capture{Promiscuous: true, RingMB: 8, SnapLen: 65535},
-		Calls: Calls{
+		Capture: capture.Settings{Promiscuous: true, RingMB: 8, SnapLen: 65535},
+		Calls: calls.Settings{
 			MediaTimeout: Duration(30 * time.Second),
 			HoldTimeout:  Duration(4 * time.Hour),
 			SetupTimeout: Duration(5 * time.Minute),
@@ -53,9 +59,9 @@ func TestDefaults(t *testing.T) {
 			MaxCalls:     4000,
 		},
 		Limits:   DefaultLimits(),
-		Log:      Log{Format: "text", Level: "info", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
-		Storage:  Storage{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
-		Hardware: Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Log:      Log{Format: "text", Level: "info", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
+		Storage:  storage.Settings{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
+		Hardware: hal.Config{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 		Quality:  quality.Config{PoorMOS: 3.1},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -81,7 +87,7 @@ func TestDefaults(t *testing.T) {
 	if c.Log.SlogLevel().String() != "INFO" {
 		t.Errorf("SlogLevel = %v", c.Log.SlogLevel())
 	}
-	if c.AliasMap() != nil || c.Capture.ExcludeAddrs() != nil {
+	if c.NATAliases.Map() != nil || c.Capture.ExcludeAddrs() != nil {
 		t.Errorf("default lists not empty")
 	}
 	if c.Capture.RingBytes() != 8<<20 {
@@ -130,8 +136,8 @@ func TestFullFile(t *testing.T) {
 	want := Config{
 		DataDir:    "/srv/spanrec",
 		Interfaces: []string{"eth1", "eth2"},
-		Capture:    Capture{Promiscuous: false, RingMB: 32, SnapLen: 2048, ExcludeHosts: []string{"192.0.2.50", "2001:db8::5"}},
-		Calls: Calls{
+		Capture:    capture.Settings{Promiscuous: false, RingMB: 32, SnapLen: 2048, ExcludeHosts: []string{"192.0.2.50", "2001:db8::5"}},
+		Calls: calls.Settings{
 			MediaTimeout: Duration(45 * time.Second),
 			HoldTimeout:  Duration(2 * time.Hour),
 			SetupTimeout: Duration(90 * time.Second),
@@ -139,11 +145,11 @@ func TestFullFile(t *testing.T) {
 			MaxCalls:     500,
 		},
 		Limits:     DefaultLimits(),
-		NATAliases: []NATAlias{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
-		Log:        Log{Format: "json", Level: "debug", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
+		NATAliases: calls.NATAliases{{SDP: "10.0.0.20", Seen: "203.0.113.7"}, {SDP: "10.0.0.21", Seen: "203.0.113.8"}},
+		Log:        Log{Format: "json", Level: "debug", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
 		Control:    Control{Socket: "/run/spanrec.sock", UIDRoles: map[uint32]users.Role{1001: users.Technician, 1002: users.Auditor}},
-		Storage:    Storage{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
-		Hardware:   Hardware{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
+		Storage:    storage.Settings{FlushInterval: Duration(250 * time.Millisecond), BlockKB: 64, MinFreeMB: 256},
+		Hardware:   hal.Config{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 		Quality:    quality.Config{PoorMOS: 3.6},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -155,7 +161,7 @@ func TestFullFile(t *testing.T) {
 	if c.SocketPath() != "/run/spanrec.sock" {
 		t.Errorf("SocketPath = %q", c.SocketPath())
 	}
-	am := c.AliasMap()
+	am := c.NATAliases.Map()
 	a := netip.MustParseAddr
 	if got := am[a("10.0.0.20")]; len(got) != 1 || got[0] != a("203.0.113.7") {
 		t.Errorf("alias 10.0.0.20 -> %v", got)
@@ -296,7 +302,7 @@ func TestValidateErrors(t *testing.T) {
 	}{
 		{"empty data dir", func(c *Config) { c.DataDir = " " }, []string{"data_dir"}},
 		{"syslog", func(c *Config) {
-			c.Log.Syslog = Syslog{Address: "logs.example", Transport: "tls", Facility: "local9", AppName: " "}
+			c.Log.Syslog = remotelog.Config{Address: "logs.example", Transport: "tls", Facility: "local9", AppName: " "}
 		}, []string{"log.syslog.address", "log.syslog.transport", "log.syslog.facility", "log.syslog.app_name"}},
 		{"poor MOS above the scale", func(c *Config) { c.Quality.PoorMOS = 5 }, []string{"quality.poor_mos"}},
 		{"poor MOS zero", func(c *Config) { c.Quality.PoorMOS = 0 }, []string{"quality.poor_mos"}},
@@ -306,7 +312,7 @@ func TestValidateErrors(t *testing.T) {
 		{"metrics port", func(c *Config) { c.Metrics.Listen = "127.0.0.1:0" }, []string{"metrics.listen"}},
 		{"metrics on the SPAN port", func(c *Config) {
 			c.Interfaces = []string{"eth1"}
-			c.Metrics = Metrics{Listen: ":9273", Interface: "eth1"}
+			c.Metrics = metrics.Config{Listen: ":9273", Interface: "eth1"}
 		}, []string{"metrics.interface"}},
 		{"empty interface", func(c *Config) { c.Interfaces = []string{"eth0", ""} }, []string{"interfaces[1]"}},
 		{"long interface", func(c *Config) { c.Interfaces = []string{"averyveryverylongname0"} }, []string{"interfaces[0]"}},
@@ -340,7 +346,7 @@ func TestValidateErrors(t *testing.T) {
 			c.Limits.TCPMB = 4
 		}, []string{"limits.open_files", "limits.sdp_formats", "limits.tcp_stream_kb"}},
 		{"nat alias", func(c *Config) {
-			c.NATAliases = []NATAlias{{SDP: "10.0.0.1", Seen: "nat"}, {SDP: "", Seen: "1.2.3.4"}, {SDP: "1.2.3.4", Seen: "::ffff:1.2.3.4"}}
+			c.NATAliases = calls.NATAliases{{SDP: "10.0.0.1", Seen: "nat"}, {SDP: "", Seen: "1.2.3.4"}, {SDP: "1.2.3.4", Seen: "::ffff:1.2.3.4"}}
 		}, []string{"nat_aliases[0].seen", "nat_aliases[1].sdp", "nat_aliases[2]"}},
 		{"log format", func(c *Config) { c.Log.Format = "xml" }, []string{"log.format"}},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level"}},
@@ -409,7 +415,7 @@ func TestOverrides(t *testing.T) {
 		Socket:       "/tmp/s.sock",
 		Promiscuous:  &off,
 		ExcludeHosts: []string{},
-		NATAliases:   []NATAlias{{SDP: "10.1.1.1", Seen: "198.51.100.1"}},
+		NATAliases:   calls.NATAliases{{SDP: "10.1.1.1", Seen: "198.51.100.1"}},
 		MediaTimeout: time.Minute,
 	}
 	c.Apply(o)
@@ -417,11 +423,11 @@ func TestOverrides(t *testing.T) {
 	want := before
 	want.DataDir = "/mnt/rec"
 	want.Interfaces = []string{"eth7"}
-	want.Log = Log{Format: "text", Level: "error", Syslog: Syslog{Transport: "udp", Facility: "daemon", AppName: "spanrec"}}
+	want.Log = Log{Format: "text", Level: "error", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}}
 	want.Control.Socket = "/tmp/s.sock"
 	want.Capture.Promiscuous = true
 	want.Capture.ExcludeHosts = nil // an empty, set list clears the file's
-	want.NATAliases = []NATAlias{{SDP: "10.1.1.1", Seen: "198.51.100.1"}}
+	want.NATAliases = calls.NATAliases{{SDP: "10.1.1.1", Seen: "198.51.100.1"}}
 	want.Calls.MediaTimeout = Duration(time.Minute)
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("after Apply\n%+v\nwant\n%+v", c, want)
@@ -548,9 +554,9 @@ func TestOffloadS3(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	o := c.Offload.Target()
+	o := c.Offload
 	if o.Kind != "s3" || o.Bucket != "call-archive" || o.Prefix != "site-1" || o.RetentionDays != 30 ||
-		o.RetentionMode != "COMPLIANCE" || o.PartSize != 8<<20 || o.Endpoint != "https://s3.example.com" {
+		o.RetentionMode != "COMPLIANCE" || o.PartSizeMB != 8 || o.Endpoint != "https://s3.example.com" {
 		t.Fatalf("target: %+v", o)
 	}
 	c, err = Parse("s3.yaml", []byte(strings.Replace(src, "call-archive", "Call_Archive", 1)), DefaultFor(noData))
@@ -572,10 +578,10 @@ func TestValidMetricsAndSyslog(t *testing.T) {
 		func(c *Config) { c.Metrics.Listen = "[::1]:9273" },
 		func(c *Config) {
 			c.Interfaces = []string{"eth1"}
-			c.Metrics = Metrics{Listen: ":9273", Interface: "eth0"}
+			c.Metrics = metrics.Config{Listen: ":9273", Interface: "eth0"}
 		},
 		func(c *Config) {
-			c.Log.Syslog = Syslog{Address: "logs.example:6514", Transport: "tcp", Facility: "local4", AppName: "rec-7"}
+			c.Log.Syslog = remotelog.Config{Address: "logs.example:6514", Transport: "tcp", Facility: "local4", AppName: "rec-7"}
 		},
 	} {
 		c := DefaultFor(hasData)

@@ -309,8 +309,8 @@ func describe(goType string) string {
 		return "true or false"
 	case goType == "string":
 		return "a string"
-	case strings.HasPrefix(goType, "config."):
-		return "a mapping of keys"
+	case strings.Contains(goType, ".") && !strings.ContainsAny(goType, "[]*"):
+		return "a mapping of keys" // a section: config.X, or the owner's (calls.Settings, hal.Config)
 	}
 	return goType
 }

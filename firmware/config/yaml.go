@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+
+	"spanrec/firmware/datadir"
 )
 
 // YAML returns c as a configuration file: every key with its value, and
@@ -23,7 +25,7 @@ func (c Config) YAML() ([]byte, error) {
 	}
 	if c.Control.Socket == "" {
 		if n := mapKey(mapValue(&doc, "control"), "socket"); n != nil {
-			n.LineComment = "empty: DATA_DIR/" + SocketName + " = " + c.SocketPath()
+			n.LineComment = "empty: DATA_DIR/" + datadir.SocketName + " = " + c.SocketPath()
 		}
 	}
 	if c.Calls.MaxDuration == 0 {

@@ -110,7 +110,7 @@ func startAppliance(t *testing.T, accounts bool) *appliance {
 		t.Fatalf("no recording in the sample: %v", err)
 	}
 	os.WriteFile(a.configFile, []byte("data_dir: "+dir+"\ncalls:\n  media_timeout: 30s\n"), 0o644)
-	ring, h := console.NewLogRing(500, nil)
+	ring, h := daemon.NewLogRing(500, nil)
 	a.log = slog.New(h)
 	var ledMu sync.Mutex
 	a.backend = daemon.NewConsoleBackend(daemon.BackendConfig{

@@ -6,7 +6,7 @@
 // role checks, idle logout), the line editor (echo, backspace, arrows with
 // insertion, history, Ctrl-C/Ctrl-D, tab completion, password input
 // without echo; CRLF output; escape sequences from the network are never
-// passed through to the terminal), the command table with `help` for
-// every command, and LogRing, the daemon's in-memory log tail that the
-// console's `log tail` shows.
+// passed through to the terminal) and the command table with `help` for
+// every command. The log tail that `log tail` shows is the daemon's
+// (daemon.LogRing).
 package console

@@ -23,7 +23,7 @@ type LEDs interface {
 	LEDTest(ctx context.Context) error
 }
 
-// LogTail is the daemon's last log lines: *console.LogRing.
+// LogTail is the daemon's last log lines: *daemon.LogRing.
 type LogTail interface {
 	// Tail returns the last n lines, oldest first.
 	Tail(n int) []string

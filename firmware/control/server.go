@@ -192,7 +192,7 @@ type Services struct {
 	Appliance Appliance
 	// LEDs runs the LED self-test (*daemon.Daemon).
 	LEDs LEDs
-	// Log is the daemon's log ring (*console.LogRing).
+	// Log is the daemon's log ring (*daemon.LogRing).
 	Log LogTail
 	// Offload is the offload scheduler.
 	Offload Offload

@@ -12,6 +12,7 @@ import (
 	"spanrec/firmware/clock"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/storage"
+	"spanrec/hal"
 	"spanrec/hal/button"
 	"spanrec/hal/led"
 	"spanrec/hal/ledstate"
@@ -21,15 +22,8 @@ import (
 // Hardware names the appliance's LEDs, button and watchdog; empty names
 // mean the board has none (a developer's machine).
 type Hardware struct {
-	LEDSysfs        string // default /sys/class/leds
-	StatusLED       string
-	FaultLED        string
-	ButtonDevice    string // /dev/input/eventN
-	ButtonCode      uint16 // default KEY_PROG1
-	Watchdog        string // /dev/watchdog
-	WatchdogTimeout time.Duration
-	// NoSIPAlarm raises the fault LED when no SIP was seen this long.
-	NoSIPAlarm time.Duration
+	// Config is the configuration's hardware section: the named devices.
+	hal.Config
 	// LEDs and Button, when set, are used instead of opening the named
 	// devices (fakes in tests, or another implementation).
 	LEDs   map[string]led.LED
@@ -93,7 +87,7 @@ func (d *Daemon) startAppliance(ctx context.Context) *appliance {
 		}
 	}
 	if hw.Watchdog != "" {
-		wd, err := watchdog.Open(hw.Watchdog, hw.WatchdogTimeout)
+		wd, err := watchdog.Open(hw.Watchdog, hw.WatchdogTimeout.Std())
 		if err != nil {
 			d.log.Error("watchdog not available", "device", hw.Watchdog, "err", err)
 		} else {
@@ -177,7 +171,7 @@ func (d *Daemon) ledState(now time.Time) ledstate.State {
 			s.LinkDown = true
 		}
 	}
-	alarm := d.opts.Hardware.NoSIPAlarm
+	alarm := d.opts.Hardware.NoSIPAlarm.Std()
 	s.NoSIP = alarm > 0 && now.Sub(a.lastSIP) > alarm
 	st := a.storage.Status()
 	s.StorageNearFull = st.NearFull || st.Full

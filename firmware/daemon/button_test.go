@@ -16,6 +16,7 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/hal/button"
@@ -147,7 +148,7 @@ func TestButtonPausesAllCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ix, err := index.Open(engine.IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

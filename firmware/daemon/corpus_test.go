@@ -20,6 +20,7 @@ import (
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/labtest"
+	"spanrec/firmware/recorder"
 	"spanrec/media/audiotest"
 	"spanrec/media/wav"
 )
@@ -240,7 +241,7 @@ func importWire(t *testing.T, pcap string) (string, []*index.Call) {
 	t.Helper()
 	data := t.TempDir()
 	var imported []*index.Call
-	e, err := engine.Open(engine.Options{DataDir: data, OnIndexed: func(c *index.Call) { imported = append(imported, c) }})
+	e, err := engine.Open(engine.Options{DataDir: data, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { imported = append(imported, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"spanrec/firmware/anchor"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/clock"
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/metrics"
 	"spanrec/firmware/offload"
@@ -52,7 +51,7 @@ type Options struct {
 	// Console is the serial console's side of the control API.
 	Console ConsoleOptions
 	// Metrics is the Prometheus listener (off when Listen is empty).
-	Metrics MetricsOptions
+	Metrics metrics.Config
 	// Syslog, if set, is the remote syslog copy of the log, for its
 	// drop counter in the metrics.
 	Syslog interface{ Dropped() uint64 }
@@ -103,7 +102,7 @@ func Run(ctx context.Context, opts Options, hup <-chan os.Signal) error {
 	if err != nil {
 		return fmt.Errorf("recording rules: %w", err)
 	}
-	opts.Engine.Policy = pol
+	opts.Engine.Recorder.Policy = pol
 	if opts.Clock == nil {
 		opts.Clock = clock.Kernel{}
 	}
@@ -255,7 +254,7 @@ func (d *Daemon) reload() {
 		return
 	}
 	d.e.SetCallsConfig(next.Engine.Calls)
-	if pol, ok := d.opts.Engine.Policy.(*policy.Engine); ok {
+	if pol, ok := d.opts.Engine.Recorder.Policy.(*policy.Engine); ok {
 		if err := pol.Set(next.PBX, next.Rules); err != nil {
 			d.log.Error("reload: recording rules not valid; keeping the old ones", "err", err)
 		}
@@ -328,11 +327,7 @@ func (d *Daemon) Status() control.Status {
 		st.Web = w
 	}
 	st.Storage.Path = d.opts.Engine.DataDir
-	var fs unix.Statfs_t
-	if unix.Statfs(d.opts.Engine.DataDir, &fs) == nil {
-		st.Storage.FreeBytes = fs.Bavail * uint64(fs.Bsize)
-		st.Storage.TotalBytes = fs.Blocks * uint64(fs.Bsize)
-	}
+	st.Storage.FreeBytes, st.Storage.TotalBytes = datadir.Space(d.opts.Engine.DataDir)
 	return st
 }
 

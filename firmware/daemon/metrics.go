@@ -13,13 +13,6 @@ import (
 	"spanrec/hal/ledstate"
 )
 
-// MetricsOptions configure the Prometheus listener (off when Listen is
-// empty); see config.Metrics.
-type MetricsOptions struct {
-	Listen    string
-	Interface string
-}
-
 // storageFull is the status fault of a full data partition.
 const storageFull = "storage full: nothing may be deleted (recordings not yet offloaded are kept)"
 

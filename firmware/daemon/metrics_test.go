@@ -17,6 +17,7 @@ import (
 	"spanrec/firmware/clock"
 	"spanrec/firmware/clock/clocktest"
 	"spanrec/firmware/engine"
+	"spanrec/firmware/metrics"
 )
 
 // TestMetricsOfALiveCall runs the daemon on a live interface with the
@@ -41,7 +42,7 @@ func TestMetricsOfALiveCall(t *testing.T) {
 			Engine:     engine.Options{DataDir: data},
 			Live:       capture.LiveConfig{Interfaces: []string{capIf}},
 			SocketPath: filepath.Join(data, "spanrec.sock"),
-			Metrics:    MetricsOptions{Listen: addr},
+			Metrics:    metrics.Config{Listen: addr},
 			Clock:      clocktest.New(clock.State{Synced: true, EstError: 2 * time.Millisecond}),
 		}, nil)
 	}()

@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/media/audiotest"
@@ -91,7 +91,7 @@ func powerLossCapture(t *testing.T, path string, n int) []plCall {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := capturetest.NewPcap(f, capture.LinkEthernet)
+	w, err := capture.NewPcapWriter(f, capture.LinkEthernet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +476,7 @@ func checkChannels(t *testing.T, path string, pc plCall, refSecs float64) {
 // signature verifies with the appliance's public key.
 func checkAllSigned(t *testing.T, data string) {
 	t.Helper()
-	pub, err := keys.LoadPublic(keys.PublicPath(data))
+	pub, err := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/recorder"
@@ -50,7 +51,7 @@ func (r *Recordings) Get(viewer users.Role, id string) (index.Call, error) {
 // the audit log (index.VerifyAll), the signatures against the data
 // directory's public key.
 func (r *Recordings) Verify(ctx context.Context, viewer users.Role, id string) (control.Verification, error) {
-	pub, err := keys.LoadPublic(keys.PublicPath(r.dataDir))
+	pub, err := keys.LoadPublic(datadir.Layout(r.dataDir).PublicKey())
 	if err != nil {
 		return control.Verification{}, fmt.Errorf("public key: %w", err)
 	}

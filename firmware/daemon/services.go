@@ -3,20 +3,16 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"spanrec/firmware/config"
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/offload"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 )
-
-// UsersFileName is the users file's name in the data directory when
-// ConsoleOptions.UsersFile is not set.
-const UsersFileName = "users.json"
 
 // ConsoleOptions configure the services of the control API and the web
 // UI beyond the capture loop. Every facility left nil answers "not
@@ -32,7 +28,7 @@ type ConsoleOptions struct {
 	UsersFile string
 	// Users tunes the accounts (bcrypt cost, clock).
 	Users users.Options
-	// LogTail gives the last log lines (*console.LogRing).
+	// LogTail gives the last log lines (*LogRing).
 	LogTail control.LogTail
 	// RebootCommand reboots the appliance; nil means {"reboot"}.
 	RebootCommand []string
@@ -110,7 +106,7 @@ func NewConsoleBackend(cfg BackendConfig) *ConsoleBackend {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.UsersFile == "" {
-		cfg.UsersFile = filepath.Join(cfg.DataDir, UsersFileName)
+		cfg.UsersFile = datadir.Layout(cfg.DataDir).Users()
 	}
 	b := &ConsoleBackend{
 		Recordings: &Recordings{ix: cfg.Index, dataDir: cfg.DataDir, deleter: cfg.Deleter, log: log},

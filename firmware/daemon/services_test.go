@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine/enginetest"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
@@ -96,7 +97,7 @@ func TestConsoleBackendUsersAuditReboot(t *testing.T) {
 	if b.Accounts.Len() == 0 {
 		t.Fatal("no login required with an account")
 	}
-	if fi, err := os.Stat(filepath.Join(dir, UsersFileName)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(datadir.Layout(dir).Users()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("users file: %v %v", fi, err)
 	}
 	if u, err := b.Accounts.Authenticate("alice", "correct horse"); err != nil || u.Role != users.Admin {
@@ -121,7 +122,7 @@ func TestConsoleBackendUsersAuditReboot(t *testing.T) {
 	}
 
 	// An unreadable users file fails closed.
-	os.WriteFile(filepath.Join(dir, UsersFileName), []byte("garbage"), 0o600)
+	os.WriteFile(datadir.Layout(dir).Users(), []byte("garbage"), 0o600)
 	b2 := NewConsoleBackend(BackendConfig{DataDir: dir, Index: ix, ConsoleOptions: ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
 	if b2.Accounts.Len() == 0 {
 		t.Fatal("corrupt users file: no login required")

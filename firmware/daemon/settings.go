@@ -12,7 +12,7 @@ import (
 
 	"spanrec/firmware/config"
 	"spanrec/firmware/control"
-	"spanrec/firmware/users"
+	"spanrec/firmware/datadir"
 )
 
 // Settings are the configuration file as the console shows and changes
@@ -76,7 +76,7 @@ func (b *Settings) SetConfig(key, value string) (control.ConfigChange, error) {
 	if fi, err := os.Stat(b.file); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	if err := users.WriteFileAtomic(b.file, next, mode); err != nil {
+	if err := datadir.WriteFile(b.file, next, mode); err != nil {
 		return ch, fmt.Errorf("write configuration file: %w", err)
 	}
 	ch.Restart = !reloadable(key)

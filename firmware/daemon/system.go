@@ -8,9 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/offload"
 )
@@ -32,11 +31,7 @@ type System struct {
 // Storage implements control.Appliance.
 func (b *System) Storage() (control.StorageInfo, error) {
 	s := control.StorageInfo{Storage: control.Storage{Path: b.dataDir}}
-	var fs unix.Statfs_t
-	if unix.Statfs(b.dataDir, &fs) == nil {
-		s.FreeBytes = fs.Bavail * uint64(fs.Bsize)
-		s.TotalBytes = fs.Blocks * uint64(fs.Bsize)
-	}
+	s.FreeBytes, s.TotalBytes = datadir.Space(b.dataDir)
 	err := b.ix.List(func(c *index.Call) error {
 		s.Calls++
 		switch {

@@ -23,6 +23,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/control"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
@@ -38,7 +39,7 @@ func TestWebPausesLiveCall(t *testing.T) {
 	send, capIf := veth(t)
 	data := t.TempDir()
 	uopts := users.Options{Cost: bcrypt.MinCost}
-	st, err := users.Open(filepath.Join(data, UsersFileName), uopts)
+	st, err := users.Open(datadir.Layout(data).Users(), uopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestWebPausesLiveCall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ix, err := index.Open(engine.IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

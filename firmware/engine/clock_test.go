@@ -10,7 +10,9 @@ import (
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/clock"
 	"spanrec/firmware/clock/clocktest"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 )
 
 // TestClockStamp: with a clock source, every entry carries the clock's
@@ -34,7 +36,7 @@ func TestClockStamp(t *testing.T) {
 			r := simcall.Generate(simcall.Call{CallerAudio: callerAudio, CalleeAudio: calleeAudio, Talk: 2 * time.Second, Start: tc.start}, simcall.Options{})
 			data := t.TempDir()
 			var got []*index.Call
-			e, err := Open(Options{DataDir: data, Clock: clocktest.New(tc.st), NotBefore: floor, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+			e, err := Open(Options{DataDir: data, Clock: clocktest.New(tc.st), NotBefore: floor, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +57,7 @@ func TestClockStamp(t *testing.T) {
 			if slices.Contains(c.Flags, index.FlagClockBeforeBuild) != tc.beforeFlag {
 				t.Errorf("flags %v", c.Flags)
 			}
-			ix, err := index.Open(IndexPath(data))
+			ix, err := index.Open(datadir.Layout(data).Index())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +83,7 @@ func TestNoClockNoStamp(t *testing.T) {
 	r := simcall.Generate(simcall.Call{CallerAudio: callerAudio, CalleeAudio: calleeAudio, Talk: time.Second,
 		Start: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)}, simcall.Options{})
 	var got []*index.Call
-	e, err := Open(Options{DataDir: t.TempDir(), OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: t.TempDir(), Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

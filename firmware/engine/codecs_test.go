@@ -10,6 +10,7 @@ import (
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 	"spanrec/media/audiotest"
 	"spanrec/media/consent"
 	"spanrec/media/g711"
@@ -131,7 +132,7 @@ func TestWidebandCalls(t *testing.T) {
 			tc.call.Start, tc.call.Talk = start, 5*time.Second
 			path, res := writeCapture(t, scenario{calls: []simcall.Call{tc.call}})
 			data := t.TempDir()
-			got := importFiles(t, data, Options{SampleRate: tc.rate}, path)
+			got := importFiles(t, data, Options{Recorder: recorder.Config{SampleRate: tc.rate}}, path)
 			if len(got) != 1 || !got[0].Recorded {
 				t.Fatalf("want one recording, got %+v", got)
 			}
@@ -244,7 +245,7 @@ func TestWidebandConsent(t *testing.T) {
 		Start: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), Talk: 15 * time.Second}
 	path, _ := writeCapture(t, scenario{calls: []simcall.Call{call}})
 	data := t.TempDir()
-	got := importFiles(t, data, Options{Consent: &consent.Set{Internal: prompt, Inbound: prompt, Outbound: prompt}}, path)
+	got := importFiles(t, data, Options{Recorder: recorder.Config{Consent: &consent.Set{Internal: prompt, Inbound: prompt, Outbound: prompt}}}, path)
 	if len(got) != 1 || got[0].SampleRate != 16000 || got[0].PromptHeard == nil || !*got[0].PromptHeard {
 		t.Fatalf("got %+v (prompt heard %v)", got, deref(got[0].PromptHeard))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/recorder"
 	"spanrec/media/consent"
 	"spanrec/media/g711"
 	"spanrec/media/wav"
@@ -53,8 +54,9 @@ func TestConsentPromptInRecordings(t *testing.T) {
 	path, _ := writeCapture(t, scenario{calls: []simcall.Call{withPrompt, without},
 		opts: simcall.Options{Impair: simcall.Impairments{Loss: 0.03, Seed: 3}}})
 	data := t.TempDir()
-	got := importFiles(t, data, Options{Consent: &consent.Set{Internal: prompt, Inbound: prompt, Outbound: prompt},
-		QuarantineWithoutPrompt: true, Policy: nil}, path)
+	got := importFiles(t, data, Options{
+		Recorder: recorder.Config{Consent: &consent.Set{Internal: prompt, Inbound: prompt, Outbound: prompt}, QuarantineWithoutPrompt: true, Policy: nil},
+	}, path)
 	if len(got) != 2 {
 		t.Fatalf("got %d calls", len(got))
 	}

@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
+	"spanrec/firmware/recorder"
 )
 
 // TestCorpusImport imports the real-world and hostile traffic corpus (one
@@ -20,7 +22,7 @@ func TestCorpusImport(t *testing.T) {
 	corpus.Write(t, pcap, cases)
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: data, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestCorpusImport(t *testing.T) {
 	if s.Recorder.Failed != 0 {
 		t.Errorf("%d recordings failed", s.Recorder.Failed)
 	}
-	pub, err := keys.LoadPublic(keys.PublicPath(data))
+	pub, err := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

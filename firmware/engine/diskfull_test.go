@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/storage"
@@ -102,7 +103,7 @@ func indexByCallee(t *testing.T, ix *index.Index) map[string]*index.Call {
 // index that is open (the engine holds its lock).
 func verifyOpenIndex(t *testing.T, ix *index.Index, data string) {
 	t.Helper()
-	pub, err := keys.LoadPublic(keys.PublicPath(data))
+	pub, err := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +266,7 @@ func TestDiskFull(t *testing.T) {
 
 	// Offload some recordings; a free-space floor above the disk's size
 	// makes the manager delete every offloaded one, and only those.
-	ix, err := index.Open(IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,49 +7,36 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
 	"spanrec/firmware/clock"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/pipeline"
 	"spanrec/firmware/recorder"
 	"spanrec/firmware/sipflow"
-	"spanrec/media/consent"
 )
 
 // Options configure an Engine.
 type Options struct {
-	DataDir  string
+	// DataDir holds the key pair, the index and the recordings.
+	DataDir string
+	// Recorder is the recorder's configuration; the engine fills in its
+	// DataDir, Key, Index and Log (and wraps Index to stamp the clock).
+	Recorder recorder.Config
 	Calls    calls.Config
 	Decoder  capture.DecoderConfig
 	TCP      sipflow.TCPLimits
-	Software string
 	Log      *slog.Logger
 	// FlushInterval is how often open recordings are flushed to disk by
 	// Tick (live capture); default 1 s.
 	FlushInterval time.Duration
-	// BlockSize is the WAV write block (default recorder.DefaultBlockSize).
-	BlockSize int
-	// MaxOpenFiles bounds the calls with recording files open at once
-	// (default recorder.DefaultMaxOpenFiles).
-	MaxOpenFiles int
 	// MaxDuration splits calls into files of at most this long (0: never),
 	// on capture time: an import splits as live capture does.
 	MaxDuration time.Duration
-	// SampleRate of the recordings (0: auto; see recorder.Config).
-	SampleRate int
-	// Policy decides which calls are recorded (nil: every call).
-	Policy recorder.Policy
-	// Consent prompts per direction, and whether recordings without their
-	// prompt are quarantined.
-	Consent                 *consent.Set
-	QuarantineWithoutPrompt bool
-	// OnIndexed, if set, is called with every call written to the index.
-	OnIndexed func(c *index.Call)
 	// Clock, if set (live capture), stamps every index entry with the
 	// clock's synchronisation state; entries dated before NotBefore
 	// (default clock.BuildTime()) are flagged clock-before-build.
@@ -74,9 +61,6 @@ type Engine struct {
 	closed   bool
 }
 
-// IndexPath returns where the index of a data directory lives.
-func IndexPath(dataDir string) string { return filepath.Join(dataDir, "index.db") }
-
 // Open prepares dataDir (created if needed), its key pair and its index.
 func Open(opts Options) (*Engine, error) {
 	log := opts.Log
@@ -97,10 +81,10 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	if created {
-		log.Info("created signing key pair", "public", keys.PublicPath(opts.DataDir),
+		log.Info("created signing key pair", "public", datadir.Layout(opts.DataDir).PublicKey(),
 			"fingerprint", keys.Fingerprint(key.Public().(ed25519.PublicKey)))
 	}
-	ix, err := index.Open(IndexPath(opts.DataDir))
+	ix, err := index.Open(datadir.Layout(opts.DataDir).Index())
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
@@ -114,22 +98,9 @@ func Open(opts Options) (*Engine, error) {
 		ci := clockIndex{Index: ix, src: opts.Clock, floor: floor}
 		recIndex, stamp = ci, ci.stamp
 	}
-	rec, err := recorder.New(recorder.Config{
-		DataDir:                 opts.DataDir,
-		Key:                     key,
-		Index:                   recIndex,
-		Software:                opts.Software,
-		Log:                     log,
-		OnIndexed:               opts.OnIndexed,
-		BlockSize:               opts.BlockSize,
-		MaxOpenFiles:            opts.MaxOpenFiles,
-		SampleRate:              opts.SampleRate,
-		Policy:                  opts.Policy,
-		Consent:                 opts.Consent,
-		QuarantineWithoutPrompt: opts.QuarantineWithoutPrompt,
-		Stamp:                   stamp,
-		PoorMOS:                 opts.PoorMOS,
-	})
+	rc := opts.Recorder
+	rc.DataDir, rc.Key, rc.Index, rc.Log, rc.Stamp = opts.DataDir, key, recIndex, log, stamp
+	rec, err := recorder.New(rc)
 	if err != nil {
 		ix.Close()
 		return nil, err

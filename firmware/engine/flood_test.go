@@ -15,7 +15,9 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 )
 
 type rawFrame struct {
@@ -76,7 +78,7 @@ func TestBadTrafficLeavesRealCallsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := capturetest.NewPcap(f, capture.LinkEthernet)
+	w, _ := capture.NewPcapWriter(f, capture.LinkEthernet)
 	for _, fr := range frames {
 		if err := w.Write(fr.at, fr.data); err != nil {
 			t.Fatal(err)
@@ -91,12 +93,15 @@ func TestBadTrafficLeavesRealCallsRecorded(t *testing.T) {
 
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, Calls: calls.Config{MaxCalls: maxCalls},
-		OnIndexed: func(c *index.Call) {
+	e, err := Open(Options{
+		DataDir: data,
+		Calls:   calls.Config{MaxCalls: maxCalls},
+		Recorder: recorder.Config{OnIndexed: func(c *index.Call) {
 			if c.Recorded {
 				got = append(got, c)
 			}
-		}})
+		}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +140,7 @@ func TestBadTrafficLeavesRealCallsRecorded(t *testing.T) {
 		t.Fatalf("want the real call recorded, got %d recordings", len(got))
 	}
 	checkAudio(t, data, got[0], real, callerAudio, calleeAudio, false, 0.99)
-	ix, err := index.Open(IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

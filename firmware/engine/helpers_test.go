@@ -34,7 +34,7 @@ func importFiles(t testing.TB, dataDir string, opts Options, files ...string) []
 	t.Helper()
 	var got []*index.Call
 	opts.DataDir = dataDir
-	opts.OnIndexed = func(c *index.Call) { got = append(got, c) }
+	opts.Recorder.OnIndexed = func(c *index.Call) { got = append(got, c) }
 	e, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 	"spanrec/firmware/sipflow"
 )
 
@@ -49,7 +50,7 @@ func importAttack(t *testing.T, pkts []simcall.Packet, opts Options) *attackRun 
 	runtime.ReadMemStats(&ms)
 	r := &attackRun{data: t.TempDir(), heapBefore: ms.HeapInuse}
 	opts.DataDir = r.data
-	opts.OnIndexed = func(c *index.Call) { r.got = append(r.got, c) }
+	opts.Recorder.OnIndexed = func(c *index.Call) { r.got = append(r.got, c) }
 	e, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +296,7 @@ func TestOpenFileBudget(t *testing.T) {
 		cs, rs = append(cs, c), append(rs, r)
 		all = append(all, r.Packets)
 	}
-	r := importAttack(t, simcall.Merge(all...), Options{MaxOpenFiles: 3})
+	r := importAttack(t, simcall.Merge(all...), Options{Recorder: recorder.Config{MaxOpenFiles: 3}})
 	if r.maxFiles > 3 {
 		t.Errorf("%d calls had files open, budget 3", r.maxFiles)
 	}

@@ -9,8 +9,10 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
+	"spanrec/firmware/recorder"
 	"spanrec/media/sign"
 )
 
@@ -34,7 +36,7 @@ func TestPauseAndResumeWriteSilence(t *testing.T) {
 		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: data, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func TestPauseAndResumeWriteSilence(t *testing.T) {
 	if energy(0.5, 2.0) == 0 || energy(4.0, 5.5) == 0 {
 		t.Error("audio around the pause is missing")
 	}
-	pub, _ := keys.LoadPublic(keys.PublicPath(data))
+	pub, _ := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	if err := sign.VerifyFile(filepath.Join(data, c.File), pub); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +107,7 @@ func TestLongCallIsSplitIntoParts(t *testing.T) {
 		Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, simcall.Options{})
 	data := t.TempDir()
 	var got []*index.Call
-	e, err := Open(Options{DataDir: data, MaxDuration: 3 * time.Second, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e, err := Open(Options{DataDir: data, MaxDuration: 3 * time.Second, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestLongCallIsSplitIntoParts(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("want 3 parts, got %d", len(got))
 	}
-	pub, _ := keys.LoadPublic(keys.PublicPath(data))
+	pub, _ := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	var total float64
 	for i, c := range got {
 		if c.Part != i+1 || !c.Recorded {
@@ -140,12 +142,12 @@ func TestLongCallIsSplitIntoParts(t *testing.T) {
 }
 
 func verifyChain(t *testing.T, data string) error {
-	ix, err := index.Open(IndexPath(data))
+	ix, err := index.Open(datadir.Layout(data).Index())
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
-	pub, _ := keys.LoadPublic(keys.PublicPath(data))
+	pub, _ := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	problems, err := ix.VerifyChain(data, func(path string) error { return sign.VerifyFile(path, pub) })
 	if err != nil {
 		return err

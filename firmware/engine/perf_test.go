@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 )
 
@@ -60,7 +59,7 @@ func loadCapture(b *testing.B, calls int, talk time.Duration) (string, int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := capturetest.NewPcap(f, capture.LinkEthernet)
+	w, err := capture.NewPcapWriter(f, capture.LinkEthernet)
 	if err != nil {
 		b.Fatal(err)
 	}

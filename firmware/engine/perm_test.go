@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"spanrec/firmware/keys"
+	"spanrec/firmware/datadir"
 )
 
 // TestNothingWorldReadable: a recorded call leaves nothing that every
@@ -43,11 +43,11 @@ func TestNothingWorldReadable(t *testing.T) {
 					max = 0o750
 				}
 				n++
-			case rel == "index.db", filepath.Clean(keys.PrivatePath(data)) == p:
+			case rel == "index.db", filepath.Clean(datadir.Layout(data).PrivateKey()) == p:
 				max = 0o600
 			case rel == "keys":
 				max = 0o700
-			case filepath.Clean(keys.PublicPath(data)) == p:
+			case filepath.Clean(datadir.Layout(data).PublicKey()) == p:
 				max = 0o644 // public, and in a 0700 folder
 			default:
 				max = 0o750

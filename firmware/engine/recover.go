@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/rawmedia"
 	"spanrec/firmware/recorder"
@@ -52,7 +53,7 @@ func (e *Engine) Recover() (RecoveryReport, error) {
 	}
 	// Files with no index entry at all (a crash between creating the file
 	// and indexing it).
-	root := filepath.Join(e.opts.DataDir, "recordings")
+	root := datadir.Layout(e.opts.DataDir).Recordings()
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -119,7 +120,7 @@ func splitInProgress(c *index.Call) []*index.Call {
 
 // recoverFile finishes one interrupted file, or indexes it as lost.
 func (e *Engine) recoverFile(c *index.Call, rep *RecoveryReport) {
-	abs := filepath.Join(e.opts.DataDir, filepath.FromSlash(c.File))
+	abs := datadir.Layout(e.opts.DataDir).Abs(c.File)
 	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
 		if failedWrite(c) {
 			return // nothing was kept; the entry already says why
@@ -171,7 +172,7 @@ func (e *Engine) repair(abs string, c *index.Call) error {
 	interrupted(c)
 	tags := []wav.InfoTag{
 		{ID: "INAM", Value: wav.Printable(fmt.Sprintf("Call %s -> %s (incomplete)", c.Caller, c.Callee))},
-		{ID: "ISFT", Value: wav.Printable(e.opts.Software)},
+		{ID: "ISFT", Value: wav.Printable(e.opts.Recorder.Software)},
 		{ID: "ICMT", Value: wav.Printable(fmt.Sprintf("id=%s; call-id=%s; incomplete: recovered after a restart; answer=%s; duration=%.3fs",
 			c.ID, c.CallID, c.Answer.Format(time.RFC3339Nano), c.DurationS))},
 	}

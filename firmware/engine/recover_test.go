@@ -11,6 +11,7 @@ import (
 
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 )
 
 // TestRecoverAfterCrash cuts the power in the middle of a call: the file
@@ -25,7 +26,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	crash(t, data, r, crashAt)
 
 	var got []*index.Call
-	e2, err := Open(Options{DataDir: data, OnIndexed: func(c *index.Call) { got = append(got, c) }})
+	e2, err := Open(Options{DataDir: data, Recorder: recorder.Config{OnIndexed: func(c *index.Call) { got = append(got, c) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"spanrec/firmware/index"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/recorder"
 )
 
 // The captures of testdata/rules are real sipp calls, one per recording
@@ -212,7 +213,7 @@ func TestRulesCaptures(t *testing.T) {
 	for _, name := range order {
 		t.Run(strings.TrimSuffix(name, ".pcap"), func(t *testing.T) {
 			data := t.TempDir()
-			got := importFiles(t, data, Options{Policy: pol}, filepath.Join(rulesDir(t), name))
+			got := importFiles(t, data, Options{Recorder: recorder.Config{Policy: pol}}, filepath.Join(rulesDir(t), name))
 			want := byPcap[name]
 			if len(got) != len(want) {
 				t.Errorf("%d calls indexed, want %d", len(got), len(want))
@@ -248,7 +249,7 @@ func TestRulesClassification(t *testing.T) {
 		{"trunk_out.pcap", "1003", "0049301234567", "carrier-a", "", ""},
 		{"internal.pcap", "1000", "1005", "", "", ""},
 	} {
-		got := importFiles(t, t.TempDir(), Options{Policy: pol}, filepath.Join(dir, tc.pcap))
+		got := importFiles(t, t.TempDir(), Options{Recorder: recorder.Config{Policy: pol}}, filepath.Join(dir, tc.pcap))
 		c := findCall(t, got, tc.caller, tc.dialed)
 		if c.Trunk != tc.trunk || c.Queue != tc.queue || c.Conference != tc.conference {
 			t.Errorf("%s %s->%s: trunk %q queue %q conference %q, want %q %q %q", tc.pcap, tc.caller, tc.dialed,
@@ -271,11 +272,14 @@ func TestRulesSetTakesEffect(t *testing.T) {
 		mu  sync.Mutex
 		got []*index.Call
 	)
-	e, err := Open(Options{DataDir: data, Policy: pol, OnIndexed: func(c *index.Call) {
-		mu.Lock()
-		got = append(got, c)
-		mu.Unlock()
-	}})
+	e, err := Open(Options{
+		DataDir: data,
+		Recorder: recorder.Config{Policy: pol, OnIndexed: func(c *index.Call) {
+			mu.Lock()
+			got = append(got, c)
+			mu.Unlock()
+		}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,11 +57,11 @@ func writeCapture(t *testing.T, sc scenario) (string, []*simcall.Result) {
 	}
 	defer f.Close()
 	link := sc.opts.Frame.LinkType()
-	var w *capturetest.Writer
+	var w *capture.Writer
 	if sc.ng {
-		w, err = capturetest.NewPcapNg(f, link)
+		w, err = capture.NewPcapNgWriter(f, link, capture.PcapNgOptions{})
 	} else {
-		w, err = capturetest.NewPcap(f, link)
+		w, err = capture.NewPcapWriter(f, link)
 	}
 	if err != nil {
 		t.Fatal(err)

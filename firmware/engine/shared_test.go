@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/sipflow"
 	"spanrec/media/sign"
@@ -122,7 +123,7 @@ func checkReferenceCall(t *testing.T, rc referenceCall) {
 	}
 
 	// The signature holds, and one flipped byte anywhere breaks it.
-	pub, err := keys.LoadPublic(keys.PublicPath(data))
+	pub, err := keys.LoadPublic(datadir.Layout(data).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/index"
 	"spanrec/media/sign"
@@ -95,7 +94,7 @@ func writeResult(t *testing.T, path string, r *simcall.Result) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := capturetest.NewPcap(f, simcall.Options{}.Frame.LinkType())
+	w, err := capture.NewPcapWriter(f, simcall.Options{}.Frame.LinkType())
 	if err != nil {
 		t.Fatal(err)
 	}

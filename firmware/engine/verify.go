@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"spanrec/firmware/anchor"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/rawmedia"
 	"spanrec/firmware/recorder"
@@ -48,10 +49,10 @@ type VerifyOptions struct {
 // The index must not be open elsewhere (a running daemon holds it).
 func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey, opts VerifyOptions) (VerifyReport, error) {
 	var rep VerifyReport
-	if _, err := os.Stat(IndexPath(dataDir)); err != nil {
+	if _, err := os.Stat(datadir.Layout(dataDir).Index()); err != nil {
 		return rep, fmt.Errorf("no index in %s: %w", dataDir, err)
 	}
-	ix, err := index.Open(IndexPath(dataDir))
+	ix, err := index.Open(datadir.Layout(dataDir).Index())
 	if err != nil {
 		return rep, err
 	}
@@ -67,7 +68,7 @@ func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey, opts Ver
 	}
 	rep.Problems = problems
 	named, reported := map[string]bool{}, map[string]bool{}
-	abs := func(rel string) string { return filepath.Join(dataDir, filepath.FromSlash(rel)) }
+	abs := datadir.Layout(dataDir).Abs
 	err = ix.List(func(c *index.Call) error {
 		for _, f := range []string{c.File, c.RawRTP} {
 			if f != "" {
@@ -90,7 +91,7 @@ func Verify(ctx context.Context, dataDir string, pub ed25519.PublicKey, opts Ver
 	if err != nil {
 		return rep, err
 	}
-	root := filepath.Join(dataDir, "recordings")
+	root := datadir.Layout(dataDir).Recordings()
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {

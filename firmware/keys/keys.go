@@ -11,7 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"spanrec/firmware/datadir"
 )
 
 // Errors returned by this package.
@@ -24,18 +25,6 @@ var (
 	ErrInvalid = errors.New("keys: not a valid Ed25519 key file")
 )
 
-const (
-	dirName  = "keys"
-	privName = "spanrec.key"
-	pubName  = "spanrec.pub"
-)
-
-// PrivatePath returns the path of the private key under dataDir.
-func PrivatePath(dataDir string) string { return filepath.Join(dataDir, dirName, privName) }
-
-// PublicPath returns the path of the public key under dataDir.
-func PublicPath(dataDir string) string { return filepath.Join(dataDir, dirName, pubName) }
-
 // Fingerprint returns a short identifier of pub: the hex encoding of the
 // first 8 bytes of its SHA-256.
 func Fingerprint(pub ed25519.PublicKey) string {
@@ -47,9 +36,9 @@ func Fingerprint(pub ed25519.PublicKey) string {
 // if none exists (created reports that). It refuses a private key file with
 // any group or other permission bits, and rewrites a missing public key file.
 func LoadOrCreate(dataDir string) (ed25519.PrivateKey, bool, error) {
-	priv, err := loadPrivate(PrivatePath(dataDir))
+	priv, err := loadPrivate(datadir.Layout(dataDir).PrivateKey())
 	if err == nil {
-		if _, err := os.Stat(PublicPath(dataDir)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(datadir.Layout(dataDir).PublicKey()); errors.Is(err, fs.ErrNotExist) {
 			if err := writePublic(dataDir, priv.Public().(ed25519.PublicKey)); err != nil {
 				return nil, false, err
 			}
@@ -62,7 +51,7 @@ func LoadOrCreate(dataDir string) (ed25519.PrivateKey, bool, error) {
 	priv, err = create(dataDir, false)
 	if errors.Is(err, fs.ErrExist) {
 		// Another process created it between our load and create.
-		priv, err = loadPrivate(PrivatePath(dataDir))
+		priv, err = loadPrivate(datadir.Layout(dataDir).PrivateKey())
 		return priv, false, err
 	}
 	if err != nil {
@@ -76,13 +65,13 @@ func LoadOrCreate(dataDir string) (ed25519.PrivateKey, bool, error) {
 // otherwise).
 func Generate(dataDir string, force bool) (ed25519.PublicKey, error) {
 	if !force {
-		if _, err := os.Lstat(PrivatePath(dataDir)); err == nil {
-			return nil, fmt.Errorf("%w: %s", ErrExists, PrivatePath(dataDir))
+		if _, err := os.Lstat(datadir.Layout(dataDir).PrivateKey()); err == nil {
+			return nil, fmt.Errorf("%w: %s", ErrExists, datadir.Layout(dataDir).PrivateKey())
 		}
 	}
 	priv, err := create(dataDir, force)
 	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%w: %s", ErrExists, PrivatePath(dataDir))
+		return nil, fmt.Errorf("%w: %s", ErrExists, datadir.Layout(dataDir).PrivateKey())
 	}
 	if err != nil {
 		return nil, err
@@ -93,7 +82,7 @@ func Generate(dataDir string, force bool) (ed25519.PublicKey, error) {
 // create generates and stores a key pair; without replace it fails with
 // fs.ErrExist if a private key appeared meanwhile.
 func create(dataDir string, replace bool) (ed25519.PrivateKey, error) {
-	dir := filepath.Join(dataDir, dirName)
+	dir := datadir.Layout(dataDir).KeysDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
@@ -109,7 +98,7 @@ func create(dataDir string, replace bool) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("keys: encode private key: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err := writeAtomic(PrivatePath(dataDir), data, 0o600, replace); err != nil {
+	if err := writeKey(datadir.Layout(dataDir).PrivateKey(), data, 0o600, replace); err != nil {
 		return nil, err
 	}
 	if err := writePublic(dataDir, pub); err != nil {
@@ -124,60 +113,18 @@ func writePublic(dataDir string, pub ed25519.PublicKey) error {
 		return fmt.Errorf("keys: encode public key: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	return writeAtomic(PublicPath(dataDir), data, 0o644, true)
+	return writeKey(datadir.Layout(dataDir).PublicKey(), data, 0o644, true)
 }
 
-// writeAtomic writes data to a temporary file in the target directory,
-// fsyncs it and moves it into place: with replace by rename, otherwise by
-// link, which fails with fs.ErrExist if path exists.
-func writeAtomic(path string, data []byte, mode os.FileMode, replace bool) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	name := tmp.Name()
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("keys: write %s: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("keys: fsync %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("keys: close %s: %w", name, err)
-	}
+// writeKey installs a key file atomically; without replace it fails with
+// fs.ErrExist when path exists.
+func writeKey(path string, data []byte, mode os.FileMode, replace bool) error {
+	write := datadir.CreateFile
 	if replace {
-		if err := os.Rename(name, path); err != nil {
-			return fmt.Errorf("keys: %w", err)
-		}
-	} else {
-		if err := os.Link(name, path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("keys: %w", err)
-			}
-			// Filesystem without hard links: check, then rename.
-			if _, serr := os.Lstat(path); serr == nil {
-				return fmt.Errorf("keys: %s: %w", path, fs.ErrExist)
-			}
-			if err := os.Rename(name, path); err != nil {
-				return fmt.Errorf("keys: install %s: %w", path, err)
-			}
-		} else {
-			os.Remove(name)
-		}
+		write = datadir.WriteFile
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := write(path, data, mode); err != nil {
+		return fmt.Errorf("keys: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"spanrec/firmware/datadir"
 )
 
 func mode(t *testing.T, path string) os.FileMode {
@@ -33,10 +35,10 @@ func TestLoadOrCreate(t *testing.T) {
 	if m := mode(t, filepath.Join(dir, "keys")); m != 0o700 {
 		t.Errorf("keys dir mode %04o, want 0700", m)
 	}
-	if m := mode(t, PrivatePath(dir)); m != 0o600 {
+	if m := mode(t, datadir.Layout(dir).PrivateKey()); m != 0o600 {
 		t.Errorf("private key mode %04o, want 0600", m)
 	}
-	if m := mode(t, PublicPath(dir)); m != 0o644 {
+	if m := mode(t, datadir.Layout(dir).PublicKey()); m != 0o644 {
 		t.Errorf("public key mode %04o, want 0644", m)
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "keys"))
@@ -44,11 +46,11 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Errorf("keys dir holds %d entries (temp files left?)", len(entries))
 	}
 	// PEM content as documented.
-	b, _ := os.ReadFile(PrivatePath(dir))
+	b, _ := os.ReadFile(datadir.Layout(dir).PrivateKey())
 	if blk, _ := pem.Decode(b); blk == nil || blk.Type != "PRIVATE KEY" {
 		t.Errorf("private key file is not a PRIVATE KEY PEM:\n%s", b)
 	}
-	b, _ = os.ReadFile(PublicPath(dir))
+	b, _ = os.ReadFile(datadir.Layout(dir).PublicKey())
 	if blk, _ := pem.Decode(b); blk == nil || blk.Type != "PUBLIC KEY" {
 		t.Errorf("public key file is not a PUBLIC KEY PEM:\n%s", b)
 	}
@@ -58,7 +60,7 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Fatalf("reload: created %v err %v same %v", created, err, priv.Equal(again))
 	}
 	pub := priv.Public().(ed25519.PublicKey)
-	for _, p := range []string{PublicPath(dir), PrivatePath(dir)} {
+	for _, p := range []string{datadir.Layout(dir).PublicKey(), datadir.Layout(dir).PrivateKey()} {
 		got, err := LoadPublic(p)
 		if err != nil || !pub.Equal(got) {
 			t.Errorf("LoadPublic(%s) = %x, %v", filepath.Base(p), got, err)
@@ -70,11 +72,11 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Error("loaded key pair does not verify")
 	}
 	// A lost public key file is recreated.
-	os.Remove(PublicPath(dir))
+	os.Remove(datadir.Layout(dir).PublicKey())
 	if _, _, err := LoadOrCreate(dir); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := LoadPublic(PublicPath(dir)); err != nil || !pub.Equal(got) {
+	if got, err := LoadPublic(datadir.Layout(dir).PublicKey()); err != nil || !pub.Equal(got) {
 		t.Errorf("recreated public key: %v", err)
 	}
 }
@@ -85,7 +87,7 @@ func TestRefusesInsecurePrivateKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range []os.FileMode{0o644, 0o640, 0o604, 0o660} {
-		if err := os.Chmod(PrivatePath(dir), m); err != nil {
+		if err := os.Chmod(datadir.Layout(dir).PrivateKey(), m); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := LoadOrCreate(dir)
@@ -97,7 +99,7 @@ func TestRefusesInsecurePrivateKey(t *testing.T) {
 		}
 	}
 	// The key was not replaced behind the user's back.
-	os.Chmod(PrivatePath(dir), 0o600)
+	os.Chmod(datadir.Layout(dir).PrivateKey(), 0o600)
 	if _, created, err := LoadOrCreate(dir); err != nil || created {
 		t.Errorf("after chmod 600: created %v err %v", created, err)
 	}
@@ -112,7 +114,7 @@ func TestGenerate(t *testing.T) {
 	if _, err := Generate(dir, false); !errors.Is(err, ErrExists) {
 		t.Errorf("second Generate: %v, want ErrExists", err)
 	}
-	if got, _ := LoadPublic(PublicPath(dir)); !pub1.Equal(got) {
+	if got, _ := LoadPublic(datadir.Layout(dir).PublicKey()); !pub1.Equal(got) {
 		t.Error("refused Generate changed the key")
 	}
 	pub2, err := Generate(dir, true)
@@ -126,10 +128,10 @@ func TestGenerate(t *testing.T) {
 	if err != nil || created || !pub2.Equal(priv.Public()) {
 		t.Errorf("after forced Generate: created %v err %v", created, err)
 	}
-	if got, _ := LoadPublic(PublicPath(dir)); !pub2.Equal(got) {
+	if got, _ := LoadPublic(datadir.Layout(dir).PublicKey()); !pub2.Equal(got) {
 		t.Error("public key file not updated")
 	}
-	if m := mode(t, PrivatePath(dir)); m != 0o600 {
+	if m := mode(t, datadir.Layout(dir).PrivateKey()); m != 0o600 {
 		t.Errorf("private key mode %04o", m)
 	}
 }
@@ -165,7 +167,7 @@ func TestLoadPublicErrors(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "d", "keys"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(PrivatePath(filepath.Join(dir, "d")), []byte("junk"), 0o600); err != nil {
+	if err := os.WriteFile(datadir.Layout(filepath.Join(dir, "d")).PrivateKey(), []byte("junk"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := LoadOrCreate(filepath.Join(dir, "d")); !errors.Is(err, ErrInvalid) {

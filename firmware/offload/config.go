@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"spanrec/firmware/config/setting"
 )
 
 // Target kinds accepted in Config.Kind.
@@ -61,9 +63,9 @@ var (
 // retry waits Min, each further failure doubles the wait up to Max.
 type Retry struct {
 	// Min is the first delay after a failure.
-	Min time.Duration `yaml:"min" json:"min"`
+	Min setting.Duration `yaml:"retry_min" json:"min"`
 	// Max is the longest delay.
-	Max time.Duration `yaml:"max" json:"max"`
+	Max setting.Duration `yaml:"retry_max" json:"max"`
 }
 
 // Config says where and when recordings are offloaded. It holds no secret:
@@ -102,7 +104,7 @@ type Config struct {
 	// InsecureHostKey accepts any SFTP host key. Only for tests and labs.
 	InsecureHostKey bool `yaml:"insecure_host_key" json:"insecure_host_key"`
 	// Interval is the time between scheduled runs; 0 means DefaultInterval.
-	Interval time.Duration `yaml:"interval" json:"interval"`
+	Interval setting.Duration `yaml:"interval" json:"interval"`
 	// Window limits scheduled runs to a daily local-time window such as
 	// "01:00-05:00" (it may wrap midnight: "22:00-06:00"); empty means any
 	// time. Trigger ignores it.
@@ -114,10 +116,10 @@ type Config struct {
 	DeleteAfterOffload bool `yaml:"delete_after_offload" json:"delete_after_offload"`
 	// Retry bounds the backoff after failed runs; zero values take
 	// DefaultRetryMin and DefaultRetryMax.
-	Retry Retry `yaml:"retry" json:"retry"`
+	Retry Retry `yaml:",inline" json:"retry"`
 	// Timeout bounds dialing and how long a connection may stay silent;
 	// 0 means DefaultTimeout.
-	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	Timeout setting.Duration `yaml:"timeout" json:"timeout"`
 
 	// Endpoint is the object store's URL (s3 only), "https://host[:port]"
 	// or "http://host[:port]" (plain HTTP only for labs and tests).
@@ -139,25 +141,25 @@ type Config struct {
 	// RetentionDays is how long every object is locked from its upload;
 	// 0 sets no retention of its own (the bucket's default applies).
 	RetentionDays int `yaml:"retention_days" json:"retention_days"`
-	// PartSize is the multipart part size in bytes; 0 means
-	// DefaultPartSize. At least 5 MiB (the S3 minimum).
-	PartSize int64 `yaml:"part_size" json:"part_size"`
+	// PartSizeMB is the multipart part size in MiB; 0 means
+	// DefaultPartSize. At least 5 (the S3 minimum), at most 5120.
+	PartSizeMB int64 `yaml:"part_size_mb" json:"part_size_mb"`
 }
 
 // WithDefaults returns c with zero durations replaced by the defaults and
 // Port set to the kind's standard port.
 func (c Config) WithDefaults() Config {
 	if c.Interval == 0 {
-		c.Interval = DefaultInterval
+		c.Interval = setting.Duration(DefaultInterval)
 	}
 	if c.Retry.Min == 0 {
-		c.Retry.Min = DefaultRetryMin
+		c.Retry.Min = setting.Duration(DefaultRetryMin)
 	}
 	if c.Retry.Max == 0 {
-		c.Retry.Max = DefaultRetryMax
+		c.Retry.Max = setting.Duration(DefaultRetryMax)
 	}
 	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = setting.Duration(DefaultTimeout)
 	}
 	if c.Kind == KindS3 {
 		if c.Prefix == "" {
@@ -166,8 +168,8 @@ func (c Config) WithDefaults() Config {
 		if c.Region == "" {
 			c.Region = "us-east-1"
 		}
-		if c.PartSize == 0 {
-			c.PartSize = DefaultPartSize
+		if c.PartSizeMB == 0 {
+			c.PartSizeMB = DefaultPartSize >> 20
 		}
 		if c.RetentionMode == "" && c.RetentionDays > 0 {
 			c.RetentionMode = RetentionGovernance
@@ -252,8 +254,8 @@ func (c Config) Validate() error {
 		return bad("unknown kind %q (want dir, sftp, smb or s3)", c.Kind)
 	}
 	if c.Kind != KindS3 && (c.Endpoint != "" || c.Bucket != "" || c.Region != "" || c.Prefix != "" || c.CAFile != "" ||
-		c.RetentionMode != "" || c.RetentionDays != 0 || c.PartSize != 0) {
-		return bad("%s: endpoint, bucket, region, prefix, ca_file, retention_* and part_size apply to s3 only", c.Kind)
+		c.RetentionMode != "" || c.RetentionDays != 0 || c.PartSizeMB != 0) {
+		return bad("%s: endpoint, bucket, region, prefix, ca_file, retention_* and part_size_mb apply to s3 only", c.Kind)
 	}
 	if c.Interval < 0 || c.Timeout < 0 || c.BandwidthBytesPerSec < 0 {
 		return bad("interval, timeout and bandwidth must not be negative")

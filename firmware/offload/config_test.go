@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/offload/offloadtest"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestValidate(t *testing.T) {
 		{Kind: KindSMB, Host: "h", User: "rec", CredentialsFile: creds, Share: `a\b`},
 		{Kind: KindSMB, Host: "h", User: "rec", CredentialsFile: creds, Share: "s", InsecureHostKey: true},
 		{Kind: KindDir, Path: "/mnt", Window: "25:00-01:00"},
-		{Kind: KindDir, Path: "/mnt", Retry: Retry{Min: time.Hour, Max: time.Minute}},
+		{Kind: KindDir, Path: "/mnt", Retry: Retry{Min: setting.Duration(time.Hour), Max: setting.Duration(time.Minute)}},
 		{Kind: KindDir, Path: "/mnt", BandwidthBytesPerSec: -1},
 		{Kind: KindSMB, Host: "h", User: "rec", CredentialsFile: filepath.Join(dir, "missing"), Share: "s"},
 	}

@@ -2,7 +2,6 @@ package offload
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,15 +10,10 @@ import (
 	"syscall"
 )
 
-// dirTarget is a mounted directory.
-type dirTarget struct {
-	base string
-}
-
 // openDir checks that cfg.Path is an existing directory (and, with
 // RequireMount, a mount point). It never creates Path itself: a missing
 // mount must not turn into a local directory.
-func openDir(cfg Config) (*dirTarget, error) {
+func openDir(cfg Config) (*fileTarget, error) {
 	base := filepath.Clean(cfg.Path)
 	st, err := os.Stat(base)
 	if err != nil {
@@ -39,118 +33,35 @@ func openDir(cfg Config) (*dirTarget, error) {
 			return nil, fmt.Errorf("%w: %q", ErrNotMounted, base)
 		}
 	}
-	return &dirTarget{base: base}, nil
+	d := dirFS{}
+	return &fileTarget{
+		fs:   func(context.Context) fileSystem { return d },
+		path: func(name string) string { return filepath.Join(base, filepath.FromSlash(name)) },
+	}, nil
 }
 
-func (d *dirTarget) path(name string) string { return filepath.Join(d.base, filepath.FromSlash(name)) }
+// dirFS is a mounted directory as a fileSystem.
+type dirFS struct{}
 
-// Stat implements Target.
-func (d *dirTarget) Stat(_ context.Context, name string) (int64, bool, error) {
-	st, err := os.Stat(d.path(name))
-	return statResult(st, err, name)
+func (dirFS) Stat(name string) (fs.FileInfo, error)   { return os.Stat(name) }
+func (dirFS) Open(name string) (io.ReadCloser, error) { return os.Open(name) }
+func (dirFS) Remove(name string) error                { return os.Remove(name) }
+func (dirFS) MkdirAll(dir string) error               { return os.MkdirAll(dir, 0o755) }
+
+func (dirFS) OpenWriter(name string) (writableFile, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
 }
 
-// statResult turns a target's stat answer into Stat's: a missing file is
-// no error, anything but a regular file is ErrNotFile.
-func statResult(st fs.FileInfo, err error, name string) (int64, bool, error) {
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	if !st.Mode().IsRegular() {
-		return 0, false, fmt.Errorf("%w: %q", ErrNotFile, name)
-	}
-	return st.Size(), true, nil
-}
-
-// syncFile is an *os.File whose Close syncs first.
-type syncFile struct{ *os.File }
-
-// Close syncs and closes the file.
-func (f syncFile) Close() error {
-	serr := f.File.Sync()
-	cerr := f.File.Close()
-	if serr != nil {
-		return serr
-	}
-	return cerr
-}
-
-// OpenWrite implements Target.
-func (d *dirTarget) OpenWrite(_ context.Context, name string, offset int64) (io.WriteCloser, error) {
-	f, err := os.OpenFile(d.path(name), os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := positionWriter(f, offset); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return syncFile{f}, nil
-}
-
-// truncSeeker is what positionWriter needs of an open file.
-type truncSeeker interface {
-	Stat() (os.FileInfo, error)
-	Truncate(size int64) error
-	Seek(offset int64, whence int) (int64, error)
-}
-
-// positionWriter truncates f to offset and moves to it, refusing an offset
-// beyond the end.
-func positionWriter(f truncSeeker, offset int64) error {
-	st, err := f.Stat()
-	if err != nil {
+// Replace renames (which replaces on a local file system) and syncs the
+// directory to make the rename durable; a directory that cannot be synced
+// (some network file systems) is not an error.
+func (dirFS) Replace(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
 		return err
 	}
-	if offset < 0 || offset > st.Size() {
-		return fmt.Errorf("%w: %d > %d", ErrBadOffset, offset, st.Size())
-	}
-	if st.Size() != offset {
-		if err := f.Truncate(offset); err != nil {
-			return err
-		}
-	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Open implements Target.
-func (d *dirTarget) Open(_ context.Context, name string) (io.ReadCloser, error) {
-	return os.Open(d.path(name))
-}
-
-// Rename implements Target.
-func (d *dirTarget) Rename(_ context.Context, from, to string) error {
-	if err := os.Rename(d.path(from), d.path(to)); err != nil {
-		return err
-	}
-	// Make the rename durable; a directory that cannot be synced (some
-	// network file systems) is not an error.
-	if dir, err := os.Open(filepath.Dir(d.path(to))); err == nil {
+	if dir, err := os.Open(filepath.Dir(to)); err == nil {
 		_ = dir.Sync()
 		dir.Close()
 	}
 	return nil
 }
-
-// Remove implements Target.
-func (d *dirTarget) Remove(_ context.Context, name string) error {
-	err := os.Remove(d.path(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return err
-}
-
-// MkdirAll implements Target.
-func (d *dirTarget) MkdirAll(_ context.Context, dir string) error {
-	return os.MkdirAll(d.path(dir), 0o755)
-}
-
-// Close implements Target.
-func (d *dirTarget) Close() error { return nil }

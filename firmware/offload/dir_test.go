@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"spanrec/firmware/config/setting"
 )
 
 func dirConfig(share string) Config {
-	return Config{Kind: KindDir, Path: share, Retry: Retry{Min: time.Millisecond, Max: 10 * time.Millisecond}}
+	return Config{Kind: KindDir, Path: share, Retry: Retry{Min: setting.Duration(time.Millisecond), Max: setting.Duration(10 * time.Millisecond)}}
 }
 
 func TestDirOffloadAndRerun(t *testing.T) {
@@ -225,7 +227,7 @@ func TestRunTriggerAndStatus(t *testing.T) {
 	src := newTestSource(t)
 	it := src.add(t, "20261125T090000Z-00000001", 10)
 	cfg := dirConfig(share)
-	cfg.Interval = time.Hour
+	cfg.Interval = setting.Duration(time.Hour)
 	now := time.Now()
 	// A window that is closed now: the scheduled run waits, Trigger runs.
 	cfg.Window = Window{Start: (now.Hour()*60 + now.Minute() + 120) % 1440, End: (now.Hour()*60 + now.Minute() + 180) % 1440}.String()

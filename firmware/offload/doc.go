@@ -33,7 +33,7 @@
 // under its final key (PREFIX/YYYY/MM/DD/<id>.wav for
 // recordings/YYYY/MM/DD/<id>.wav, PREFIX/<name> otherwise: see
 // ObjectKey) carrying the SHA-256 of the index entry, which the store
-// checks (one PUT up to Config.PartSize, else a multipart upload whose
+// checks (one PUT up to Config.PartSizeMB, else a multipart upload whose
 // parts carry theirs and which is completed only when the whole file
 // matches); the object is then read back and hashed as on every target.
 // An interrupted multipart upload is continued from its stored parts. On

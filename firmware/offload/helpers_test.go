@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/offload/offloadtest"
 )
 
@@ -285,7 +286,7 @@ func scenario(t *testing.T, cfg Config, shareDir string, srv server, secrets []s
 	big := src.add(t, "20261125T100000Z-0000000b", 20<<20)
 	capped := cfg
 	capped.BandwidthBytesPerSec = 8 << 20
-	capped.Timeout = 10 * time.Second
+	capped.Timeout = setting.Duration(10 * time.Second)
 	oc, err := New(capped, src, log)
 	if err != nil {
 		t.Fatal(err)

@@ -221,18 +221,18 @@ func (o *Offloader) Run(ctx context.Context) error {
 			o.log.Warn("offload run failed", "err", err, "retry_in", o.backoff(failures))
 		} else {
 			failures = 0
-			next = o.now().Add(o.cfg.Interval)
+			next = o.now().Add(o.cfg.Interval.Std())
 		}
 	}
 }
 
 // backoff is the delay after the n-th consecutive failure.
 func (o *Offloader) backoff(n int) time.Duration {
-	d := o.cfg.Retry.Min
-	for i := 1; i < n && d < o.cfg.Retry.Max; i++ {
+	d := o.cfg.Retry.Min.Std()
+	for i := 1; i < n && d < o.cfg.Retry.Max.Std(); i++ {
 		d *= 2
 	}
-	return min(max(d, 0), o.cfg.Retry.Max)
+	return min(max(d, 0), o.cfg.Retry.Max.Std())
 }
 
 func (o *Offloader) setNext(t time.Time) {

@@ -89,17 +89,17 @@ func s3Transport(cfg Config) (*http.Transport, error) {
 	tr := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			d := net.Dialer{Timeout: cfg.Timeout}
+			d := net.Dialer{Timeout: cfg.Timeout.Std()}
 			conn, err := d.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			ic := &idleConn{Conn: conn, timeout: cfg.Timeout}
+			ic := &idleConn{Conn: conn, timeout: cfg.Timeout.Std()}
 			ic.touch()
 			return ic, nil
 		},
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
+		TLSHandshakeTimeout:   cfg.Timeout.Std(),
+		ResponseHeaderTimeout: cfg.Timeout.Std(),
 		ExpectContinueTimeout: time.Second,
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       90 * time.Second,
@@ -157,7 +157,7 @@ func dialS3(ctx context.Context, cfg Config) (*s3Target, error) {
 		return nil, err
 	}
 	t := &s3Target{c: c, core: minio.Core{Client: c}, tr: tr, bucket: cfg.Bucket, prefix: cfg.Prefix,
-		partSize: cfg.PartSize, now: time.Now}
+		partSize: cfg.PartSizeMB << 20, now: time.Now}
 	ok, err := c.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		tr.CloseIdleConnections()

@@ -16,14 +16,15 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/offload/offloadtest"
 )
 
 // s3Config is the target of bucket on s, under prefix.
 func s3Config(s *offloadtest.S3, bucket, prefix string) Config {
 	return Config{Kind: KindS3, Endpoint: s.Endpoint, Bucket: bucket, Prefix: prefix,
-		CredentialsFile: s.CredentialsFile, PartSize: 5 << 20,
-		Timeout: 20 * time.Second, Retry: Retry{Min: time.Millisecond, Max: time.Millisecond}}
+		CredentialsFile: s.CredentialsFile, PartSizeMB: 5,
+		Timeout: setting.Duration(20 * time.Second), Retry: Retry{Min: setting.Duration(time.Millisecond), Max: setting.Duration(time.Millisecond)}}
 }
 
 // s3Client is a plain client of s, to look at the bucket as an auditor
@@ -251,7 +252,7 @@ func TestS3ServerKilled(t *testing.T) {
 	cfg := s3Config(s, "archive", "site-a")
 	capped := cfg
 	capped.BandwidthBytesPerSec = 4 << 20
-	capped.Timeout = 10 * time.Second
+	capped.Timeout = setting.Duration(10 * time.Second)
 	oc, err := New(capped, src, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -398,7 +399,7 @@ func TestValidateS3(t *testing.T) {
 		func(c *Config) { c.Endpoint = "http://127.0.0.1:9000/" },
 		func(c *Config) { c.CAFile, c.Region = ca, "eu-central-1" },
 		func(c *Config) { c.RetentionDays = 3650 }, // GOVERNANCE by default
-		func(c *Config) { c.RetentionMode, c.RetentionDays, c.PartSize = RetentionCompliance, 1, 64<<20 },
+		func(c *Config) { c.RetentionMode, c.RetentionDays, c.PartSizeMB = RetentionCompliance, 1, 64 },
 	}
 	for i, f := range ok {
 		c := base
@@ -424,7 +425,7 @@ func TestValidateS3(t *testing.T) {
 		"missing ca":      func(c *Config) { c.CAFile = filepath.Join(dir, "none") },
 		"mode":            func(c *Config) { c.RetentionMode, c.RetentionDays = "LEGAL", 1 },
 		"days":            func(c *Config) { c.RetentionDays = -1 },
-		"small part":      func(c *Config) { c.PartSize = 1 << 20 },
+		"small part":      func(c *Config) { c.PartSizeMB = 1 },
 		"host":            func(c *Config) { c.Host = "h" },
 		"share":           func(c *Config) { c.Share = "s" },
 	}

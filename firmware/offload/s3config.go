@@ -100,8 +100,8 @@ func (c Config) validateS3() error {
 	if c.RetentionDays < 0 || c.RetentionDays > 36500 {
 		return bad("retention_days %d out of range 0..36500", c.RetentionDays)
 	}
-	if c.PartSize < 5<<20 || c.PartSize > 5<<30 {
-		return bad("part_size %d out of range 5 MiB..5 GiB", c.PartSize)
+	if c.PartSizeMB < 5 || c.PartSizeMB > 5120 {
+		return bad("part_size_mb %d out of range 5..5120 (MiB)", c.PartSizeMB)
 	}
 	if c.Host != "" || c.Port != 0 || c.Share != "" || c.Path != "" || c.User != "" || c.Domain != "" ||
 		c.RequireMount || c.KnownHostsFile != "" || c.HostKeyFingerprint != "" || c.InsecureHostKey {

@@ -14,13 +14,6 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// sftpTarget is a directory on an SSH server, reached over SFTP.
-type sftpTarget struct {
-	ssh  *ssh.Client
-	c    *sftp.Client
-	base string
-}
-
 // hostKeyCallback builds the host key check of cfg: a known_hosts file, a
 // pinned SHA-256 fingerprint or, only when explicitly configured, none.
 func hostKeyCallback(cfg Config) (ssh.HostKeyCallback, error) {
@@ -86,7 +79,7 @@ func sshAuth(cr credentials) ([]ssh.AuthMethod, error) {
 }
 
 // dialSFTP connects and logs in.
-func dialSFTP(ctx context.Context, cfg Config) (*sftpTarget, error) {
+func dialSFTP(ctx context.Context, cfg Config) (*fileTarget, error) {
 	hk, err := hostKeyCallback(cfg)
 	if err != nil {
 		return nil, err
@@ -110,7 +103,7 @@ func dialSFTP(ctx context.Context, cfg Config) (*sftpTarget, error) {
 		User:            cfg.User,
 		Auth:            auth,
 		HostKeyCallback: hk,
-		Timeout:         cfg.Timeout,
+		Timeout:         cfg.Timeout.Std(),
 	})
 	if err != nil {
 		conn.Close()
@@ -125,93 +118,67 @@ func dialSFTP(ctx context.Context, cfg Config) (*sftpTarget, error) {
 		client.Close()
 		return nil, fmt.Errorf("sftp subsystem on %s: %w", addr, err)
 	}
-	t := &sftpTarget{ssh: client, c: fc, base: cfg.Path}
-	if t.base != "" {
+	base := cfg.Path
+	closeAll := func() error {
+		err := fc.Close()
+		if cerr := client.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	if base != "" {
 		// The base directory lives on the server: create it on demand.
-		if err := fc.MkdirAll(t.base); err != nil {
-			t.Close()
+		if err := fc.MkdirAll(base); err != nil {
+			closeAll()
 			return nil, fmt.Errorf("sftp mkdir %q: %w", cfg.Path, err)
 		}
 	}
-	return t, nil
+	s := sftpFS{fc}
+	return &fileTarget{
+		fs:    func(context.Context) fileSystem { return s },
+		path:  func(name string) string { return joinBase(base, name) },
+		close: closeAll,
+	}, nil
 }
 
-func (t *sftpTarget) path(name string) string { return joinBase(t.base, name) }
+// sftpFS is an SFTP session as a fileSystem.
+type sftpFS struct{ c *sftp.Client }
 
-// Stat implements Target.
-func (t *sftpTarget) Stat(_ context.Context, name string) (int64, bool, error) {
-	st, err := t.c.Stat(t.path(name))
-	return statResult(st, err, name)
-}
+func (s sftpFS) Stat(name string) (fs.FileInfo, error)   { return s.c.Stat(name) }
+func (s sftpFS) Open(name string) (io.ReadCloser, error) { return s.c.Open(name) }
+func (s sftpFS) Remove(name string) error                { return s.c.Remove(name) }
+func (s sftpFS) MkdirAll(dir string) error               { return s.c.MkdirAll(dir) }
 
-// sftpWriter syncs (when the server supports fsync@openssh.com) before
-// closing.
-type sftpWriter struct{ *sftp.File }
-
-// Close syncs and closes the remote file.
-func (w sftpWriter) Close() error {
-	serr := w.File.Sync()
-	var se *sftp.StatusError
-	if errors.As(serr, &se) && se.FxCode() == sftp.ErrSSHFxOpUnsupported {
-		serr = nil
-	}
-	cerr := w.File.Close()
-	if serr != nil {
-		return serr
-	}
-	return cerr
-}
-
-// OpenWrite implements Target.
-func (t *sftpTarget) OpenWrite(_ context.Context, name string, offset int64) (io.WriteCloser, error) {
-	f, err := t.c.OpenFile(t.path(name), os.O_WRONLY|os.O_CREATE)
+func (s sftpFS) OpenWriter(name string) (writableFile, error) {
+	f, err := s.c.OpenFile(name, os.O_WRONLY|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
-	if err := positionWriter(f, offset); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return sftpWriter{f}, nil
+	return sftpFile{f}, nil
 }
 
-// Open implements Target.
-func (t *sftpTarget) Open(_ context.Context, name string) (io.ReadCloser, error) {
-	return t.c.Open(t.path(name))
-}
-
-// Rename implements Target. It uses posix-rename@openssh.com, which
-// replaces atomically; without it, it removes an existing destination
-// first.
-func (t *sftpTarget) Rename(_ context.Context, from, to string) error {
-	if _, ok := t.c.HasExtension("posix-rename@openssh.com"); ok {
-		return t.c.PosixRename(t.path(from), t.path(to))
+// Replace uses posix-rename@openssh.com, which replaces atomically;
+// without it, it removes an existing destination first.
+func (s sftpFS) Replace(from, to string) error {
+	if _, ok := s.c.HasExtension("posix-rename@openssh.com"); ok {
+		return s.c.PosixRename(from, to)
 	}
-	if err := t.c.Remove(t.path(to)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.c.Remove(to); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return t.c.Rename(t.path(from), t.path(to))
+	return s.c.Rename(from, to)
 }
 
-// Remove implements Target.
-func (t *sftpTarget) Remove(_ context.Context, name string) error {
-	err := t.c.Remove(t.path(name))
-	if errors.Is(err, fs.ErrNotExist) {
+// sftpFile syncs with fsync@openssh.com where the server has it.
+type sftpFile struct{ *sftp.File }
+
+// Sync implements writableFile; a server without fsync@openssh.com is no
+// error.
+func (f sftpFile) Sync() error {
+	err := f.File.Sync()
+	var se *sftp.StatusError
+	if errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxOpUnsupported {
 		return nil
-	}
-	return err
-}
-
-// MkdirAll implements Target.
-func (t *sftpTarget) MkdirAll(_ context.Context, dir string) error {
-	return t.c.MkdirAll(t.path(dir))
-}
-
-// Close implements Target.
-func (t *sftpTarget) Close() error {
-	err := t.c.Close()
-	if cerr := t.ssh.Close(); err == nil {
-		err = cerr
 	}
 	return err
 }

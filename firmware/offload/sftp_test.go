@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/offload/offloadtest"
 )
 
@@ -23,7 +24,7 @@ import (
 func sftpConfig(e *offloadtest.SSHD, creds string) Config {
 	return Config{Kind: KindSFTP, Host: e.Host, Port: e.Port, User: e.User, Path: e.Share,
 		CredentialsFile: creds, HostKeyFingerprint: e.HostKeyFingerprint(),
-		Timeout: 20 * time.Second, Retry: Retry{Min: time.Millisecond, Max: time.Millisecond}}
+		Timeout: setting.Duration(20 * time.Second), Retry: Retry{Min: setting.Duration(time.Millisecond), Max: setting.Duration(time.Millisecond)}}
 }
 
 func TestSFTPOffload(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -14,16 +13,8 @@ import (
 	"github.com/hirochachacha/go-smb2"
 )
 
-// smbTarget is a directory in an SMB 2/3 share.
-type smbTarget struct {
-	conn    net.Conn
-	session *smb2.Session
-	share   *smb2.Share
-	base    string
-}
-
 // dialSMB connects, authenticates with NTLM and mounts the share.
-func dialSMB(ctx context.Context, cfg Config) (*smbTarget, error) {
+func dialSMB(ctx context.Context, cfg Config) (*fileTarget, error) {
 	cr, err := loadCredentials(cfg.CredentialsFile)
 	if err != nil {
 		return nil, err
@@ -51,96 +42,53 @@ func dialSMB(ctx context.Context, cfg Config) (*smbTarget, error) {
 		conn.Close()
 		return nil, fmt.Errorf("smb mount %q on %s: %w", cfg.Share, cfg.Host, err)
 	}
-	t := &smbTarget{conn: conn, session: s, share: sh, base: strings.Trim(cfg.Path, "/")}
-	if t.base != "" {
+	base := strings.Trim(cfg.Path, "/")
+	path := func(name string) string { return strings.ReplaceAll(joinBase(base, name), "/", `\`) }
+	closeAll := func() error {
+		// A dead server makes the polite tree disconnect and logoff fail;
+		// the TCP connection is closed in any case.
+		ctx, cancel := context.WithTimeout(context.Background(), smbCloseTimeout)
+		defer cancel()
+		_ = sh.WithContext(ctx).Umount()
+		_ = s.WithContext(ctx).Logoff()
+		return conn.Close()
+	}
+	if base != "" {
 		// The base directory lives inside the share: create it on demand.
-		if err := sh.WithContext(ctx).MkdirAll(t.path(""), 0o755); err != nil {
-			t.Close()
+		if err := sh.WithContext(ctx).MkdirAll(path(""), 0o755); err != nil {
+			closeAll()
 			return nil, fmt.Errorf("smb mkdir %q: %w", cfg.Path, err)
 		}
 	}
-	return t, nil
-}
-
-// path maps a name to the share's backslash form.
-func (t *smbTarget) path(name string) string {
-	return strings.ReplaceAll(joinBase(t.base, name), "/", `\`)
-}
-
-func (t *smbTarget) fs(ctx context.Context) *smb2.Share { return t.share.WithContext(ctx) }
-
-// Stat implements Target.
-func (t *smbTarget) Stat(ctx context.Context, name string) (int64, bool, error) {
-	st, err := t.fs(ctx).Stat(t.path(name))
-	return statResult(st, err, name)
-}
-
-// smbWriter flushes before closing.
-type smbWriter struct{ *smb2.File }
-
-// Close flushes and closes the remote file.
-func (w smbWriter) Close() error {
-	serr := w.File.Sync()
-	cerr := w.File.Close()
-	if serr != nil {
-		return serr
-	}
-	return cerr
-}
-
-// OpenWrite implements Target.
-func (t *smbTarget) OpenWrite(ctx context.Context, name string, offset int64) (io.WriteCloser, error) {
-	// Read access too: positionWriter queries the size, which a
-	// write-only SMB handle may not.
-	f, err := t.fs(ctx).OpenFile(t.path(name), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := positionWriter(f, offset); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return smbWriter{f}, nil
-}
-
-// Open implements Target.
-func (t *smbTarget) Open(ctx context.Context, name string) (io.ReadCloser, error) {
-	return t.fs(ctx).Open(t.path(name))
-}
-
-// Rename implements Target. SMB's rename does not replace, so an existing
-// destination is removed first.
-func (t *smbTarget) Rename(ctx context.Context, from, to string) error {
-	sh := t.fs(ctx)
-	if err := sh.Remove(t.path(to)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return sh.Rename(t.path(from), t.path(to))
-}
-
-// Remove implements Target.
-func (t *smbTarget) Remove(ctx context.Context, name string) error {
-	err := t.fs(ctx).Remove(t.path(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return err
-}
-
-// MkdirAll implements Target.
-func (t *smbTarget) MkdirAll(ctx context.Context, dir string) error {
-	return t.fs(ctx).MkdirAll(t.path(dir), 0o755)
-}
-
-// Close implements Target. A dead server makes the polite tree disconnect
-// and logoff fail; the TCP connection is closed in any case.
-func (t *smbTarget) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), smbCloseTimeout)
-	defer cancel()
-	_ = t.share.WithContext(ctx).Umount()
-	_ = t.session.WithContext(ctx).Logoff()
-	return t.conn.Close()
+	return &fileTarget{
+		fs:    func(ctx context.Context) fileSystem { return smbFS{sh.WithContext(ctx)} },
+		path:  path,
+		close: closeAll,
+	}, nil
 }
 
 // smbCloseTimeout bounds the polite tree disconnect and logoff of Close.
 const smbCloseTimeout = 5 * time.Second
+
+// smbFS is a mounted share as a fileSystem.
+type smbFS struct{ sh *smb2.Share }
+
+func (s smbFS) Stat(name string) (fs.FileInfo, error)   { return s.sh.Stat(name) }
+func (s smbFS) Open(name string) (io.ReadCloser, error) { return s.sh.Open(name) }
+func (s smbFS) Remove(name string) error                { return s.sh.Remove(name) }
+func (s smbFS) MkdirAll(dir string) error               { return s.sh.MkdirAll(dir, 0o755) }
+
+// OpenWriter opens with read access too: positionWriter queries the size,
+// which a write-only SMB handle may not.
+func (s smbFS) OpenWriter(name string) (writableFile, error) {
+	return s.sh.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+}
+
+// Replace removes an existing destination first: SMB's rename does not
+// replace.
+func (s smbFS) Replace(from, to string) error {
+	if err := s.sh.Remove(to); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return s.sh.Rename(from, to)
+}

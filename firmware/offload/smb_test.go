@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/offload/offloadtest"
 )
 
@@ -17,7 +18,7 @@ const smbTestPassword = offloadtest.SMBPassword
 // smbConfig is the target of e's share, logging in with creds.
 func smbConfig(e *offloadtest.SMBD, creds string) Config {
 	return Config{Kind: KindSMB, Host: e.Host, Port: e.Port, User: e.User, Share: e.ShareName,
-		CredentialsFile: creds, Timeout: 20 * time.Second, Retry: Retry{Min: time.Millisecond, Max: time.Millisecond}}
+		CredentialsFile: creds, Timeout: setting.Duration(20 * time.Second), Retry: Retry{Min: setting.Duration(time.Millisecond), Max: setting.Duration(time.Millisecond)}}
 }
 
 func TestSMBOffload(t *testing.T) {

@@ -8,11 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"spanrec/firmware/keys"
+	"spanrec/firmware/datadir"
 )
 
 // ErrItem is returned for an Item whose ID, File, SHA256 or Size is not
@@ -115,7 +114,7 @@ func (d DataDir) path(it Item) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %s: %w", ErrItem, it.ID, err)
 	}
-	return filepath.Join(string(d), filepath.FromSlash(f)), nil
+	return datadir.Layout(d).Abs(f), nil
 }
 
 // Open opens the recording of it.
@@ -129,7 +128,7 @@ func (d DataDir) Open(_ context.Context, it Item) (io.ReadCloser, error) {
 
 // PublicKey reads keys/spanrec.pub.
 func (d DataDir) PublicKey(_ context.Context) ([]byte, error) {
-	return os.ReadFile(keys.PublicPath(string(d)))
+	return os.ReadFile(datadir.Layout(string(d)).PublicKey())
 }
 
 // DeleteLocal removes the recording of it; an already missing file is

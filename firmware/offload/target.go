@@ -172,13 +172,13 @@ func (c *idleConn) Write(b []byte) (int, error) {
 // dialTCP connects to host:port within cfg.Timeout and wraps the
 // connection in an idleConn.
 func dialTCP(ctx context.Context, cfg Config) (net.Conn, error) {
-	d := net.Dialer{Timeout: cfg.Timeout}
+	d := net.Dialer{Timeout: cfg.Timeout.Std()}
 	addr := net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port))
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	ic := &idleConn{Conn: conn, timeout: cfg.Timeout}
+	ic := &idleConn{Conn: conn, timeout: cfg.Timeout.Std()}
 	ic.touch()
 	return ic, nil
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"spanrec/firmware/calls"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/media/sign"
 	"spanrec/media/wav"
@@ -176,7 +176,7 @@ func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *inde
 	entry.File = rel
 	entry.SHA256 = hex.EncodeToString(sum[:])
 	entry.Size = size
-	r.checkConsent(filepath.Join(r.cfg.DataDir, filepath.FromSlash(rel)), entry)
+	r.checkConsent(datadir.Layout(r.cfg.DataDir).Abs(rel), entry)
 	if err := r.cfg.Index.AddRecording(entry); err != nil {
 		return fmt.Errorf("index recording: %w", err)
 	}

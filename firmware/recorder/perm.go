@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"spanrec/firmware/datadir"
 )
 
 // DirMode is the mode of DATA/recordings and its YYYY/MM/DD folders:
@@ -19,12 +21,12 @@ func mkdirRecordings(file string) error {
 }
 
 // TightenPermissions takes group write and every permission of others
-// away from DATA/recordings, its folders and files: what older versions
+// away from the data directory's recordings, its folders and files: what older versions
 // wrote (0755 folders, 0644 files) becomes 0750 and 0640. It returns the
 // first error met, after trying every entry.
 func TightenPermissions(dataDir string) error {
 	var first error
-	err := filepath.WalkDir(filepath.Join(dataDir, "recordings"), func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(datadir.Layout(dataDir).Recordings(), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil

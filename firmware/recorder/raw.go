@@ -4,13 +4,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"spanrec/firmware/calls"
 	"spanrec/firmware/capture"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/rawmedia"
 	"spanrec/firmware/sipflow"
@@ -61,8 +60,8 @@ func (r *Recorder) openRaw(c *calls.Call, rec *recording) bool {
 		return false
 	}
 	day := rec.origin.UTC()
-	rec.raw.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+rawmedia.Ext)
-	abs := filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.raw.rel))
+	rec.raw.rel = datadir.RecordingName(day, rec.id, rawmedia.Ext)
+	abs := datadir.Layout(r.cfg.DataDir).Abs(rec.raw.rel)
 	if err := mkdirRecordings(abs); err != nil {
 		r.rawFailed(rec, err)
 		return false

@@ -2,11 +2,10 @@ package recorder
 
 import (
 	"fmt"
-	"path"
-	"path/filepath"
 	"time"
 
 	"spanrec/firmware/calls"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/policy"
 	"spanrec/media/dtmf"
@@ -187,8 +186,8 @@ func (r *Recorder) start(c *calls.Call, rec *recording) {
 		rec.scored[i] = quality.Codec{}
 	}
 	day := rec.origin.UTC()
-	rec.rel = path.Join("recordings", day.Format("2006"), day.Format("01"), day.Format("02"), rec.id+".wav")
-	rec.abs = filepath.Join(r.cfg.DataDir, filepath.FromSlash(rec.rel))
+	rec.rel = datadir.RecordingName(day, rec.id, ".wav")
+	rec.abs = datadir.Layout(r.cfg.DataDir).Abs(rec.rel)
 }
 
 // openWAV creates the recording's WAV and timeline, at its first audio.

@@ -9,8 +9,11 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
+
+	"spanrec/firmware/config/setting"
 )
 
 // Defaults of Config.
@@ -26,18 +29,43 @@ const (
 var ErrTransport = errors.New("remotelog: transport must be udp or tcp")
 
 // Config configures a Sender.
+//
+// Its first four fields are the configuration file's log.syslog section
+// (off when Address is empty); the others are for tests.
 type Config struct {
-	Address   string // host:port of the server
-	Transport string // "udp" (default) or "tcp"
-	Facility  string // default daemon
-	AppName   string // default spanrec
-	Hostname  string // default os.Hostname()
-	Queue     int    // messages waiting at most (default DefaultQueue)
+	Address   string `yaml:"address"`   // host:port of the server
+	Transport string `yaml:"transport"` // "udp" (default) or "tcp"
+	Facility  string `yaml:"facility"`  // default daemon
+	AppName   string `yaml:"app_name"`  // default spanrec
+	Hostname  string `yaml:"-"`         // default os.Hostname()
+	Queue     int    `yaml:"-"`         // messages waiting at most (default DefaultQueue)
 	// RetryMin and RetryMax bound the delay before a new TCP connection
 	// after a failure (it doubles from RetryMin).
-	RetryMin, RetryMax time.Duration
+	RetryMin, RetryMax time.Duration `yaml:"-"`
 	// Dial connects (default net.Dialer.DialContext).
-	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	Dial func(ctx context.Context, network, address string) (net.Conn, error) `yaml:"-"`
+}
+
+// Validate checks the log.syslog section (nothing when it is off); keys
+// are relative to it.
+func (c Config) Validate() error {
+	if c.Address == "" {
+		return nil
+	}
+	var p setting.Problems
+	if _, _, err := net.SplitHostPort(c.Address); err != nil {
+		p.Bad("address", "want host:port, got %q", c.Address)
+	}
+	if c.Transport != "udp" && c.Transport != "tcp" {
+		p.Bad("transport", "must be udp or tcp, got %q", c.Transport)
+	}
+	if _, err := ParseFacility(c.Facility); err != nil {
+		p.Bad("facility", "unknown facility %q (daemon, user, local0 ... local7, ...)", c.Facility)
+	}
+	if strings.TrimSpace(c.AppName) == "" {
+		p.Bad("app_name", "must not be empty")
+	}
+	return p.Err()
 }
 
 // Sender queues log messages and sends them to the server.

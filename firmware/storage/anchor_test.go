@@ -21,6 +21,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"spanrec/firmware/anchor"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
@@ -92,7 +93,7 @@ func detected(t *testing.T, rep engine.VerifyReport, words ...string) index.Prob
 // afresh in the old chain's order after edit (may be nil) has changed it.
 func rebuildIndex(t *testing.T, dir string, drop func(*index.Call) bool, edit func(*index.Call)) {
 	t.Helper()
-	path := engine.IndexPath(dir)
+	path := datadir.Layout(dir).Index()
 	ix, err := index.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func TestAttackDeletionEntryWithoutProof(t *testing.T) {
 	if err := os.Remove(r.local(victim.File)); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(engine.IndexPath(r.dir), 0o600, nil)
+	db, err := bolt.Open(datadir.Layout(r.dir).Index(), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +458,7 @@ func TestAdminDeleteVerifies(t *testing.T) {
 
 	// The attacker rewrites the audit entry's user: the deletion no longer
 	// has its audit record.
-	db, err := bolt.Open(engine.IndexPath(r.dir), 0o600, nil)
+	db, err := bolt.Open(datadir.Layout(r.dir).Index(), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

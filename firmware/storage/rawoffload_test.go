@@ -29,6 +29,8 @@ import (
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/capture/capturetest/simcall/corpus"
+	"spanrec/firmware/config/setting"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
@@ -96,7 +98,7 @@ func recordCalls(t *testing.T) *recorded {
 		t.Fatal(err)
 	}
 
-	pub, err := keys.LoadPublic(keys.PublicPath(dir))
+	pub, err := keys.LoadPublic(datadir.Layout(dir).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +166,7 @@ func describe(cs []*index.Call) string {
 
 func openIndex(t *testing.T, dir string) *index.Index {
 	t.Helper()
-	ix, err := index.Open(engine.IndexPath(dir))
+	ix, err := index.Open(datadir.Layout(dir).Index())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,8 +315,8 @@ func offloader(t *testing.T, tg target, src offload.Source, del bool) *offload.O
 	t.Helper()
 	cfg := tg.cfg
 	cfg.DeleteAfterOffload = del
-	cfg.Timeout = 20 * time.Second
-	cfg.Retry = offload.Retry{Min: time.Millisecond, Max: time.Millisecond}
+	cfg.Timeout = setting.Duration(20 * time.Second)
+	cfg.Retry = offload.Retry{Min: setting.Duration(time.Millisecond), Max: setting.Duration(time.Millisecond)}
 	o, err := offload.New(cfg, src, testLog(t))
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +351,7 @@ func checkOnShare(t *testing.T, tg target, r *recorded, cs ...*index.Call) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if local, _ := os.ReadFile(keys.PublicPath(r.dir)); !bytes.Equal(pub, local) {
+	if local, _ := os.ReadFile(datadir.Layout(r.dir).PublicKey()); !bytes.Equal(pub, local) {
 		t.Fatal("the public key on the share differs from the appliance's")
 	}
 	if k, err := keys.LoadPublic(filepath.Join(tg.share, offload.PublicKeyName)); err != nil || !k.Equal(r.pub) {

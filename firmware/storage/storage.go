@@ -8,14 +8,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"spanrec/firmware/anchor"
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/offload"
@@ -130,7 +128,7 @@ func (m *Manager) RunOnce(now time.Time) (Report, error) {
 		}
 		size := c.Size
 		if size == 0 {
-			if st, err := os.Stat(filepath.Join(m.cfg.DataDir, filepath.FromSlash(c.File))); err == nil {
+			if st, err := os.Stat(datadir.Layout(m.cfg.DataDir).Abs(c.File)); err == nil {
 				size = st.Size()
 			}
 		}
@@ -252,13 +250,7 @@ func (m *Manager) lowSpace(free, total uint64) bool {
 
 // space returns the free and total bytes of the data directory's
 // filesystem (0, 0 when unknown).
-func (m *Manager) space() (free, total uint64) {
-	var st unix.Statfs_t
-	if unix.Statfs(m.cfg.DataDir, &st) != nil {
-		return 0, 0
-	}
-	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize)
-}
+func (m *Manager) space() (free, total uint64) { return datadir.Space(m.cfg.DataDir) }
 
 // delete removes a recording's file and chains the deletion: with the
 // proof of its verified copy when it was offloaded, else as deleted
@@ -288,7 +280,7 @@ func (m *Manager) remove(c *index.Call, now time.Time, mark func() error) error 
 		if rel == "" {
 			continue
 		}
-		err := os.Remove(filepath.Join(m.cfg.DataDir, filepath.FromSlash(rel)))
+		err := os.Remove(datadir.Layout(m.cfg.DataDir).Abs(rel))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

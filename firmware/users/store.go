@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"spanrec/firmware/datadir"
 )
 
 // Errors returned (wrapped) by this package; test with errors.Is.
@@ -437,51 +438,5 @@ func (s *Store) saveLocked(rs []record) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(s.path, append(b, '\n'), FileMode)
-}
-
-// WriteFileAtomic replaces path with data: a temporary file in the same
-// directory (created with mode perm), fsync, rename over path, fsync of
-// the directory. A crash leaves the old file or the new one, never a mix.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", dir, err)
-		}
-	}
-	return nil
+	return datadir.WriteFile(s.path, append(b, '\n'), FileMode)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/users"
 	"spanrec/media/sign"
@@ -142,7 +143,7 @@ func TestBrowser(t *testing.T) {
 			break
 		}
 	}
-	pub, err := keys.LoadPublic(keys.PublicPath(e.dir))
+	pub, err := keys.LoadPublic(datadir.Layout(e.dir).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,18 +15,10 @@ import (
 	"io/fs"
 	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"spanrec/firmware/users"
-)
-
-// The self-signed certificate's files under the data directory.
-const (
-	CertDir  = "web"
-	CertFile = "cert.pem"
-	KeyFile  = "key.pem"
+	"spanrec/firmware/datadir"
 )
 
 // selfSignedYears is how long a self-signed certificate is valid.
@@ -38,8 +30,9 @@ const selfSignedYears = 10
 func Certificate(cfg Config, dataDir string, now time.Time) (cert tls.Certificate, created bool, err error) {
 	certPath, keyPath := cfg.Cert, cfg.Key
 	if certPath == "" {
-		dir := filepath.Join(dataDir, CertDir)
-		certPath, keyPath = filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
+		l := datadir.Layout(dataDir)
+		dir := l.WebDir()
+		certPath, keyPath = l.WebCert(), l.WebKey()
 		if _, err := os.Stat(certPath); errors.Is(err, fs.ErrNotExist) {
 			if err := selfSign(dir, certPath, keyPath, now); err != nil {
 				return tls.Certificate{}, false, err
@@ -108,8 +101,8 @@ func selfSign(dir, certPath, keyPath string, now time.Time) error {
 		return fmt.Errorf("web: %w", err)
 	}
 	// The key first: a certificate without its key would never be replaced.
-	if err := users.WriteFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+	if err := datadir.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
 		return err
 	}
-	return users.WriteFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	return datadir.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 }

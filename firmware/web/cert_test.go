@@ -6,10 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
+
+	"spanrec/firmware/datadir"
 )
 
 // TestSelfSignedCertificate: made once (ECDSA P-256, key 0600 in a 0700
@@ -27,7 +28,7 @@ func TestSelfSignedCertificate(t *testing.T) {
 	if k, ok := leaf.PublicKey.(*ecdsa.PublicKey); !ok || k.Curve != elliptic.P256() {
 		t.Fatalf("key %T", leaf.PublicKey)
 	}
-	for path, mode := range map[string]os.FileMode{filepath.Join(dir, CertDir): 0o700 | os.ModeDir, filepath.Join(dir, CertDir, KeyFile): 0o600} {
+	for path, mode := range map[string]os.FileMode{datadir.Layout(dir).WebDir(): 0o700 | os.ModeDir, datadir.Layout(dir).WebKey(): 0o600} {
 		if st, err := os.Stat(path); err != nil || st.Mode() != mode {
 			t.Errorf("%s: %v %v, want %v", path, st.Mode(), err, mode)
 		}
@@ -41,7 +42,7 @@ func TestSelfSignedCertificate(t *testing.T) {
 		t.Fatalf("fingerprints %s %s", fp, Fingerprint(c2))
 	}
 	// The admin's own files, given by path.
-	own := Config{Cert: filepath.Join(dir, CertDir, CertFile), Key: filepath.Join(dir, CertDir, KeyFile)}
+	own := Config{Cert: datadir.Layout(dir).WebCert(), Key: datadir.Layout(dir).WebKey()}
 	if c3, created, err := Certificate(own, t.TempDir(), time.Now()); err != nil || created || Fingerprint(c3) != fp {
 		t.Fatalf("own certificate: %v %v", created, err)
 	}

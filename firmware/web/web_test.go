@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
@@ -245,7 +246,7 @@ func TestAudioRange(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") || body != string(file) {
 		t.Fatalf("download: %s %q, %d bytes", resp.Status, resp.Header.Get("Content-Disposition"), len(body))
 	}
-	pub, err := keys.LoadPublic(keys.PublicPath(e.dir))
+	pub, err := keys.LoadPublic(datadir.Layout(e.dir).PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 )
 
@@ -67,7 +66,7 @@ func run(n int, talk, stagger time.Duration, out string, caller, callee netip.Ad
 	if err != nil {
 		return err
 	}
-	w, err := capturetest.NewPcap(f, capture.LinkEthernet)
+	w, err := capture.NewPcapWriter(f, capture.LinkEthernet)
 	if err != nil {
 		return err
 	}

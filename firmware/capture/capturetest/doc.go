@@ -1,8 +1,8 @@
 // Package capturetest builds synthetic captures for tests: complete
 // link-layer frames carrying UDP datagrams (whole or as IP fragments) and TCP
 // segments over IPv4 or IPv6, in any link type package capture decodes, with
-// optional 802.1Q/802.1ad tags, and a Writer that stores them as pcap or
-// pcapng. It owns nothing at run time; only tests import it.
+// optional 802.1Q/802.1ad tags (stored with capture.Writer as pcap or
+// pcapng). It owns nothing at run time; only tests import it.
 //
 // FrameOptions.Encap wraps the packets in the encapsulations remote SPAN
 // and access networks use, outermost first: GRE, transparent Ethernet

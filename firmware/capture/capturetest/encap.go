@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"spanrec/firmware/capture"
 )
 
 // EncapKind is an encapsulation FrameOptions.Encap applies.
@@ -208,7 +209,7 @@ func (e Encap) gre(proto uint16, key uint32, seq bool, payload []byte) []byte {
 	}
 	b = append(b, payload...)
 	if e.Checksum {
-		binary.BigEndian.PutUint16(b[4:6], ^uint16(sum16(0, b)))
+		binary.BigEndian.PutUint16(b[4:6], ^capture.Sum16(0, b))
 	}
 	return b
 }

@@ -117,7 +117,7 @@ func TCP(o FrameOptions, src, dst netip.AddrPort, seq, ack uint32, flags capture
 	seg[13] = byte(flags)
 	binary.BigEndian.PutUint16(seg[14:16], 65535)
 	copy(seg[20:], payload)
-	binary.BigEndian.PutUint16(seg[16:18], transportChecksum(src.Addr(), dst.Addr(), protoTCP, seg))
+	binary.BigEndian.PutUint16(seg[16:18], capture.TransportChecksum(src.Addr(), dst.Addr(), protoTCP, seg))
 	if v4 {
 		return o.ip(ipv4(src.Addr(), dst.Addr(), protoTCP, 0, 0x4000, seg))
 	}
@@ -133,87 +133,20 @@ func family(src, dst netip.AddrPort) bool {
 }
 
 func udpDatagram(src, dst netip.AddrPort, payload []byte) []byte {
-	udp := make([]byte, 8+len(payload))
-	binary.BigEndian.PutUint16(udp[0:2], src.Port())
-	binary.BigEndian.PutUint16(udp[2:4], dst.Port())
-	binary.BigEndian.PutUint16(udp[4:6], uint16(len(udp)))
-	copy(udp[8:], payload)
-	sum := transportChecksum(src.Addr(), dst.Addr(), protoUDP, udp)
-	if sum == 0 {
-		sum = 0xffff
-	}
-	binary.BigEndian.PutUint16(udp[6:8], sum)
-	return udp
+	return capture.AppendUDP(make([]byte, 0, capture.UDPHeaderLen+len(payload)), src, dst, payload)
 }
 
 // ipv4 returns an IPv4 packet with a valid header checksum; frag is the
 // flags and fragment offset field.
 func ipv4(src, dst netip.Addr, proto uint8, id, frag uint16, payload []byte) []byte {
-	b := make([]byte, ipv4Header+len(payload))
-	b[0] = 0x45
-	binary.BigEndian.PutUint16(b[2:4], uint16(len(b)))
-	binary.BigEndian.PutUint16(b[4:6], id)
-	binary.BigEndian.PutUint16(b[6:8], frag)
-	b[8] = 64
-	b[9] = proto
-	s, d := src.As4(), dst.As4()
-	copy(b[12:16], s[:])
-	copy(b[16:20], d[:])
-	binary.BigEndian.PutUint16(b[10:12], ^uint16(sum16(0, b[:ipv4Header])))
-	copy(b[ipv4Header:], payload)
-	return b
+	b := capture.AppendIPv4Header(make([]byte, 0, ipv4Header+len(payload)), src, dst, proto, id, frag, len(payload))
+	return append(b, payload...)
 }
 
 // ipv6 returns an IPv6 packet whose first header after the fixed one is next.
 func ipv6(src, dst netip.Addr, next uint8, payload []byte) []byte {
-	b := make([]byte, ipv6Header+len(payload))
-	b[0] = 0x60
-	binary.BigEndian.PutUint16(b[4:6], uint16(len(payload)))
-	b[6] = next
-	b[7] = 64
-	s, d := src.As16(), dst.As16()
-	copy(b[8:24], s[:])
-	copy(b[24:40], d[:])
-	copy(b[ipv6Header:], payload)
-	return b
-}
-
-// transportChecksum is the UDP/TCP checksum of seg (checksum field zero)
-// with the pseudo-header of src and dst.
-func transportChecksum(src, dst netip.Addr, proto uint8, seg []byte) uint16 {
-	var sum uint32
-	if src.Is4() {
-		s, d := src.As4(), dst.As4()
-		sum = sum16(sum, s[:])
-		sum = sum16(sum, d[:])
-		sum += uint32(proto) + uint32(len(seg))
-	} else {
-		s, d := src.As16(), dst.As16()
-		sum = sum16(sum, s[:])
-		sum = sum16(sum, d[:])
-		sum += uint32(len(seg)>>16) + uint32(len(seg)&0xffff) + uint32(proto)
-	}
-	return ^fold(sum16(sum, seg))
-}
-
-// sum16 adds b as big-endian 16-bit words to sum, folding the carries, and
-// returns the folded 16-bit sum in the low bits.
-func sum16(sum uint32, b []byte) uint32 {
-	for len(b) >= 2 {
-		sum += uint32(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		sum += uint32(b[0]) << 8
-	}
-	return uint32(fold(sum))
-}
-
-func fold(sum uint32) uint16 {
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	return uint16(sum)
+	b := capture.AppendIPv6Header(make([]byte, 0, ipv6Header+len(payload)), src, dst, next, len(payload))
+	return append(b, payload...)
 }
 
 // LinkType is the capture link type of the frames o builds: Ethernet for

@@ -9,8 +9,10 @@ import (
 	"runtime"
 	"testing"
 
+	"spanrec/firmware/datadir"
 	"spanrec/firmware/engine"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 )
 
 // ImportSample records the repository's testdata/sample_call.pcap (a
@@ -22,7 +24,7 @@ func ImportSample(t testing.TB) (string, *index.Index) {
 	_, file, _, _ := runtime.Caller(0)
 	sample := filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "sample_call.pcap")
 	dir := t.TempDir()
-	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
+	e, err := engine.Open(engine.Options{DataDir: dir, Recorder: recorder.Config{Software: "spanrec test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func ImportSample(t testing.TB) (string, *index.Index) {
 	if err := e.Close("end-of-input"); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := index.Open(engine.IndexPath(dir))
+	ix, err := index.Open(datadir.Layout(dir).Index())
 	if err != nil {
 		t.Fatal(err)
 	}

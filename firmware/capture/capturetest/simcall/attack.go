@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"spanrec/firmware/capture"
-	"spanrec/firmware/capture/capturetest"
 )
 
 // Attacks on the appliance's resources (issue 12 part 1): what a host on
@@ -147,7 +146,7 @@ func WritePcap(path string, pkts []Packet) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	w, err := capturetest.NewPcap(bw, capture.LinkEthernet)
+	w, err := capture.NewPcapWriter(bw, capture.LinkEthernet)
 	if err == nil {
 		err = (&Result{Packets: pkts}).WriteTo(w, Options{})
 	}

@@ -640,7 +640,7 @@ func (c *Call) sipPackets(msgs []sipMsg) []Packet {
 	return out
 }
 
-// Writer is where frames go (capturetest.Writer).
+// Writer is where frames go (capture.Writer).
 type Writer interface {
 	Write(t time.Time, frame []byte) error
 }

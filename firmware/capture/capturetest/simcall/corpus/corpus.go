@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/index"
@@ -138,7 +139,7 @@ func Write(t testing.TB, path string, cases []*Case) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := capturetest.NewPcap(f, capturetest.FrameOptions{}.LinkType())
+	w, err := capture.NewPcapWriter(f, capturetest.FrameOptions{}.LinkType())
 	if err != nil {
 		t.Fatal(err)
 	}
