@@ -45,6 +45,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /recordings", api: "GET /v1/recordings", handle: s.recordings},
 		{pattern: "GET /recordings/{id}", api: "GET /v1/recordings/{id}", handle: s.recording},
 		{pattern: "GET /recordings/{id}/audio", api: "GET /v1/recordings/{id}", handle: func(w http.ResponseWriter, r *http.Request) { s.file(w, r, false) }},
+		{pattern: "GET /recordings/{id}/picture.png", api: "GET /v1/recordings/{id}", handle: s.picture},
 		{pattern: "GET /recordings/{id}/download", api: "GET /v1/recordings/{id}", handle: func(w http.ResponseWriter, r *http.Request) { s.file(w, r, true) }},
 	}
 }

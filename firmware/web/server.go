@@ -51,6 +51,7 @@ type Server struct {
 	csrfKey  []byte
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	pictures *pictures
 }
 
 //go:embed templates/*.html
@@ -78,7 +79,7 @@ func New(opts Options) (*Server, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{d: opts.Daemon, sessions: opts.Sessions, log: opts.Log,
-		throttle: users.NewThrottle[string](opts.Now), csrfKey: make([]byte, 32)}
+		throttle: users.NewThrottle[string](opts.Now), csrfKey: make([]byte, 32), pictures: newPictures()}
 	if _, err := rand.Read(s.csrfKey); err != nil {
 		return nil, fmt.Errorf("web: csrf key: %w", err)
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/index"
 	"spanrec/firmware/keys"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 	"spanrec/media/sign"
+	"spanrec/media/waveform"
 )
 
 // TestRoleMatrix: each role's pages over TLS, as the control API's route
@@ -39,6 +42,8 @@ func TestRoleMatrix(t *testing.T) {
 		{rec + "/download", want{users.Admin: ok, users.Technician: no, users.Auditor: ok}},
 		{qua, want{users.Admin: ok, users.Technician: no, users.Auditor: missing}},
 		{qua + "/audio", want{users.Admin: ok, users.Technician: no, users.Auditor: missing}},
+		{rec + "/picture.png", want{users.Admin: ok, users.Technician: no, users.Auditor: ok}},
+		{qua + "/picture.png", want{users.Admin: ok, users.Technician: no, users.Auditor: missing}},
 		{"/recordings/no-such-id", want{users.Admin: missing, users.Technician: no, users.Auditor: missing}},
 		{"/status", want{users.Admin: ok, users.Technician: ok, users.Auditor: ok}},
 		{"/calls", want{users.Admin: ok, users.Technician: ok, users.Auditor: no}},
@@ -255,3 +260,62 @@ func TestAudioRange(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestPicture: the one-recording page shows the picture of both channels,
+// a PNG drawn from the signed WAV (the sample call's caller and callee
+// both speak); the second request is answered from the cache (and 304
+// with its ETag); a raw-media entry has none, and its page says so.
+func TestPicture(t *testing.T) {
+	e := newEnv(t, nil)
+	raw := e.rec
+	raw.ID, raw.CallID, raw.Media = index.NewID(raw.Start), "raw@test", index.MediaRaw
+	if err := e.ix.Put(&raw); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	e.login(t, c, users.Auditor)
+	_, page := e.do(t, c, "GET", "/recordings/"+e.rec.ID, "", nil)
+	if !strings.Contains(page, `<img id="picture" src="/recordings/`+e.rec.ID+`/picture.png"`) {
+		t.Fatalf("no picture on the page: %s", page)
+	}
+	path := "/recordings/" + e.rec.ID + "/picture.png"
+	resp, body := e.do(t, c, "GET", path, "", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("picture: %s %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	img, err := png.Decode(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := waveform.Options{}
+	if img.Bounds().Size() != o.Size() {
+		t.Fatalf("picture of %v, want %v", img.Bounds().Size(), o.Size())
+	}
+	for ch, c := range []uint8{waveform.Wave0, waveform.Wave1} {
+		n, band := 0, o.Band(ch)
+		want := waveform.Palette[c]
+		for x := band.Min.X; x < band.Max.X; x++ {
+			for y := band.Min.Y; y < band.Max.Y; y++ {
+				if img.At(x, y) == want {
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("channel %d: nothing drawn in its band", ch)
+		}
+	}
+	resp2, body2 := e.do(t, c, "GET", path, "", nil)
+	if resp2.StatusCode != http.StatusOK || body2 != body {
+		t.Errorf("second picture: %s, same bytes %v", resp2.Status, body2 == body)
+	}
+	if resp, _ := e.do(t, c, "GET", path, "", nil, "If-None-Match", resp.Header.Get("ETag")); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match: %s", resp.Status)
+	}
+	if resp, _ := e.do(t, c, "GET", "/recordings/"+raw.ID+"/picture.png", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("raw media picture: %s", resp.Status)
+	}
+	if _, page := e.do(t, c, "GET", "/recordings/"+raw.ID, "", nil); !strings.Contains(page, `id="no-picture"`) || strings.Contains(page, `id="picture"`) {
+		t.Errorf("raw media page: %s", page)
+	}
+}
