@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,7 @@ var funcs = template.FuncMap{
 	"secs": func(f float64) string { return (time.Duration(f * float64(time.Second))).Round(time.Second).String() },
 	"mb":   func(b uint64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) },
 	"perm": func(s string) users.Permission { return users.Permission(s) },
+	"list": func(s ...string) []string { return s },
 }
 
 // page is what every template gets.
@@ -153,59 +155,73 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request, pause bool) {
 	http.Redirect(w, r, "/calls", http.StatusSeeOther)
 }
 
-// recordings lists the recordings matching q, newest first, a page at a
-// time (the console's index query).
+// recordings lists the recordings matching the search form, a page at
+// a time, in the order asked: the daemon answers the query
+// (Backend.SearchRecordings).
 func (s *Server) recordings(w http.ResponseWriter, r *http.Request) {
 	id := identityOf(r)
-	q := r.URL.Query()
-	text := q.Get("q")
-	if len(text) > 256 {
-		s.error(w, r, http.StatusBadRequest, "search text too long")
+	form := r.URL.Query()
+	q, pg, err := parseSearch(form)
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	pg, err := strconv.Atoi(q.Get("page"))
-	if q.Get("page") == "" {
-		pg, err = 0, nil
-	}
-	if err != nil || pg < 0 || pg >= maxPage {
-		s.error(w, r, http.StatusBadRequest, fmt.Sprintf("page must be 0 to %d", maxPage-1))
+	q.Quarantined = id.Role == users.Admin
+	res, err := s.d.SearchRecordings(q)
+	if err != nil {
+		s.fail(w, r, "recordings", err)
 		return
 	}
-	want := (pg+1)*PageSize + 1 // one more tells whether there is a next page
-	var list []index.Call
-	for limit := want; ; limit = min(2*limit, control.MaxRecordingsLimit) {
-		got, err := s.d.Recordings(control.RecordingQuery{Text: text, Limit: limit})
-		if err != nil {
-			s.fail(w, r, "recordings", err)
-			return
-		}
-		list = list[:0]
-		for i := range got {
-			if mayView(id.Role, &got[i]) {
-				list = append(list, got[i])
-			}
-		}
-		if len(list) >= want || len(got) < limit || limit == control.MaxRecordingsLimit {
-			break
+	list := res.List[:0:0]
+	for i := range res.List {
+		if mayView(id.Role, &res.List[i]) {
+			list = append(list, res.List[i])
 		}
 	}
-	from := min(pg*PageSize, len(list))
-	to := min(from+PageSize, len(list))
-	data := map[string]any{"Q": text, "List": list[from:to], "Page": pg + 1}
+	flags := make([]map[string]any, 0, len(SearchFlags))
+	for _, f := range SearchFlags {
+		if f.Name == "quarantined" && id.Role != users.Admin {
+			continue
+		}
+		flags = append(flags, map[string]any{"Name": f.Name, "Means": f.Means, "On": slices.Contains(q.Flags, f.Name)})
+	}
+	data := map[string]any{"S": &q, "Form": form, "Flags": flags, "List": list, "Total": res.Total, "Page": pg + 1,
+		"Pages": (res.Total + PageSize - 1) / PageSize}
 	if pg > 0 {
-		data["Prev"] = pageURL(text, pg-1)
+		data["Prev"] = pageURL(form, pg-1)
 	}
-	if len(list) > to {
-		data["Next"] = pageURL(text, pg+1)
+	if q.Offset+len(res.List) < res.Total && pg+1 < maxPage {
+		data["Next"] = pageURL(form, pg+1)
 	}
+	sorts := map[string]string{}
+	for _, k := range []string{SortStart, SortDuration, SortParties} {
+		o := url.Values{}
+		for name, v := range form {
+			o[name] = v
+		}
+		o.Del("page")
+		o.Set("sort", k)
+		dir := "desc"
+		if k == SortParties {
+			dir = "asc"
+		}
+		if k == q.Sort { // a second click reverses
+			dir = map[bool]string{true: "desc", false: "asc"}[q.Ascending]
+		}
+		o.Set("order", dir)
+		sorts[k] = "/recordings?" + o.Encode()
+	}
+	data["SortURL"] = sorts
 	s.render(w, r, http.StatusOK, "recordings.html", id, data)
 }
 
-func pageURL(text string, pg int) string {
+// pageURL is the recordings page of the same search at page pg.
+func pageURL(form url.Values, pg int) string {
 	v := url.Values{}
-	if text != "" {
-		v.Set("q", text)
+	for name, vals := range form {
+		v[name] = vals
 	}
+	v.Del("page")
 	if pg > 0 {
 		v.Set("page", strconv.Itoa(pg))
 	}

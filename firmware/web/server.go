@@ -27,6 +27,7 @@ type Daemon interface {
 	// File in the data directory); control.ErrNotFound (wrapped) when
 	// there is none.
 	OpenRecording(id string) (*os.File, error)
+	Backend
 }
 
 // Options configure a Server.
