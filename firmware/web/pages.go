@@ -245,12 +245,55 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (index.Call, boo
 	return c, true
 }
 
+// autoVerifySize is the largest file the one-recording page verifies by
+// itself; a larger one is verified when asked (?verify=1).
+const autoVerifySize = 32 << 20
+
+// recordingPage is the one-recording page's data.
+type recordingPage struct {
+	*index.Call
+	// Chain is the recording's link of the hash chain; ChainErr why not.
+	Chain    *ChainPosition
+	ChainErr string
+	// Verify is `spanrec verify`'s result for the recording (nil: not
+	// run, CanVerify: the account may ask); VerifyErr why it failed.
+	Verify    *control.Verification
+	VerifyErr string
+	CanVerify bool
+}
+
 func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "recording.html", identityOf(r), &c)
+	id := identityOf(r)
+	p := recordingPage{Call: &c, CanVerify: id.Can(users.VerifyRecordings)}
+	if pos, err := s.d.ChainPosition(c.ID); err != nil {
+		p.ChainErr = err.Error()
+	} else {
+		p.Chain = &pos
+	}
+	if p.CanVerify && (c.Size <= autoVerifySize || r.URL.Query().Get("verify") == "1") {
+		v, err := s.verify(r, c.ID)
+		if err != nil {
+			p.VerifyErr = err.Error()
+		} else {
+			p.Verify = &v
+		}
+	}
+	s.render(w, r, http.StatusOK, "recording.html", id, p)
+}
+
+// verify runs the daemon's verification of one recording (the console's
+// `verify ID`, as `spanrec verify` checks a file), in the work slot.
+func (s *Server) verify(r *http.Request, id string) (control.Verification, error) {
+	release, err := s.work(r)
+	if err != nil {
+		return control.Verification{}, err
+	}
+	defer release()
+	return s.d.Verify(r.Context(), id)
 }
 
 // file serves a recording's signed file: the WAV inline for the audio

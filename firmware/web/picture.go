@@ -16,18 +16,16 @@ import (
 // is some kilobytes).
 const pictureCacheSize = 32
 
-// pictures renders the recordings' pictures one at a time (so the web UI
-// never takes more than one core from the capture) and keeps the last
-// few, keyed by ID and SHA-256.
+// pictures keeps the last few recordings' pictures, keyed by ID and
+// SHA-256.
 type pictures struct {
-	render chan struct{}
 	mu     sync.Mutex
 	png    map[string][]byte
 	order  []string
 }
 
 func newPictures() *pictures {
-	return &pictures{render: make(chan struct{}, 1), png: make(map[string][]byte)}
+	return &pictures{png: make(map[string][]byte)}
 }
 
 func (p *pictures) get(key string) ([]byte, bool) {
@@ -79,12 +77,11 @@ func (s *Server) picture(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderPicture(r *http.Request, c *index.Call) ([]byte, error) {
-	select {
-	case s.pictures.render <- struct{}{}:
-		defer func() { <-s.pictures.render }()
-	case <-r.Context().Done():
-		return nil, r.Context().Err()
+	release, err := s.work(r)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	f, err := s.d.OpenRecording(c.ID)
 	if err != nil {
 		return nil, err
@@ -103,4 +100,16 @@ func (s *Server) renderPicture(r *http.Request, c *index.Call) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// work waits for the web UI's one slot of work that reads a whole
+// recording (a picture, a verification), so the web UI never takes more
+// than one core and one stream of flash reads from the capture.
+func (s *Server) work(r *http.Request) (release func(), err error) {
+	select {
+	case s.heavy <- struct{}{}:
+		return func() { <-s.heavy }, nil
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
 }

@@ -53,6 +53,7 @@ type Server struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	pictures *pictures
+	heavy    chan struct{}
 }
 
 //go:embed templates/*.html
@@ -80,7 +81,7 @@ func New(opts Options) (*Server, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{d: opts.Daemon, sessions: opts.Sessions, log: opts.Log,
-		throttle: users.NewThrottle[string](opts.Now), csrfKey: make([]byte, 32), pictures: newPictures()}
+		throttle: users.NewThrottle[string](opts.Now), csrfKey: make([]byte, 32), pictures: newPictures(), heavy: make(chan struct{}, 1)}
 	if _, err := rand.Read(s.csrfKey); err != nil {
 		return nil, fmt.Errorf("web: csrf key: %w", err)
 	}

@@ -434,3 +434,33 @@ func durations(list []index.Call) []float64 {
 	}
 	return d
 }
+
+// TestVerifyOnPage: the one-recording page says what `spanrec verify`
+// says of the recording (valid, the key) and where it is in the hash
+// chain; after a byte of its audio changes, INVALID with the reason.
+func TestVerifyOnPage(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(t)
+	e.login(t, c, users.Auditor)
+	path := "/recordings/" + e.rec.ID
+	_, page := e.do(t, c, "GET", path, "", nil)
+	for _, want := range []string{`<td id="verify-result"><span class="ok">valid</span>: 1 file checked`,
+		`<td id="chain-seq">entry 1 <span class="ok">linked to the entry before</span>`, `(none: the chain&#39;s first entry)`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q: %s", want, page)
+		}
+	}
+	file := filepath.Join(e.dir, filepath.FromSlash(e.rec.File))
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[1000] ^= 0x55
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, page = e.do(t, c, "GET", path, "", nil)
+	if !strings.Contains(page, `<span class="error">INVALID</span>`) || !strings.Contains(page, `<td class="error problem">hash mismatch: file sha256`) {
+		t.Errorf("tampered file: %s", page)
+	}
+}
