@@ -19,9 +19,9 @@ const pictureCacheSize = 32
 // pictures keeps the last few recordings' pictures, keyed by ID and
 // SHA-256.
 type pictures struct {
-	mu     sync.Mutex
-	png    map[string][]byte
-	order  []string
+	mu    sync.Mutex
+	png   map[string][]byte
+	order []string
 }
 
 func newPictures() *pictures {
