@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"spanrec/firmware/config"
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
@@ -82,6 +84,8 @@ func (c *calls) pauseSources() []string {
 // copy of its index entry), served over TLS on 127.0.0.1.
 type env struct {
 	dir         string
+	configFile  string
+	backend     *daemon.ConsoleBackend
 	ix          *index.Index
 	calls       *calls
 	rec         index.Call // the sample call
@@ -116,8 +120,13 @@ func importSample(t *testing.T) (string, *index.Index) {
 func newEnv(t *testing.T, now func() time.Time) *env {
 	t.Helper()
 	dir, ix := importSample(t)
+	cfgFile := filepath.Join(dir, "spanrec.yaml")
+	if err := os.WriteFile(cfgFile, []byte("# the test's configuration\ncalls:\n  media_timeout: 30s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b := daemon.NewConsoleBackend(daemon.BackendConfig{DataDir: dir, Index: ix,
-		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
+		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost},
+			ConfigFile: cfgFile, LoadConfig: func() (config.Config, error) { return config.Load(cfgFile) }}})
 	for _, role := range users.Roles() { // the admin first
 		a := accounts[role]
 		if err := b.AddUser(a[0], role, a[1]); err != nil {
@@ -128,7 +137,7 @@ func newEnv(t *testing.T, now func() time.Time) *env {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("sample recordings: %v %v", list, err)
 	}
-	e := &env{dir: dir, ix: ix, calls: &calls{}, rec: list[0]}
+	e := &env{dir: dir, configFile: cfgFile, backend: b, ix: ix, calls: &calls{}, rec: list[0]}
 	q := e.rec
 	q.ID, q.CallID, q.Caller, q.Quarantined = index.NewID(q.Start), "quarantined@test", "7777", true
 	if err := ix.Put(&q); err != nil {
@@ -235,3 +244,6 @@ func (e *env) csrf(t *testing.T, c *http.Client) string {
 	}
 	return m[1]
 }
+
+// account reads an account from the users file.
+func (e *env) account(name string) (users.User, error) { return e.backend.Account(name) }

@@ -29,6 +29,7 @@ const maxPage = control.MaxRecordingsLimit / PageSize
 type route struct {
 	pattern  string
 	api      string
+	perm     users.Permission // a page of the web UI alone: its permission
 	loggedIn bool
 	handle   http.HandlerFunc
 }
@@ -61,6 +62,7 @@ var funcs = template.FuncMap{
 	},
 	"secs": func(f float64) string { return (time.Duration(f * float64(time.Second))).Round(time.Second).String() },
 	"mb":   func(b uint64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) },
+	"u64":  func(n int64) uint64 { return uint64(max(n, 0)) },
 	"perm": func(s string) users.Permission { return users.Permission(s) },
 	"list": func(s ...string) []string { return s },
 }
@@ -260,6 +262,10 @@ type recordingPage struct {
 	Verify    *control.Verification
 	VerifyErr string
 	CanVerify bool
+	// CanRelease: the account may release a quarantine (with CSRF).
+	CanRelease bool
+	CSRF       string
+	Notice     map[string]string
 }
 
 func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
@@ -268,7 +274,7 @@ func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := identityOf(r)
-	p := recordingPage{Call: &c, CanVerify: id.Can(users.VerifyRecordings)}
+	p := recordingPage{Call: &c, CanVerify: id.Can(users.VerifyRecordings), CanRelease: id.Can(users.Configure), CSRF: id.CSRF, Notice: notice(r)}
 	if pos, err := s.d.ChainPosition(c.ID); err != nil {
 		p.ChainErr = err.Error()
 	} else {

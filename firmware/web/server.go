@@ -90,7 +90,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
-	for _, p := range s.routes() {
+	for _, p := range append(s.routes(), s.adminRoutes()...) {
 		h := p.handle
 		switch {
 		case p.api != "":
@@ -99,6 +99,8 @@ func New(opts Options) (*Server, error) {
 				return nil, fmt.Errorf("web: %s: no control endpoint %q", p.pattern, p.api)
 			}
 			h = s.authorize(perm, h)
+		case p.perm != "":
+			h = s.authorize(p.perm, h)
 		case p.loggedIn:
 			h = s.authorize("", h)
 		}

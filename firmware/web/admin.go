@@ -1,0 +1,275 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"spanrec/firmware/control"
+	"spanrec/firmware/users"
+)
+
+// The admin pages: accounts, the configuration, storage and offload,
+// the audit log, and the release of quarantined recordings. Each needs
+// the permission of the control endpoint doing the same (so a
+// technician reads the configuration and an auditor the audit log, as
+// on the console); every change is audited as web:<account> with the
+// console's command words.
+
+// AuditPageSize is how many audit entries a page shows.
+const AuditPageSize = 50
+
+// maxAuditPage bounds the audit log's page number.
+const maxAuditPage = control.MaxRecordingsLimit / AuditPageSize
+
+// maxValue bounds a configuration value from the form (the control
+// API's own bound).
+const maxValue = 4096
+
+func (s *Server) adminRoutes() []route {
+	return []route{
+		{pattern: "GET /admin/users", api: "GET /v1/users", handle: s.usersPage},
+		{pattern: "POST /admin/users", api: "POST /v1/users", handle: s.addUser},
+		{pattern: "POST /admin/users/{name}/role", api: "POST /v1/users/{name}/role", handle: s.setRole},
+		{pattern: "POST /admin/users/{name}/password", api: "POST /v1/users/{name}/password", handle: s.setPassword},
+		{pattern: "POST /admin/users/{name}/unlock", api: "POST /v1/users/{name}/unlock", handle: s.unlockUser},
+		{pattern: "POST /admin/users/{name}/delete", api: "DELETE /v1/users/{name}", handle: s.removeUser},
+		{pattern: "GET /admin/config", api: "GET /v1/config", handle: s.configPage},
+		{pattern: "POST /admin/config", api: "POST /v1/config", handle: s.setConfig},
+		{pattern: "GET /admin/storage", api: "GET /v1/storage", handle: s.storagePage},
+		{pattern: "GET /admin/audit", api: "GET /v1/audit", handle: s.auditPage},
+		// Releasing a quarantine is a decision on the consent policy: the
+		// permission to configure it (admins).
+		{pattern: "POST /recordings/{id}/release", perm: users.Configure, handle: s.release},
+	}
+}
+
+// change runs one change for the account, audits it with command and
+// its result, and then redirects to the page back (with ?done= or
+// ?error= for the page to say what happened).
+func (s *Server) change(w http.ResponseWriter, r *http.Request, command, back string, fn func() (string, error)) {
+	id := identityOf(r)
+	done, err := fn()
+	result := "ok"
+	if err != nil {
+		result = err.Error()
+	}
+	s.audit(id.Source(), command, result)
+	v := url.Values{}
+	if err != nil {
+		s.log.Warn("web: change refused", "who", id.Source(), "command", command, "err", err)
+		v.Set("error", err.Error())
+	} else {
+		s.log.Info("web: changed", "who", id.Source(), "command", command)
+		v.Set("done", done)
+	}
+	http.Redirect(w, r, back+"?"+v.Encode(), http.StatusSeeOther)
+}
+
+// notice is what a page says about the change it was sent back from.
+func notice(r *http.Request) map[string]string {
+	q := r.URL.Query()
+	return map[string]string{"Done": clip(q.Get("done")), "Error": clip(q.Get("error"))}
+}
+
+func clip(s string) string {
+	if len(s) > 512 {
+		return s[:512] + "..."
+	}
+	return s
+}
+
+// formText returns a form field, or why it is refused.
+func formText(r *http.Request, name string, maxLen int) (string, error) {
+	v := r.PostForm.Get(name)
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", name)
+	}
+	if len(v) > maxLen || strings.ContainsFunc(v, func(c rune) bool { return c < ' ' && c != '\t' }) {
+		return "", fmt.Errorf("%s: at most %d bytes, no control characters", name, maxLen)
+	}
+	return v, nil
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
+	list, err := s.d.Users()
+	if err != nil {
+		s.fail(w, r, "users", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "users.html", identityOf(r), map[string]any{"Users": list, "Roles": users.Roles(), "Notice": notice(r)})
+}
+
+// userChange is a change of the account in the path.
+func (s *Server) userChange(w http.ResponseWriter, r *http.Request, command string, fn func(name string) (string, error)) {
+	name := r.PathValue("name")
+	if len(name) > users.MaxNameLen {
+		s.error(w, r, http.StatusBadRequest, "user name too long")
+		return
+	}
+	s.change(w, r, command+" "+name, "/admin/users", func() (string, error) { return fn(name) })
+}
+
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PostForm.Get("name")
+	role := users.Role(r.PostForm.Get("role"))
+	if len(name) > users.MaxNameLen || len(role) > 32 {
+		s.error(w, r, http.StatusBadRequest, "user name or role too long")
+		return
+	}
+	s.change(w, r, "users add "+name+" "+string(role), "/admin/users", func() (string, error) {
+		return "added " + name + " (" + string(role) + ")", s.d.AddUser(name, role, r.PostForm.Get("password"))
+	})
+}
+
+func (s *Server) setRole(w http.ResponseWriter, r *http.Request) {
+	role := users.Role(r.PostForm.Get("role"))
+	if len(role) > 32 {
+		s.error(w, r, http.StatusBadRequest, "role too long")
+		return
+	}
+	s.userChange(w, r, "users role", func(name string) (string, error) {
+		return name + " is now " + string(role), s.d.SetRole(name, role)
+	})
+}
+
+func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
+	s.userChange(w, r, "users passwd", func(name string) (string, error) {
+		return "new password for " + name, s.d.SetPassword(name, r.PostForm.Get("password"))
+	})
+}
+
+func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
+	s.userChange(w, r, "users unlock", func(name string) (string, error) { return "unlocked " + name, s.d.Unlock(name) })
+}
+
+func (s *Server) removeUser(w http.ResponseWriter, r *http.Request) {
+	s.userChange(w, r, "users del", func(name string) (string, error) {
+		if name == identityOf(r).Account {
+			return "", errors.New("an admin cannot delete the account they are logged in with")
+		}
+		return "deleted " + name, s.d.RemoveUser(name)
+	})
+}
+
+func (s *Server) configPage(w http.ResponseWriter, r *http.Request) {
+	data := map[string]any{"Notice": notice(r)}
+	ci, err := s.d.Config()
+	switch {
+	case errors.Is(err, control.ErrNotConfigured):
+		data["NotConfigured"] = err.Error()
+	case err != nil:
+		s.fail(w, r, "config", err)
+		return
+	default:
+		data["Config"] = ci
+	}
+	data["Key"] = clip(r.URL.Query().Get("key"))
+	s.render(w, r, http.StatusOK, "config.html", identityOf(r), data)
+}
+
+// secretKey reports whether a configuration key's value stays out of the
+// audit log (as the control API's config set).
+func secretKey(key string) bool {
+	k := strings.ToLower(key)
+	return slices.ContainsFunc([]string{"pass", "secret", "token", "credential", "private"}, func(s string) bool { return strings.Contains(k, s) })
+}
+
+// setConfig changes one key of the configuration file, validated as
+// `spanrec config check` validates the whole file and written
+// atomically (the daemon's SetConfig); the page says whether it applies
+// now or at the next start.
+func (s *Server) setConfig(w http.ResponseWriter, r *http.Request) {
+	key, err := formText(r, "key", 128)
+	value := ""
+	if err == nil {
+		value, err = formText(r, "value", maxValue)
+	}
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	shown := value
+	if secretKey(key) {
+		shown = "********"
+	}
+	s.change(w, r, "config set "+key+" "+shown, "/admin/config", func() (string, error) {
+		ch, err := s.d.SetConfig(key, value)
+		if err != nil {
+			return "", err
+		}
+		when := "saved; takes effect at the next start (restart the appliance)"
+		switch {
+		case ch.Applied:
+			when = "saved and applied now"
+		case !ch.Restart:
+			when = "saved; applies at the next reload"
+		}
+		return key + " = " + shown + ": " + when, nil
+	})
+}
+
+func (s *Server) storagePage(w http.ResponseWriter, r *http.Request) {
+	id := identityOf(r)
+	data := map[string]any{}
+	st, err := s.d.Storage()
+	if err != nil {
+		s.fail(w, r, "storage", err)
+		return
+	}
+	data["Storage"] = st
+	if id.Can(users.Offload) {
+		if o, err := s.d.OffloadStatus(); err != nil {
+			data["OffloadErr"] = err.Error()
+		} else {
+			data["Offload"] = o
+		}
+	}
+	s.render(w, r, http.StatusOK, "storage.html", id, data)
+}
+
+// auditPage shows the audit log newest first, AuditPageSize entries a
+// page.
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	pg := 0
+	if v := r.URL.Query().Get("page"); v != "" {
+		var err error
+		if pg, err = strconv.Atoi(v); err != nil || pg < 0 || pg >= maxAuditPage {
+			s.error(w, r, http.StatusBadRequest, fmt.Sprintf("page must be 0 to %d", maxAuditPage-1))
+			return
+		}
+	}
+	n := (pg+1)*AuditPageSize + 1 // one more tells whether there is an older page
+	es, err := s.d.Audit(n)
+	if err != nil {
+		s.fail(w, r, "audit", err)
+		return
+	}
+	slices.Reverse(es)
+	from := min(pg*AuditPageSize, len(es))
+	to := min(from+AuditPageSize, len(es))
+	data := map[string]any{"Entries": es[from:to], "Page": pg + 1}
+	if pg > 0 {
+		data["Prev"] = "/admin/audit?page=" + strconv.Itoa(pg-1)
+	}
+	if len(es) > to && pg+1 < maxAuditPage {
+		data["Next"] = "/admin/audit?page=" + strconv.Itoa(pg+1)
+	}
+	s.render(w, r, http.StatusOK, "audit.html", identityOf(r), data)
+}
+
+// release clears a recording's quarantine (Backend.ReleaseQuarantine).
+func (s *Server) release(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if len(id) > 128 {
+		s.error(w, r, http.StatusBadRequest, "recording id too long")
+		return
+	}
+	s.change(w, r, "quarantine release "+id, "/recordings/"+url.PathEscape(id), func() (string, error) {
+		return "quarantine released", s.d.ReleaseQuarantine(id, identityOf(r).Source())
+	})
+}
