@@ -3,6 +3,9 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,10 +36,19 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// ScreenshotsEnv names the environment variable that, set to a
+// directory, makes TestBrowser write a screenshot of each page there
+// (make screenshots: docs/screenshots).
+const ScreenshotsEnv = "SPANREC_SCREENSHOTS"
+
 // TestBrowser drives a real headless Chromium as a person would: an
-// auditor logs in, searches the sample capture's recording, opens it,
-// plays it (the audio element's time advances) and downloads it (the
-// bytes verify); a technician is refused the recordings.
+// auditor logs in, searches the sample capture's recording and filters
+// the list by date and order, opens it, sees the picture of both channels
+// and the verification, plays it (the audio element's time advances) and
+// downloads it (the bytes verify); a technician is refused the recordings
+// and the accounts; an admin creates an account and releases a
+// quarantined recording, and a form on another origin posting to the
+// appliance is refused.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: no browser (the ARM runs under qemu-user start none)")
@@ -61,6 +73,23 @@ func TestBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(bctx, browserTimeout)
 	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
+		t.Fatal(err)
+	}
+	shots := os.Getenv(ScreenshotsEnv)
+	shot := func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	login := func(role users.Role) {
 		t.Helper()
@@ -68,6 +97,13 @@ func TestBrowser(t *testing.T) {
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(e.base+"/login"),
 			chromedp.WaitVisible(chromedp.ID("name")),
+		); err != nil {
+			t.Fatalf("login page: %v", err)
+		}
+		if role == users.Auditor {
+			shot("login")
+		}
+		if err := chromedp.Do(ctx,
 			chromedp.SendKeys(chromedp.ID("name"), a[0]),
 			chromedp.SendKeys(chromedp.ID("password"), a[1]),
 			chromedp.Click(chromedp.ID("submit")),
@@ -98,6 +134,26 @@ func TestBrowser(t *testing.T) {
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "q=") {
 		t.Fatalf("search page %q: %v", loc, err)
 	}
+	// Filter: the sample call's day, longest first.
+	day := e.rec.Start.UTC().Format("2006-01-02")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.base+"/recordings"),
+		chromedp.WaitVisible(chromedp.ID("from")),
+		chromedp.SetValue(chromedp.ID("from"), day),
+		chromedp.SetValue(chromedp.ID("to"), day),
+		chromedp.SetValue(chromedp.ID("sort"), "duration"),
+		chromedp.Click(chromedp.ID("go")),
+		chromedp.WaitVisible(chromedp.CSS("#recordings a.rec")),
+	); err != nil {
+		t.Fatalf("filter: %v", err)
+	}
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "from="+day) || !strings.Contains(loc, "sort=duration") {
+		t.Fatalf("filtered page %q: %v", loc, err)
+	}
+	if got := text("#total"); got != "1 recording match." { // not the quarantined copy
+		t.Fatalf("filtered: %q", got)
+	}
+	shot("recordings")
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#recordings a.rec")),
 		chromedp.WaitVisible(chromedp.ID("audio")),
@@ -107,6 +163,19 @@ func TestBrowser(t *testing.T) {
 	if got := text("#rec-id"); got != e.rec.ID {
 		t.Fatalf("recording page shows %q, want %q", got, e.rec.ID)
 	}
+	// The picture is loaded (drawn by the appliance, allowed by the CSP).
+	width, err := chromedp.Run(ctx, chromedp.Poll[int](`(i => i.complete && i.naturalWidth)(document.getElementById("picture"))`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	if err != nil || width != 1200 {
+		t.Fatalf("the picture: natural width %d, %v", width, err)
+	}
+	if v := text("#verify-result"); !strings.HasPrefix(v, "valid: 1 file checked") {
+		t.Fatalf("verification on the page: %q", v)
+	}
+	if v := text("#chain-seq"); !strings.HasPrefix(v, "entry 1 linked") {
+		t.Fatalf("chain position on the page: %q", v)
+	}
+	shot("recording")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("audio").play().then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
 		t.Fatalf("play: %v", err)
 	}
@@ -165,8 +234,92 @@ func TestBrowser(t *testing.T) {
 	if msg := text("#error"); !strings.Contains(msg, "permission denied: tom (technician) may not view recordings") {
 		t.Fatalf("technician on a recording: %q", msg)
 	}
-	if nav := text("header nav"); strings.Contains(nav, "Recordings") || !strings.Contains(nav, "Live calls") {
+	if nav := text("header nav"); strings.Contains(nav, "Recordings") || !strings.Contains(nav, "Live calls") || strings.Contains(nav, "Users") {
 		t.Errorf("technician's menu: %q", nav)
+	}
+	for _, page := range []string{"/admin/users", "/admin/audit"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.base+page), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
+			t.Fatalf("technician on %s: %v", page, err)
+		}
+		if msg := text("#error"); !strings.HasPrefix(msg, "permission denied: tom (technician) may not") {
+			t.Errorf("technician on %s: %q", page, msg)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/calls"), chromedp.WaitVisible(chromedp.ID("calls"))); err != nil {
+		t.Fatalf("live calls: %v", err)
+	}
+	shot("calls")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/status"), chromedp.WaitVisible(chromedp.ID("counters"))); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	shot("status")
+
+	// The admin: a new account, a quarantine released.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
+		t.Fatalf("log out: %v", err)
+	}
+	login(users.Admin)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.base+"/admin/users"),
+		chromedp.WaitVisible(chromedp.ID("new-name")),
+		chromedp.SendKeys(chromedp.ID("new-name"), "carol"),
+		chromedp.SetValue(chromedp.ID("new-role"), "auditor"),
+		chromedp.SendKeys(chromedp.ID("new-password"), "carol-password-6"),
+		chromedp.Click(chromedp.ID("add")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	); err != nil {
+		t.Fatalf("create an account: %v", err)
+	}
+	if got := text("#done"); got != "added carol (auditor)" {
+		t.Fatalf("create an account: %q", got)
+	}
+	if u, err := e.account("carol"); err != nil || u.Role != users.Auditor {
+		t.Fatalf("carol: %+v %v", u, err)
+	}
+	shot("users")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.base+"/recordings/"+e.quarantined.ID),
+		chromedp.WaitVisible(chromedp.ID("release")),
+		chromedp.Click(chromedp.ID("release")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	); err != nil {
+		t.Fatalf("release the quarantine: %v", err)
+	}
+	if c, err := e.ix.Get(e.quarantined.ID); err != nil || c.Quarantined {
+		t.Fatalf("after the release: quarantined %v, %v", c != nil && c.Quarantined, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/admin/config"), chromedp.WaitVisible(chromedp.ID("config"))); err != nil {
+		t.Fatalf("configuration: %v", err)
+	}
+	shot("config")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/admin/audit"), chromedp.WaitVisible(chromedp.ID("audit"))); err != nil {
+		t.Fatalf("audit log: %v", err)
+	}
+	if a := text("#audit"); !strings.Contains(a, "quarantine release "+e.quarantined.ID) || !strings.Contains(a, "users add carol auditor") {
+		t.Errorf("audit log page: %q", a)
+	}
+	shot("audit")
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/admin/storage"), chromedp.WaitVisible(chromedp.ID("storage"))); err != nil {
+		t.Fatalf("storage: %v", err)
+	}
+	shot("storage")
+
+	// Another origin's page (same site: the session cookie goes along)
+	// posts a form to the appliance: refused, nothing made.
+	evil := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<form method="post" action="%s/admin/users"><input name="name" value="mallory"><input name="role" value="admin">`+
+			`<input name="password" value="mallory-password-7"><input name="csrf" value="guess"><button id="evil">Win a prize</button></form>`, e.base)
+	}))
+	defer evil.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(evil.URL), chromedp.Click(chromedp.ID("evil")), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
+		t.Fatalf("the other origin's form: %v", err)
+	}
+	if msg := text("#error"); msg != "cross-origin request refused" {
+		t.Errorf("the other origin's form: %q", msg)
+	}
+	if _, err := e.account("mallory"); err == nil {
+		t.Error("another origin's form made an account")
 	}
 	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("the browser session ran past its deadline")

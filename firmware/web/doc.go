@@ -4,8 +4,11 @@
 //
 // It is a client of the daemon like the serial console: every page asks
 // the same service interface the control socket's server asks
-// ([control.ConsoleDaemon], plus opening a recording's file), so nothing
-// of it runs on the capture path. Logins are the console accounts
+// ([control.ConsoleDaemon], plus opening a recording's file and the few
+// queries of [Backend]: the recordings search, a chain position, a
+// quarantine release), so nothing of it runs on the capture path. Work
+// that reads a whole recording (its picture, drawn by media/waveform, and
+// its verification) runs one at a time. Logins are the console accounts
 // (checked by the daemon's users store), sessions are the same
 // [users.Sessions] the control socket holds, and every page needs the
 // permission the control API's route table gives its endpoint
@@ -21,5 +24,6 @@
 // change is written to the index's audit log as "web:<account>".
 //
 // Caveats: quarantined recordings are listed and served to admins only.
-// Raw media (pcapng) is offered for download only.
+// Raw media (pcapng) is offered for download only, without a picture.
+// The configuration is changed one key at a time (as on the console).
 package web
