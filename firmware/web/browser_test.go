@@ -54,7 +54,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: no browser (the ARM runs under qemu-user start none)")
 	}
 	exe := chromium(t)
-	e := newEnv(t, nil)
+	e := newEnv(t, nil, pausedCapture(t))
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.IgnoreCertErrors, // the appliance's self-signed certificate
@@ -172,10 +172,22 @@ func TestBrowser(t *testing.T) {
 	if v := text("#verify-result"); !strings.HasPrefix(v, "valid: 1 file checked") {
 		t.Fatalf("verification on the page: %q", v)
 	}
-	if v := text("#chain-seq"); !strings.HasPrefix(v, "entry 1 linked") {
+	if v := text("#chain-seq"); !strings.Contains(v, "linked to the entry before") {
 		t.Fatalf("chain position on the page: %q", v)
 	}
+	// The paused call's page: its picture (the pause shaded) for the
+	// screenshot.
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/recordings/"+e.paused.ID), chromedp.WaitVisible(chromedp.ID("picture"))); err != nil {
+		t.Fatalf("the paused recording: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[int](`(i => i.complete && i.naturalWidth)(document.getElementById("picture"))`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
+		t.Fatalf("the paused recording's picture: %v", err)
+	}
 	shot("recording")
+	if err := chromedp.Do(ctx, chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.ID("audio"))); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("audio").play().then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
 		t.Fatalf("play: %v", err)
 	}

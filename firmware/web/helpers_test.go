@@ -21,6 +21,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"spanrec/firmware/capture/capturetest"
+	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/config"
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
@@ -89,22 +91,62 @@ type env struct {
 	ix          *index.Index
 	calls       *calls
 	rec         index.Call // the sample call
+	paused      index.Call // pausedCapture's, when asked for
 	quarantined index.Call
 	base        string // https://127.0.0.1:PORT
 	pool        *x509.CertPool
 }
 
-// importSample records testdata/sample_call.pcap into a fresh data
-// directory with the engine and returns it with its index opened.
-func importSample(t *testing.T) (string, *index.Index) {
+// pausedCapture writes a capture of a generated call (the sample's
+// audio both ways, a day before the sample call) that the caller pauses
+// with *1 after 2 s and resumes with *1 at 5 s (SIP INFO).
+func pausedCapture(t *testing.T) string {
+	t.Helper()
+	audio, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "sample_caller.ulaw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	callee, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "sample_callee.ulaw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := simcall.Options{}
+	r := simcall.Generate(simcall.Call{CallerAudio: audio, CalleeAudio: callee, Talk: 8 * time.Second,
+		Start: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
+		DTMF:  []simcall.Press{{At: 2 * time.Second, Digits: "*1", Mode: simcall.SIPInfo}, {At: 5 * time.Second, Digits: "*1", Mode: simcall.SIPInfo}}}, o)
+	path := filepath.Join(t.TempDir(), "paused.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := capturetest.NewPcap(f, o.Frame.LinkType())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteTo(w, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// importSample records testdata/sample_call.pcap (and the extra
+// captures) into a fresh data directory with the engine and returns it
+// with its index opened.
+func importSample(t *testing.T, extra ...string) (string, *index.Index) {
 	t.Helper()
 	dir := t.TempDir()
 	e, err := engine.Open(engine.Options{DataDir: dir, Software: "spanrec test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.ImportFile(context.Background(), filepath.Join(repoRoot(), "testdata", "sample_call.pcap")); err != nil {
-		t.Fatal(err)
+	for _, f := range append([]string{filepath.Join(repoRoot(), "testdata", "sample_call.pcap")}, extra...) {
+		if err := e.ImportFile(context.Background(), f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := e.Close("end-of-input"); err != nil {
 		t.Fatal(err)
@@ -117,9 +159,11 @@ func importSample(t *testing.T) (string, *index.Index) {
 	return dir, ix
 }
 
-func newEnv(t *testing.T, now func() time.Time) *env {
+// newEnv serves the sample recording (with the extra captures'
+// recordings: see paused).
+func newEnv(t *testing.T, now func() time.Time, extra ...string) *env {
 	t.Helper()
-	dir, ix := importSample(t)
+	dir, ix := importSample(t, extra...)
 	cfgFile := filepath.Join(dir, "spanrec.yaml")
 	if err := os.WriteFile(cfgFile, []byte("# the test's configuration\ncalls:\n  media_timeout: 30s\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -134,10 +178,17 @@ func newEnv(t *testing.T, now func() time.Time) *env {
 		}
 	}
 	list, err := b.Recordings(control.RecordingQuery{})
-	if err != nil || len(list) != 1 {
+	if err != nil || len(list) != 1+len(extra) {
 		t.Fatalf("sample recordings: %v %v", list, err)
 	}
-	e := &env{dir: dir, configFile: cfgFile, backend: b, ix: ix, calls: &calls{}, rec: list[0]}
+	e := &env{dir: dir, configFile: cfgFile, backend: b, ix: ix, calls: &calls{}}
+	for _, c := range list {
+		if len(c.Pauses) > 0 {
+			e.paused = c
+		} else {
+			e.rec = c
+		}
+	}
 	q := e.rec
 	q.ID, q.CallID, q.Caller, q.Quarantined = index.NewID(q.Start), "quarantined@test", "7777", true
 	if err := ix.Put(&q); err != nil {

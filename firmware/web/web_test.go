@@ -464,3 +464,61 @@ func TestVerifyOnPage(t *testing.T) {
 		t.Errorf("tampered file: %s", page)
 	}
 }
+
+// TestPicturePause: a call paused by *1 has its paused span shaded in
+// both bands of its picture where the index has it (the WAV starts at
+// the answer), nothing drawn there, both sides drawn before it, and its
+// two cue points as lines.
+func TestPicturePause(t *testing.T) {
+	e := newEnv(t, nil, pausedCapture(t))
+	c := e.client(t)
+	e.login(t, c, users.Auditor)
+	resp, body := e.do(t, c, "GET", "/recordings/"+e.paused.ID+"/picture.png", "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("picture: %s", resp.Status)
+	}
+	img, err := png.Decode(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := waveform.Options{}
+	p := e.paused
+	total := p.End.Sub(p.Answer).Seconds()
+	col := func(at time.Time) int { return int(at.Sub(p.Answer).Seconds() / total * float64(o.Size().X)) }
+	from, to := col(p.Pauses[0].Start), col(p.Pauses[0].End)
+	t.Logf("paused %v..%v of %.1f s: columns %d..%d", p.Pauses[0].Start.Sub(p.Answer), p.Pauses[0].End.Sub(p.Answer), total, from, to)
+	is := func(x, y int, c uint8) bool { return img.At(x, y) == waveform.Palette[c] }
+	for ch, wave := range []uint8{waveform.Wave0, waveform.Wave1} {
+		band := o.Band(ch)
+		drawn := 0
+		for x := range o.Size().X {
+			inside, outside := x > from+3 && x < to-3, x < from-3
+			if !inside && !outside {
+				continue
+			}
+			if got := is(x, band.Min.Y, waveform.Paused); got != inside {
+				t.Fatalf("band %d column %d: shaded %v", ch, x, got)
+			}
+			for y := band.Min.Y; y < band.Max.Y; y++ {
+				if is(x, y, wave) {
+					if inside {
+						t.Fatalf("band %d column %d: audio drawn inside the pause", ch, x)
+					}
+					drawn++
+				}
+			}
+		}
+		if drawn == 0 {
+			t.Errorf("band %d: nothing drawn before the pause", ch)
+		}
+	}
+	lines := 0
+	for x := range o.Size().X {
+		if is(x, 0, waveform.Cue) && is(x, o.Band(1).Max.Y-1, waveform.Cue) {
+			lines++
+		}
+	}
+	if lines != 2 {
+		t.Errorf("%d cue lines, want 2 (pause, resume)", lines)
+	}
+}
