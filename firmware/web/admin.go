@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"spanrec/firmware/control"
 	"spanrec/firmware/users"
@@ -49,39 +50,61 @@ func (s *Server) adminRoutes() []route {
 }
 
 // change runs one change for the account, audits it with command and
-// its result, and then redirects to the page back (with ?done= or
-// ?error= for the page to say what happened).
+// its result, keeps what happened for the session's next page (notice)
+// and redirects to the page back.
 func (s *Server) change(w http.ResponseWriter, r *http.Request, command, back string, fn func() (string, error)) {
 	id := identityOf(r)
 	done, err := fn()
 	result := "ok"
+	n := notice{Done: done}
 	if err != nil {
 		result = err.Error()
-	}
-	s.audit(id.Source(), command, result)
-	v := url.Values{}
-	if err != nil {
+		n = notice{Error: err.Error()}
 		s.log.Warn("web: change refused", "who", id.Source(), "command", command, "err", err)
-		v.Set("error", err.Error())
 	} else {
 		s.log.Info("web: changed", "who", id.Source(), "command", command)
-		v.Set("done", done)
 	}
-	http.Redirect(w, r, back+"?"+v.Encode(), http.StatusSeeOther)
+	s.audit(id.Source(), command, result)
+	s.notices.put(id.CSRF, n)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// notice is what a page says about the change it was sent back from.
-func notice(r *http.Request) map[string]string {
-	q := r.URL.Query()
-	return map[string]string{"Done": clip(q.Get("done")), "Error": clip(q.Get("error"))}
+// notice is what a page says about the change it was sent back from:
+// kept by the server for the session (never taken from the URL, so a
+// link cannot make the appliance say something).
+type notice struct{ Done, Error string }
+
+// notices holds each session's one pending notice, keyed by its CSRF
+// token (an HMAC of the session token, not the token itself).
+type notices struct {
+	mu sync.Mutex
+	m  map[string]notice
 }
 
-func clip(s string) string {
-	if len(s) > 512 {
-		return s[:512] + "..."
+// maxNotices bounds the pending notices (sessions that changed
+// something and never loaded the next page).
+const maxNotices = 1024
+
+func (n *notices) put(session string, v notice) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil || len(n.m) >= maxNotices {
+		n.m = make(map[string]notice)
 	}
-	return s
+	n.m[session] = v
 }
+
+// take returns and forgets the session's notice.
+func (n *notices) take(session string) notice {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	v := n.m[session]
+	delete(n.m, session)
+	return v
+}
+
+// notice returns the request's session's pending notice.
+func (s *Server) notice(r *http.Request) notice { return s.notices.take(identityOf(r).CSRF) }
 
 // formText returns a form field, or why it is refused.
 func formText(r *http.Request, name string, maxLen int) (string, error) {
@@ -101,7 +124,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "users", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "users.html", identityOf(r), map[string]any{"Users": list, "Roles": users.Roles(), "Notice": notice(r)})
+	s.render(w, r, http.StatusOK, "users.html", identityOf(r), map[string]any{"Users": list, "Roles": users.Roles(), "Notice": s.notice(r)})
 }
 
 // userChange is a change of the account in the path.
@@ -157,7 +180,7 @@ func (s *Server) removeUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) configPage(w http.ResponseWriter, r *http.Request) {
-	data := map[string]any{"Notice": notice(r)}
+	data := map[string]any{"Notice": s.notice(r)}
 	ci, err := s.d.Config()
 	switch {
 	case errors.Is(err, control.ErrNotConfigured):
@@ -168,7 +191,6 @@ func (s *Server) configPage(w http.ResponseWriter, r *http.Request) {
 	default:
 		data["Config"] = ci
 	}
-	data["Key"] = clip(r.URL.Query().Get("key"))
 	s.render(w, r, http.StatusOK, "config.html", identityOf(r), data)
 }
 

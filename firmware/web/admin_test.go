@@ -148,4 +148,9 @@ func TestAdminChanges(t *testing.T) {
 	if strings.Contains(audit, "password-4") || strings.Contains(audit, "password-5") {
 		t.Error("a password in the audit log")
 	}
+	// What a page says it did is the server's, not a link's; it is said
+	// once.
+	if _, page := e.do(t, c, "GET", "/admin/users?done=all+your+base&error=reboot+now", "", nil); strings.Contains(page, "your base") || strings.Contains(page, "reboot now") || strings.Contains(page, `id="done"`) {
+		t.Errorf("the page says what the link said: %s", page)
+	}
 }

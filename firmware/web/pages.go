@@ -265,7 +265,7 @@ type recordingPage struct {
 	// CanRelease: the account may release a quarantine (with CSRF).
 	CanRelease bool
 	CSRF       string
-	Notice     map[string]string
+	Notice     notice
 }
 
 func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
@@ -274,7 +274,7 @@ func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := identityOf(r)
-	p := recordingPage{Call: &c, CanVerify: id.Can(users.VerifyRecordings), CanRelease: id.Can(users.Configure), CSRF: id.CSRF, Notice: notice(r)}
+	p := recordingPage{Call: &c, CanVerify: id.Can(users.VerifyRecordings), CanRelease: id.Can(users.Configure), CSRF: id.CSRF, Notice: s.notice(r)}
 	if pos, err := s.d.ChainPosition(c.ID); err != nil {
 		p.ChainErr = err.Error()
 	} else {

@@ -54,6 +54,7 @@ type Server struct {
 	mux      *http.ServeMux
 	pictures *pictures
 	heavy    chan struct{}
+	notices  notices
 }
 
 //go:embed templates/*.html
