@@ -280,7 +280,7 @@ func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
 	} else {
 		p.Chain = &pos
 	}
-	if p.CanVerify && (c.Size <= autoVerifySize || r.URL.Query().Get("verify") == "1") {
+	if p.CanVerify && c.Deleted.IsZero() && (c.Size <= autoVerifySize || r.URL.Query().Get("verify") == "1") {
 		v, err := s.verify(r, c.ID)
 		if err != nil {
 			p.VerifyErr = err.Error()

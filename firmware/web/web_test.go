@@ -522,3 +522,28 @@ func TestPicturePause(t *testing.T) {
 		t.Errorf("%d cue lines, want 2 (pause, resume)", lines)
 	}
 }
+
+// TestDeletedRecording: a recording whose file was deleted (offloaded)
+// keeps its page, which says so and where the copy is, with no audio,
+// picture or download; those routes answer 404.
+func TestDeletedRecording(t *testing.T) {
+	e := newEnv(t, nil)
+	d := e.rec
+	d.ID, d.CallID = index.NewID(d.Start), "deleted@test"
+	d.Offloaded, d.Remote = d.Start.Add(time.Hour), "smb://nas/recordings/x.wav"
+	d.Deleted, d.DeleteReason = d.Start.Add(2*time.Hour), "offloaded"
+	if err := e.ix.Put(&d); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	e.login(t, c, users.Auditor)
+	_, page := e.do(t, c, "GET", "/recordings/"+d.ID, "", nil)
+	if !strings.Contains(page, `id="deleted"`) || !strings.Contains(page, "smb://nas/recordings/x.wav") || strings.Contains(page, `id="audio"`) || strings.Contains(page, `id="picture"`) {
+		t.Errorf("deleted recording's page: %s", page)
+	}
+	for _, p := range []string{"/audio", "/picture.png", "/download"} {
+		if resp, _ := e.do(t, c, "GET", "/recordings/"+d.ID+p, "", nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s of a deleted recording: %s", p, resp.Status)
+		}
+	}
+}
