@@ -81,3 +81,7 @@ func (b *ConsoleBackend) ReleaseQuarantine(id, by string) error {
 	b.log.Info("quarantine released", "id", id, "by", by)
 	return nil
 }
+
+// Reloadable implements web.Backend (reloadable: the keys
+// Daemon.reload applies).
+func (b *ConsoleBackend) Reloadable(key string) bool { return reloadable(key) }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"gopkg.in/yaml.v3"
+
 	"spanrec/firmware/control"
 	"spanrec/firmware/users"
 )
@@ -190,8 +192,30 @@ func (s *Server) configPage(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		data["Config"] = ci
+		data["Sections"] = s.sections(ci.YAML)
 	}
 	s.render(w, r, http.StatusOK, "config.html", identityOf(r), data)
+}
+
+// section is one top-level section of the effective configuration.
+type section struct {
+	Name   string
+	Reload bool // applied by the running daemon on a change
+}
+
+// sections lists the configuration's top-level sections and when a
+// change of each applies.
+func (s *Server) sections(doc string) []section {
+	var m yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil || len(m.Content) == 0 || m.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []section
+	for i := 0; i+1 < len(m.Content[0].Content); i += 2 {
+		name := m.Content[0].Content[i].Value
+		out = append(out, section{Name: name, Reload: s.d.Reloadable(name)})
+	}
+	return out
 }
 
 // secretKey reports whether a configuration key's value stays out of the

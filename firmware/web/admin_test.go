@@ -112,6 +112,11 @@ func TestAdminChanges(t *testing.T) {
 	if !strings.Contains(page, `id="done">calls.media_timeout = 45s: saved`) || !strings.Contains(page, "media_timeout: 45s") {
 		t.Errorf("config set: %s", page)
 	}
+	for _, want := range []string{`<tr><td><code>calls</code></td><td><span class="ok">at once</span>`, `<tr><td><code>web</code></td><td><span class="warning">at the next start</span>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("config page lacks %q", want)
+		}
+	}
 	before, _ := os.ReadFile(e.configFile)
 	if !strings.Contains(string(before), "media_timeout: 45s") || !strings.Contains(string(before), "# the test's configuration") {
 		t.Errorf("configuration file: %s", before)

@@ -25,6 +25,10 @@ type Backend interface {
 	// ReleaseQuarantine clears a recording's quarantine at by's request
 	// (the file, its signature and its chain entry stay as they are).
 	ReleaseQuarantine(id, by string) error
+	// Reloadable reports whether the running daemon applies a change of
+	// the configuration key (a section or section.key) on reload; other
+	// keys take effect at the next start.
+	Reloadable(key string) bool
 }
 
 // Search is the recordings page's query.
