@@ -3,7 +3,15 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"reflect"
 	"slices"
+
+	"gopkg.in/yaml.v3"
+
+	"spanrec/firmware/config"
+	"spanrec/firmware/users"
 
 	"spanrec/firmware/control"
 	"spanrec/firmware/index"
@@ -85,3 +93,87 @@ func (b *ConsoleBackend) ReleaseQuarantine(id, by string) error {
 // Reloadable implements web.Backend (reloadable: the keys
 // Daemon.reload applies).
 func (b *ConsoleBackend) Reloadable(key string) bool { return reloadable(key) }
+
+// ConfigFile implements web.Backend.
+func (b *ConsoleBackend) ConfigFile() (path, text string, err error) {
+	if b.cfg.ConfigFile == "" {
+		return "", "", fmt.Errorf("%w: the daemon runs without a configuration file (start it with --config FILE)", control.ErrNotConfigured)
+	}
+	data, err := os.ReadFile(b.cfg.ConfigFile)
+	if err != nil {
+		return b.cfg.ConfigFile, "", fmt.Errorf("configuration file: %w", err)
+	}
+	return b.cfg.ConfigFile, string(data), nil
+}
+
+// ReplaceConfig implements web.Backend as SetConfig does for one key: the
+// new file is parsed and validated (as `spanrec config check` does),
+// written atomically, and reloaded when a section the daemon reloads
+// changed.
+func (b *ConsoleBackend) ReplaceConfig(text string) (web.ConfigReplaced, error) {
+	r := web.ConfigReplaced{File: b.cfg.ConfigFile}
+	if b.cfg.ConfigFile == "" {
+		return r, fmt.Errorf("%w: the daemon runs without a configuration file (start it with --config FILE)", control.ErrNotConfigured)
+	}
+	b.cfgMu.Lock()
+	defer b.cfgMu.Unlock()
+	old, err := os.ReadFile(b.cfg.ConfigFile)
+	if err != nil {
+		return r, fmt.Errorf("configuration file: %w", err)
+	}
+	cfg, err := config.Parse(b.cfg.ConfigFile, []byte(text), config.Default())
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return r, rejected{err}
+	}
+	reload := false
+	for _, s := range changedSections(old, []byte(text)) {
+		if reloadable(s) {
+			r.Applied = append(r.Applied, s)
+			reload = true
+		} else {
+			r.Restart = append(r.Restart, s)
+		}
+	}
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(b.cfg.ConfigFile); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := users.WriteFileAtomic(b.cfg.ConfigFile, []byte(text), mode); err != nil {
+		return r, fmt.Errorf("write configuration file: %w", err)
+	}
+	if reload && b.cfg.Reload != nil {
+		if err := b.cfg.Reload(); err != nil {
+			return r, fmt.Errorf("saved, but the reload failed: %w", err)
+		}
+	} else {
+		// Nothing is applied without a reload to apply it.
+		r.Restart, r.Applied = append(r.Restart, r.Applied...), nil
+	}
+	slices.Sort(r.Restart)
+	b.log.Info("configuration replaced", "file", b.cfg.ConfigFile, "applied", r.Applied, "restart", r.Restart)
+	return r, nil
+}
+
+// changedSections returns the top-level keys whose values differ between
+// two YAML documents (both valid: parsed before), sorted.
+func changedSections(a, b []byte) []string {
+	var ma, mb map[string]any
+	_ = yaml.Unmarshal(a, &ma)
+	_ = yaml.Unmarshal(b, &mb)
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(ma)) {
+		if !reflect.DeepEqual(ma[k], mb[k]) {
+			out = append(out, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(mb)) {
+		if _, ok := ma[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

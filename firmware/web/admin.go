@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,6 +45,7 @@ func (s *Server) adminRoutes() []route {
 		{pattern: "POST /admin/users/{name}/delete", api: "DELETE /v1/users/{name}", handle: s.removeUser},
 		{pattern: "GET /admin/config", api: "GET /v1/config", handle: s.configPage},
 		{pattern: "POST /admin/config", api: "POST /v1/config", handle: s.setConfig},
+		{pattern: "POST /admin/config/file", api: "POST /v1/config", handle: s.replaceConfig},
 		{pattern: "GET /admin/storage", api: "GET /v1/storage", handle: s.storagePage},
 		{pattern: "GET /admin/audit", api: "GET /v1/audit", handle: s.auditPage},
 		// Releasing a quarantine is a decision on the consent policy: the
@@ -193,6 +196,11 @@ func (s *Server) configPage(w http.ResponseWriter, r *http.Request) {
 	default:
 		data["Config"] = ci
 		data["Sections"] = s.sections(ci.YAML)
+		if identityOf(r).Can(users.Configure) {
+			if _, text, err := s.d.ConfigFile(); err == nil {
+				data["FileText"] = text
+			}
+		}
 	}
 	s.render(w, r, http.StatusOK, "config.html", identityOf(r), data)
 }
@@ -256,6 +264,38 @@ func (s *Server) setConfig(w http.ResponseWriter, r *http.Request) {
 			when = "saved; applies at the next reload"
 		}
 		return key + " = " + shown + ": " + when, nil
+	})
+}
+
+// maxConfigFile bounds a configuration file from the form.
+const maxConfigFile = 48 << 10
+
+// replaceConfig writes the whole configuration file from the form's
+// text (Backend.ReplaceConfig); the page says which changed sections
+// were applied and which wait for the next start.
+func (s *Server) replaceConfig(w http.ResponseWriter, r *http.Request) {
+	text := strings.ReplaceAll(r.PostForm.Get("yaml"), "\r\n", "\n")
+	if len(text) > maxConfigFile || strings.TrimSpace(text) == "" {
+		s.error(w, r, http.StatusBadRequest, fmt.Sprintf("the configuration must be 1 to %d bytes", maxConfigFile))
+		return
+	}
+	sum := sha256.Sum256([]byte(text))
+	s.change(w, r, "config replace sha256:"+hex.EncodeToString(sum[:8]), "/admin/config", func() (string, error) {
+		rep, err := s.d.ReplaceConfig(text)
+		if err != nil {
+			return "", err
+		}
+		msg := "saved " + rep.File
+		if len(rep.Applied) == 0 && len(rep.Restart) == 0 {
+			msg += ": no setting changed"
+		}
+		if len(rep.Applied) > 0 {
+			msg += "; applied now: " + strings.Join(rep.Applied, ", ")
+		}
+		if len(rep.Restart) > 0 {
+			msg += "; at the next start: " + strings.Join(rep.Restart, ", ")
+		}
+		return msg, nil
 	})
 }
 

@@ -126,6 +126,21 @@ func TestAdminChanges(t *testing.T) {
 		t.Errorf("a bad value: file changed %v; %s", string(after) != string(before), page)
 	}
 
+	// The whole file: a comment kept, one reloaded section, one for the
+	// next start; an invalid file saves nothing and says why.
+	text := "# edited on the web\ncalls:\n  media_timeout: 50s\nweb:\n  listen: \"127.0.0.1:8443\"\n"
+	page = post("/admin/config/file", url.Values{"yaml": {strings.ReplaceAll(text, "\n", "\r\n")}})
+	if got, _ := os.ReadFile(e.configFile); string(got) != text || !strings.Contains(page, "; applied now: calls; at the next start: web</p>") {
+		t.Errorf("replace: file %q; %s", got, page)
+	}
+	page = post("/admin/config/file", url.Values{"yaml": {"calls:\n  media_timeout: -5s\n"}})
+	if got, _ := os.ReadFile(e.configFile); string(got) != text || !strings.Contains(page, `id="change-error"`) || !strings.Contains(page, "nothing saved") {
+		t.Errorf("an invalid file: file %q; %s", got, page)
+	}
+	if page = post("/admin/config/file", url.Values{"yaml": {text}}); !strings.Contains(page, "no setting changed") {
+		t.Errorf("the same file again: %s", page)
+	}
+
 	a := e.client(t)
 	e.login(t, a, users.Auditor)
 	qpath := "/recordings/" + e.quarantined.ID
@@ -145,7 +160,7 @@ func TestAdminChanges(t *testing.T) {
 
 	_, audit := e.do(t, a, "GET", "/admin/audit", "", nil)
 	for _, want := range []string{"users add newbie auditor", "users role newbie", "users passwd newbie", "users del newbie",
-		"config set calls.media_timeout 45s", "config set calls.media_timeout banana", "quarantine release " + e.quarantined.ID} {
+		"config set calls.media_timeout 45s", "config set calls.media_timeout banana", "config replace sha256:", "quarantine release " + e.quarantined.ID} {
 		if !strings.Contains(audit, `<td class="user">web:ann</td><td class="command">`+want) {
 			t.Errorf("audit log page lacks %q", want)
 		}

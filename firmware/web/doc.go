@@ -25,5 +25,6 @@
 //
 // Caveats: quarantined recordings are listed and served to admins only.
 // Raw media (pcapng) is offered for download only, without a picture.
-// The configuration is changed one key at a time (as on the console).
+// The configuration is changed one key at a time (as on the console) or
+// as a whole file, always validated by the daemon first.
 package web

@@ -169,6 +169,7 @@ func newEnv(t *testing.T, now func() time.Time, extra ...string) *env {
 		t.Fatal(err)
 	}
 	b := daemon.NewConsoleBackend(daemon.BackendConfig{DataDir: dir, Index: ix,
+		Reload: func() error { _, err := config.Load(cfgFile); return err }, // what the daemon's SIGHUP reads
 		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost},
 			ConfigFile: cfgFile, LoadConfig: func() (config.Config, error) { return config.Load(cfgFile) }}})
 	for _, role := range users.Roles() { // the admin first

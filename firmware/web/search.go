@@ -29,6 +29,21 @@ type Backend interface {
 	// the configuration key (a section or section.key) on reload; other
 	// keys take effect at the next start.
 	Reloadable(key string) bool
+	// ConfigFile returns the configuration file's path and text
+	// (control.ErrNotConfigured without one).
+	ConfigFile() (path, text string, err error)
+	// ReplaceConfig writes a whole new configuration file, validated as
+	// `spanrec config check` validates it (control.ErrBadRequest and
+	// nothing saved when it is not valid), atomically.
+	ReplaceConfig(text string) (ConfigReplaced, error)
+}
+
+// ConfigReplaced is what a new configuration file changed.
+type ConfigReplaced struct {
+	File string
+	// Applied are the changed sections the daemon applied at once,
+	// Restart those that take effect at the next start.
+	Applied, Restart []string
 }
 
 // Search is the recordings page's query.
