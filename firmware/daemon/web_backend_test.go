@@ -102,3 +102,14 @@ func TestReleaseQuarantine(t *testing.T) {
 		t.Errorf("chain position of nothing: %v", err)
 	}
 }
+
+func TestChangedSections(t *testing.T) {
+	a := "# a comment\ncalls:\n  media_timeout: 30s\nweb:\n  listen: ':443'\nlog:\n  level: info\n"
+	b := "calls:\n  media_timeout: 30s # same value, new comment\nweb:\n  listen: ':8443'\nstorage:\n  quota_gb: 10\n"
+	if got := changedSections([]byte(a), []byte(b)); !slices.Equal(got, []string{"log", "storage", "web"}) {
+		t.Errorf("changed %q", got)
+	}
+	if got := changedSections([]byte(a), []byte(a+"# more\n")); len(got) != 0 {
+		t.Errorf("comments only: %q", got)
+	}
+}
