@@ -52,6 +52,10 @@ const (
 	WindowFrames = FullColumn / Windows
 )
 
+// MaxChannels bounds the channels of a file Render reads (its buffer is
+// FullColumn frames).
+const MaxChannels = 64
+
 // Geometry defaults.
 const (
 	DefaultWidth      = 1200
@@ -129,6 +133,9 @@ func Render(ctx context.Context, r io.ReaderAt, size int64, o Options) (*image.P
 	p, err := wav.ReadMeta(r, size)
 	if err != nil {
 		return nil, Info{}, err
+	}
+	if p.Channels > MaxChannels {
+		return nil, Info{}, fmt.Errorf("%w: %d channels (at most %d)", wav.ErrUnsupported, p.Channels, MaxChannels)
 	}
 	off, dsize := p.Data()
 	fb := int64(2 * p.Channels)

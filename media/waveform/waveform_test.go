@@ -1,8 +1,10 @@
 package waveform
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -219,4 +221,53 @@ func TestRenderCancelled(t *testing.T) {
 	if _, _, err := Render(ctx, l, l.size(), Options{}); err != context.Canceled {
 		t.Errorf("err %v, want context.Canceled", err)
 	}
+}
+
+// FuzzRender: any bytes give a picture of the right size or a wav error,
+// never a panic, and never read more than the bound.
+func FuzzRender(f *testing.F) {
+	dir := f.TempDir()
+	for i, frames := range []int{0, 5, 3000} {
+		path := filepath.Join(dir, string(rune('a'+i))+".wav")
+		w, err := wav.Create(path, wav.Format{SampleRate: 8000, Channels: 2}, 0)
+		if err != nil {
+			f.Fatal(err)
+		}
+		s := make([]int16, 2*frames)
+		for j := range s {
+			s[j] = int16(j * 97)
+		}
+		w.Write(s)
+		w.Finish(nil, []wav.Cue{{Frame: uint32(frames / 2), Label: "pause (dtmf)"}})
+		w.Close()
+		b, _ := os.ReadFile(path)
+		f.Add(b)
+	}
+	o := Options{Width: 64, BandHeight: 20}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := &countingReader{b: b}
+		img, _, err := Render(context.Background(), r, int64(len(b)), o)
+		if err != nil {
+			if !errors.Is(err, wav.ErrNotRIFF) && !errors.Is(err, wav.ErrTruncated) && !errors.Is(err, wav.ErrMalformed) && !errors.Is(err, wav.ErrUnsupported) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		if img.Bounds().Size() != o.Size() {
+			t.Fatalf("size %v", img.Bounds().Size())
+		}
+		if bound := int64(len(b)) + int64(o.Width*FullColumn*2*MaxChannels); r.n > bound {
+			t.Fatalf("read %d bytes", r.n)
+		}
+	})
+}
+
+type countingReader struct {
+	b []byte
+	n int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	c.n += int64(len(p))
+	return bytes.NewReader(c.b).ReadAt(p, off)
 }
