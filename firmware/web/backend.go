@@ -41,4 +41,3 @@ type ChainPosition struct {
 	// Linked tells that Prev is the Hash of entry Seq-1 (or "" at Seq 1).
 	Linked bool
 }
-
