@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +244,16 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("downloaded %d bytes (%v), the recording has %d", len(b), err, len(want))
 	}
 
+	// Nor the configuration, nor the accounts.
+	for _, page := range []string{"/admin/config", "/admin/users"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.base+page), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
+			t.Fatalf("auditor on %s: %v", page, err)
+		}
+		if msg := text("#error"); !strings.HasPrefix(msg, "permission denied: aud (auditor) may not") {
+			t.Errorf("auditor on %s: %q", page, msg)
+		}
+	}
+
 	// Log out; the technician has no recordings.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
 		t.Fatalf("log out: %v", err)
@@ -265,8 +276,13 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("technician on %s: %q", page, msg)
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/calls"), chromedp.WaitVisible(chromedp.ID("calls"))); err != nil {
-		t.Fatalf("live calls: %v", err)
+	// The technician pauses the live call from its row.
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/calls"), chromedp.WaitVisible(chromedp.CSS("#calls button.pause")),
+		chromedp.Click(chromedp.CSS("#calls button.pause")), chromedp.WaitVisible(chromedp.CSS("#calls button.resume"))); err != nil {
+		t.Fatalf("pause on the live calls page: %v", err)
+	}
+	if got := e.calls.pauseSources(); !slices.Equal(got, []string{"web:tom"}) {
+		t.Errorf("pauses from the page: %q", got)
 	}
 	shot("calls")
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/status"), chromedp.WaitVisible(chromedp.ID("counters"))); err != nil {
