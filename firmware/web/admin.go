@@ -47,6 +47,7 @@ func (s *Server) adminRoutes() []route {
 		{pattern: "POST /admin/config", api: "POST /v1/config", handle: s.setConfig},
 		{pattern: "POST /admin/config/file", api: "POST /v1/config", handle: s.replaceConfig},
 		{pattern: "GET /admin/storage", api: "GET /v1/storage", handle: s.storagePage},
+		{pattern: "POST /admin/offload", api: "POST /v1/offload/now", handle: s.offloadNow},
 		{pattern: "GET /admin/audit", api: "GET /v1/audit", handle: s.auditPage},
 		// Releasing a quarantine is a decision on the consent policy: the
 		// permission to configure it (admins).
@@ -315,6 +316,12 @@ func (s *Server) storagePage(w http.ResponseWriter, r *http.Request) {
 			data["Offload"] = o
 		}
 	}
+	if id.Can(users.ViewConfig) {
+		if ci, err := s.d.Config(); err == nil {
+			data["Settings"] = configSections(ci.YAML, "storage", "offload")
+		}
+	}
+	data["Notice"] = s.notice(r)
 	s.render(w, r, http.StatusOK, "storage.html", id, data)
 }
 
@@ -346,6 +353,34 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		data["Next"] = "/admin/audit?page=" + strconv.Itoa(pg+1)
 	}
 	s.render(w, r, http.StatusOK, "audit.html", identityOf(r), data)
+}
+
+// offloadNow starts an offload run at once (the console's `offload now`).
+func (s *Server) offloadNow(w http.ResponseWriter, r *http.Request) {
+	s.change(w, r, "offload now", "/admin/storage", func() (string, error) { return "offload run started", s.d.OffloadNow() })
+}
+
+// configSections returns the named top-level sections of a YAML
+// document, each as YAML of its own (settings shown beside their state).
+func configSections(doc string, names ...string) []map[string]string {
+	var m yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil || len(m.Content) == 0 || m.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []map[string]string
+	top := m.Content[0].Content
+	for i := 0; i+1 < len(top); i += 2 {
+		if !slices.Contains(names, top[i].Value) {
+			continue
+		}
+		one := yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{top[i], top[i+1]}}
+		b, err := yaml.Marshal(&one)
+		if err != nil {
+			continue
+		}
+		out = append(out, map[string]string{"Name": top[i].Value, "YAML": string(b)})
+	}
+	return out
 }
 
 // release clears a recording's quarantine (Backend.ReleaseQuarantine).

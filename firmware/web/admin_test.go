@@ -141,8 +141,21 @@ func TestAdminChanges(t *testing.T) {
 		t.Errorf("the same file again: %s", page)
 	}
 
+	// Storage and offload: the settings beside the state; an offload run
+	// asked for (none configured here: the page says so).
+	_, page = e.do(t, c, "GET", "/admin/storage", "", nil)
+	if !strings.Contains(page, `<pre class="settings" id="settings-storage">storage:`) || !strings.Contains(page, `id="settings-offload">offload:`) {
+		t.Errorf("storage page: %s", page)
+	}
+	if page = post("/admin/offload", url.Values{}); !strings.Contains(page, `id="change-error"`) || !strings.Contains(page, "not configured") {
+		t.Errorf("offload now: %s", page)
+	}
+
 	a := e.client(t)
 	e.login(t, a, users.Auditor)
+	if resp, _ := e.do(t, a, "POST", "/admin/offload", e.base, url.Values{"csrf": {e.csrf(t, a)}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the auditor's offload now: %s", resp.Status)
+	}
 	qpath := "/recordings/" + e.quarantined.ID
 	if resp, _ := e.do(t, a, "GET", qpath, "", nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("the auditor sees the quarantined recording: %s", resp.Status)
@@ -160,7 +173,7 @@ func TestAdminChanges(t *testing.T) {
 
 	_, audit := e.do(t, a, "GET", "/admin/audit", "", nil)
 	for _, want := range []string{"users add newbie auditor", "users role newbie", "users passwd newbie", "users del newbie",
-		"config set calls.media_timeout 45s", "config set calls.media_timeout banana", "config replace sha256:", "quarantine release " + e.quarantined.ID} {
+		"config set calls.media_timeout 45s", "config set calls.media_timeout banana", "config replace sha256:", "offload now", "quarantine release " + e.quarantined.ID} {
 		if !strings.Contains(audit, `<td class="user">web:ann</td><td class="command">`+want) {
 			t.Errorf("audit log page lacks %q", want)
 		}
