@@ -15,6 +15,7 @@ import (
 	"spanrec/firmware/control"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
+	"spanrec/media/wav"
 )
 
 // PageSize is how many recordings a page of the list shows.
@@ -262,6 +263,9 @@ type recordingPage struct {
 	Verify    *control.Verification
 	VerifyErr string
 	CanVerify bool
+	// Cues are the WAV's cue points (pause, resume), with their time in
+	// the recording.
+	Cues []cue
 	// CanRelease: the account may release a quarantine (with CSRF).
 	CanRelease bool
 	CSRF       string
@@ -275,6 +279,9 @@ func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
 	}
 	id := identityOf(r)
 	p := recordingPage{Call: &c, CanVerify: id.Can(users.VerifyRecordings), CanRelease: id.Can(users.Configure), CSRF: id.CSRF, Notice: s.notice(r)}
+	if !c.Raw() && c.Deleted.IsZero() {
+		p.Cues = s.cues(c.ID)
+	}
 	if pos, err := s.d.ChainPosition(c.ID); err != nil {
 		p.ChainErr = err.Error()
 	} else {
@@ -289,6 +296,36 @@ func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "recording.html", id, p)
+}
+
+// cue is a cue point of a recording.
+type cue struct {
+	At    string // from the recording's start, "1m02.5s"
+	Label string
+}
+
+// cues reads the recording's cue points (its headers and trailer only);
+// none when the file cannot be read (the page says why elsewhere).
+func (s *Server) cues(id string) []cue {
+	f, err := s.d.OpenRecording(id)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	p, err := wav.ReadMeta(f, st.Size())
+	if err != nil || p.SampleRate <= 0 {
+		return nil
+	}
+	out := make([]cue, 0, len(p.Cues))
+	for _, c := range p.Cues {
+		at := time.Duration(int64(c.Frame) * int64(time.Second) / int64(p.SampleRate))
+		out = append(out, cue{At: at.Round(100 * time.Millisecond).String(), Label: c.Label})
+	}
+	return out
 }
 
 // verify runs the daemon's verification of one recording (the console's

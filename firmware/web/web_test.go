@@ -521,6 +521,10 @@ func TestPicturePause(t *testing.T) {
 	if lines != 2 {
 		t.Errorf("%d cue lines, want 2 (pause, resume)", lines)
 	}
+	_, page := e.do(t, c, "GET", "/recordings/"+e.paused.ID, "", nil)
+	if !strings.Contains(page, `<td class="cue-point">2s: pause (dtmf)</td>`) || !strings.Contains(page, `<td class="cue-point">5.2s: resume (dtmf)</td>`) {
+		t.Errorf("the page lists no cue points: %s", page)
+	}
 }
 
 // TestDeletedRecording: a recording whose file was deleted (offloaded)
