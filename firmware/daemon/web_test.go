@@ -209,15 +209,16 @@ func checkPicturePause(t *testing.T, picture string, c *index.Call) {
 	o := waveform.Options{}
 	total := c.End.Sub(c.Answer).Seconds()
 	col := func(at time.Time) int { return int(at.Sub(c.Answer).Seconds() / total * float64(o.Size().X)) }
+	// A margin of 150 ms each side: the index's times are when the
+	// daemon took the request, the WAV's cue frames where the media was.
+	margin := col(c.Answer.Add(150 * time.Millisecond))
 	from, to := col(c.Pauses[0].Start), col(c.Pauses[0].End)
 	t.Logf("picture: paused columns %d..%d of %d", from, to, o.Size().X)
 	is := func(x, y int, want uint8) bool { return img.At(x, y) == waveform.Palette[want] }
 	drawn := 0
 	for ch, wave := range []uint8{waveform.Wave0, waveform.Wave1} {
 		band := o.Band(ch)
-		// A margin of a few columns: the index's times are the capture's,
-		// the WAV's frames the media's.
-		for x := from + 4; x < to-4; x++ {
+		for x := from + margin; x < to-margin; x++ {
 			if !is(x, band.Min.Y, waveform.Paused) {
 				t.Fatalf("column %d of band %d is not shaded as paused", x, ch)
 			}
@@ -227,7 +228,7 @@ func checkPicturePause(t *testing.T, picture string, c *index.Call) {
 				}
 			}
 		}
-		for x := 0; x < from-4; x++ {
+		for x := 0; x < from-margin; x++ {
 			if is(x, band.Min.Y, waveform.Paused) {
 				t.Fatalf("column %d of band %d shaded before the pause", x, ch)
 			}
