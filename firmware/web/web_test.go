@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -269,7 +270,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // both speak); the second request is answered from the cache (and 304
 // with its ETag); a raw-media entry has none, and its page says so.
 func TestPicture(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, nil, pausedCapture(t))
 	raw := e.rec
 	raw.ID, raw.CallID, raw.Media = index.NewID(raw.Start), "raw@test", index.MediaRaw
 	if err := e.ix.Put(&raw); err != nil {
@@ -314,6 +315,28 @@ func TestPicture(t *testing.T) {
 	}
 	if resp, _ := e.do(t, c, "GET", path, "", nil, "If-None-Match", resp.Header.Get("ETag")); resp.StatusCode != http.StatusNotModified {
 		t.Errorf("If-None-Match: %s", resp.Status)
+	}
+	// Many at once (one renders at a time; the others wait or hit the
+	// cache): the same picture for each.
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	for i := range got {
+		wg.Go(func() {
+			resp, err := c.Get(e.base + "/recordings/" + e.paused.ID + "/picture.png")
+			if err != nil {
+				got[i] = err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			got[i] = resp.Status + string(b)
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] || !strings.HasPrefix(got[i], "200 OK\x89PNG") {
+			t.Fatalf("concurrent picture %d: %.40q", i, got[i])
+		}
 	}
 	if resp, _ := e.do(t, c, "GET", "/recordings/"+raw.ID+"/picture.png", "", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("raw media picture: %s", resp.Status)
