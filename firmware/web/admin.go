@@ -374,11 +374,13 @@ func configSections(doc string, names ...string) []map[string]string {
 			continue
 		}
 		one := yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{top[i], top[i+1]}}
-		b, err := yaml.Marshal(&one)
-		if err != nil {
+		var b strings.Builder
+		enc := yaml.NewEncoder(&b)
+		enc.SetIndent(2)
+		if enc.Encode(&one) != nil || enc.Close() != nil {
 			continue
 		}
-		out = append(out, map[string]string{"Name": top[i].Value, "YAML": string(b)})
+		out = append(out, map[string]string{"Name": top[i].Value, "YAML": b.String()})
 	}
 	return out
 }
