@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BUILD    := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 FUZZTIME ?= 10s
 
-.PHONY: all build demo test test-short vet fmt-check fuzz bench cross amd64 arm arm64 clean
+.PHONY: all build demo test test-short vet fmt-check screenshots fuzz bench cross amd64 arm arm64 clean
 
 all: build
 
@@ -23,6 +23,10 @@ demo: build
 
 test: vet fmt-check
 	$(GO) test -count=1 ./...
+
+# The web UI's pages as the browser test sees them, into docs/screenshots.
+screenshots:
+	SPANREC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestBrowser$$' ./firmware/web/
 
 test-short:
 	$(GO) test -short ./...

@@ -4,6 +4,8 @@
 # increasing packet rates; for each rate it prints the kernel drops seen by
 # spanrec and the daemon's CPU time per 1,000 packets/s.
 #   sudo scripts/capacity.sh [CALLS] [RATES...]     (default 1000 calls; 25000 50000 100000 pps)
+#   WEB=1: with the web UI on and an admin's page polling it all along (scripts/webpoll, a round of
+#   pages every WEB_INTERVAL, default 1s; 0 = flat out).
 # Needs root, iproute2, tcpreplay. Traffic stays inside the lab's namespaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,13 +13,19 @@ calls=${1:-1000}; shift || true
 rates=${*:-25000 50000 100000}
 prefix=cap$$
 work=$(mktemp -d)
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; scripts/span-lab.sh down $prefix; rm -rf "$work"' EXIT
+trap 'kill ${poller:-} $daemon 2>/dev/null; wait $daemon 2>/dev/null; scripts/span-lab.sh down $prefix; rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -o "$work/spanrec" ./cmd/spanrec
 go run ./scripts/gencalls -calls "$calls" -talk ${TALK:-10s} -o "$work/load.pcap"
 scripts/span-lab.sh up $prefix >/dev/null
-ip netns exec $prefix-rec "$work/spanrec" run --data "$work/data" --iface span0 --log-level warn &
+webargs=()
+if [[ ${WEB:-} ]]; then
+	go build -o "$work/webpoll" ./scripts/webpoll && mkdir -p "$work/data" && "$work/webpoll" -data "$work/data" -add-user
+	printf 'web:\n  listen: "127.0.0.1:8443"\n' >"$work/web.yaml" && webargs=(--config "$work/web.yaml")
+fi
+ip netns exec $prefix-rec "$work/spanrec" run --data "$work/data" --iface span0 --log-level warn "${webargs[@]}" &
 daemon=$!
 for _ in $(seq 100); do "$work/spanrec" status --data "$work/data" >/dev/null 2>&1 && break; sleep 0.1; done
+[[ ${WEB:-} ]] && { ip netns exec $prefix-rec "$work/webpoll" -url https://127.0.0.1:8443 -interval "${WEB_INTERVAL:-1s}" & poller=$!; }
 clk=$(getconf CLK_TCK)
 printf '%10s %10s %12s %12s %10s %12s %22s\n' target_pps sent_pps frames kernel_drops cpu_s core_pct core_pct_per_1000pps
 for pps in $rates; do
@@ -41,4 +49,5 @@ per = util / (sent / 1000) if sent else 0
 print(f"{pps:10d} {sent:10.0f} {frames:12d} {drops:12d} {cpu:10.2f} {util:11.1f}% {per:21.3f}%")
 PY
 done
+[[ ${WEB:-} ]] && kill -TERM $poller && wait $poller
 "$work/spanrec" status --data "$work/data"

@@ -140,7 +140,8 @@ func (b *ConsoleBackend) Services(d control.Daemon) control.Services {
 // WebOptions are the web UI's services over d and b (the caller adds
 // the sessions, log and clock).
 func (b *ConsoleBackend) WebOptions(d control.Daemon) web.Options {
-	return web.Options{Daemon: d, Recordings: b.Recordings, Accounts: b.Accounts, Audit: b.Audit}
+	return web.Options{Daemon: d, Recordings: b.Recordings, Accounts: b.Accounts, Audit: b.Audit,
+		Settings: b.Settings, Appliance: b.Appliance, Offload: b.Offload}
 }
 
 // consoleBackend is the backend of the running daemon: the LEDs (d

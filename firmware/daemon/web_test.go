@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -28,6 +29,7 @@ import (
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
+	"spanrec/media/waveform"
 )
 
 // TestWebPausesLiveCall runs the daemon on a live interface with the web
@@ -154,6 +156,17 @@ func TestWebPausesLiveCall(t *testing.T) {
 	if !waitFor(30*time.Second, func() bool { live, err = client.Calls(ctx); return err == nil && len(live) == 0 }) {
 		t.Fatalf("the call did not end: %+v", live)
 	}
+	// The admin sees the recording's picture: the paused span shaded in
+	// both bands where the index says it was, nothing drawn in it.
+	jar, _ = cookiejar.New(nil)
+	hc.Jar = jar
+	if resp := post("/login", url.Values{"name": {"ann"}, "password": {"admin-password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin login: %s", resp.Status)
+	}
+	if page := get("/recordings/" + id); !strings.Contains(page, `<span class="ok">valid</span>`) {
+		t.Errorf("the recording's page does not say it verifies: %s", page)
+	}
+	picture := get("/recordings/" + id + "/picture.png")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -169,6 +182,7 @@ func TestWebPausesLiveCall(t *testing.T) {
 		t.Fatalf("index: %+v %v", c, err)
 	}
 	checkSilentPause(t, data, c, "web:tom")
+	checkPicturePause(t, picture, c)
 	audit, err := ix.AuditTail(0)
 	if err != nil {
 		t.Fatal(err)
@@ -181,5 +195,52 @@ func TestWebPausesLiveCall(t *testing.T) {
 		if !slices.Contains(seen, want) {
 			t.Errorf("audit log has no %q: %q", want, seen)
 		}
+	}
+}
+
+// checkPicturePause checks that the PNG shows c's one pause where the
+// index has it (the WAV starts at the answer): shaded in both bands,
+// with no audio drawn in it, and audio drawn before it.
+func checkPicturePause(t *testing.T, picture string, c *index.Call) {
+	t.Helper()
+	img, err := png.Decode(strings.NewReader(picture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := waveform.Options{}
+	total := c.End.Sub(c.Answer).Seconds()
+	col := func(at time.Time) int { return int(at.Sub(c.Answer).Seconds() / total * float64(o.Size().X)) }
+	// A margin of 150 ms each side: the index's times are when the
+	// daemon took the request, the WAV's cue frames where the media was.
+	margin := col(c.Answer.Add(150 * time.Millisecond))
+	from, to := col(c.Pauses[0].Start), col(c.Pauses[0].End)
+	t.Logf("picture: paused columns %d..%d of %d", from, to, o.Size().X)
+	is := func(x, y int, want uint8) bool { return img.At(x, y) == waveform.Palette[want] }
+	drawn := 0
+	for ch, wave := range []uint8{waveform.Wave0, waveform.Wave1} {
+		band := o.Band(ch)
+		for x := from + margin; x < to-margin; x++ {
+			if !is(x, band.Min.Y, waveform.Paused) {
+				t.Fatalf("column %d of band %d is not shaded as paused", x, ch)
+			}
+			for y := band.Min.Y; y < band.Max.Y; y++ {
+				if is(x, y, wave) {
+					t.Fatalf("audio drawn at column %d of band %d, inside the pause", x, ch)
+				}
+			}
+		}
+		for x := 0; x < from-margin; x++ {
+			if is(x, band.Min.Y, waveform.Paused) {
+				t.Fatalf("column %d of band %d shaded before the pause", x, ch)
+			}
+			for y := band.Min.Y; y < band.Max.Y; y++ {
+				if is(x, y, wave) {
+					drawn++
+				}
+			}
+		}
+	}
+	if drawn == 0 {
+		t.Error("no audio drawn before the pause")
 	}
 }

@@ -26,7 +26,7 @@ const CookieName = "spanrec_session"
 const CSRFField = "csrf"
 
 // maxForm bounds a form's body.
-const maxForm = 16 << 10
+const maxForm = 64 << 10 // a configuration file, URL-encoded
 
 // identity is a logged-in request's account.
 type identity struct {

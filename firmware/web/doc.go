@@ -4,8 +4,11 @@
 //
 // It is a client of the daemon like the serial console: every page asks
 // the same services the control socket's server asks (the roles of
-// [control.Services], plus opening a recording's file), so nothing
-// of it runs on the capture path. Logins are the console accounts
+// [control.Services], plus opening a recording's file and the few
+// queries the pages add: the recordings search, a chain position, a
+// quarantine release, the configuration file), so nothing of it runs on
+// the capture path. Work that reads a whole recording (its picture, drawn
+// by media/waveform, and its verification) runs one at a time. Logins are the console accounts
 // (checked by the daemon's users store), sessions are the same
 // [users.Sessions] the control socket holds, and every page needs the
 // permission the control API's route table gives its endpoint
@@ -22,5 +25,7 @@
 //
 // Caveats: quarantined recordings are listed and served to admins only
 // (the daemon's Recordings decide that, by the viewer's role).
-// Raw media (pcapng) is offered for download only.
+// Raw media (pcapng) is offered for download only, without a picture.
+// The configuration is changed one key at a time (as on the console) or
+// as a whole file, always validated by the daemon first.
 package web

@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +21,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"spanrec/firmware/capture"
+	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/config"
 	"spanrec/firmware/control"
 	"spanrec/firmware/daemon"
 	"spanrec/firmware/engine"
@@ -26,6 +32,12 @@ import (
 	"spanrec/firmware/users"
 	"spanrec/firmware/web"
 )
+
+// repoRoot is the repository's root (for its testdata).
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
 
 // The test accounts, one per role.
 var accounts = map[users.Role][2]string{
@@ -76,19 +88,66 @@ func (c *calls) pauseSources() []string {
 // copy of its index entry), served over TLS on 127.0.0.1.
 type env struct {
 	dir         string
+	configFile  string
+	backend     *daemon.ConsoleBackend
 	ix          *index.Index
 	calls       *calls
 	rec         index.Call // the sample call
+	paused      index.Call // pausedCapture's, when asked for
 	quarantined index.Call
 	base        string // https://127.0.0.1:PORT
 	pool        *x509.CertPool
 }
 
-func newEnv(t *testing.T, now func() time.Time) *env {
+// pausedCapture writes a capture of a generated call (the sample's
+// audio both ways, a day before the sample call) that the caller pauses
+// with *1 after 2 s and resumes with *1 at 5 s (SIP INFO).
+func pausedCapture(t *testing.T) string {
 	t.Helper()
-	dir, ix := enginetest.ImportSample(t)
+	audio, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "sample_caller.ulaw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	callee, err := os.ReadFile(filepath.Join(repoRoot(), "testdata", "sample_callee.ulaw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := simcall.Options{}
+	r := simcall.Generate(simcall.Call{CallerAudio: audio, CalleeAudio: callee, Talk: 8 * time.Second,
+		Start: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
+		DTMF:  []simcall.Press{{At: 2 * time.Second, Digits: "*1", Mode: simcall.SIPInfo}, {At: 5 * time.Second, Digits: "*1", Mode: simcall.SIPInfo}}}, o)
+	path := filepath.Join(t.TempDir(), "paused.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := capture.NewPcapWriter(f, o.Frame.LinkType())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteTo(w, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// newEnv serves the sample recording (with the extra captures'
+// recordings: see paused).
+func newEnv(t *testing.T, now func() time.Time, extra ...string) *env {
+	t.Helper()
+	dir, ix := enginetest.ImportSample(t, extra...)
+	cfgFile := filepath.Join(dir, "spanrec.yaml")
+	if err := os.WriteFile(cfgFile, []byte("# the test's configuration\ncalls:\n  media_timeout: 30s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b := daemon.NewConsoleBackend(daemon.BackendConfig{DataDir: dir, Index: ix,
-		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost}}})
+		Reload: func() error { _, err := config.Load(cfgFile); return err }, // what the daemon's SIGHUP reads
+		ConsoleOptions: daemon.ConsoleOptions{Users: users.Options{Cost: bcrypt.MinCost},
+			ConfigFile: cfgFile, LoadConfig: func() (config.Config, error) { return config.Load(cfgFile) }}})
 	for _, role := range users.Roles() { // the admin first
 		a := accounts[role]
 		if err := b.Accounts.Add(a[0], role, a[1]); err != nil {
@@ -96,10 +155,17 @@ func newEnv(t *testing.T, now func() time.Time) *env {
 		}
 	}
 	list, err := b.Recordings.Search(users.Admin, index.Query{})
-	if err != nil || len(list) != 1 {
+	if err != nil || len(list) != 1+len(extra) {
 		t.Fatalf("sample recordings: %v %v", list, err)
 	}
-	e := &env{dir: dir, ix: ix, calls: &calls{}, rec: list[0]}
+	e := &env{dir: dir, configFile: cfgFile, backend: b, ix: ix, calls: &calls{}}
+	for _, c := range list {
+		if len(c.Pauses) > 0 {
+			e.paused = c
+		} else {
+			e.rec = c
+		}
+	}
 	q := e.rec
 	q.ID, q.CallID, q.Caller, q.Quarantined = index.NewID(q.Start), "quarantined@test", "7777", true
 	if err := ix.Put(&q); err != nil {
@@ -208,3 +274,6 @@ func (e *env) csrf(t *testing.T, c *http.Client) string {
 	}
 	return m[1]
 }
+
+// account reads an account from the users file.
+func (e *env) account(name string) (users.User, error) { return e.backend.Accounts.Get(name) }

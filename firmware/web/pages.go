@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"spanrec/firmware/control"
 	"spanrec/firmware/index"
 	"spanrec/firmware/users"
+	"spanrec/media/wav"
 )
 
 // PageSize is how many recordings a page of the list shows.
@@ -27,6 +29,7 @@ const maxPage = control.MaxRecordingsLimit / PageSize
 type route struct {
 	pattern  string
 	api      string
+	perm     users.Permission // a page of the web UI alone: its permission
 	loggedIn bool
 	handle   http.HandlerFunc
 }
@@ -44,6 +47,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /recordings", api: "GET /v1/recordings", handle: s.recordings},
 		{pattern: "GET /recordings/{id}", api: "GET /v1/recordings/{id}", handle: s.recording},
 		{pattern: "GET /recordings/{id}/audio", api: "GET /v1/recordings/{id}", handle: func(w http.ResponseWriter, r *http.Request) { s.file(w, r, false) }},
+		{pattern: "GET /recordings/{id}/picture.png", api: "GET /v1/recordings/{id}", handle: s.picture},
 		{pattern: "GET /recordings/{id}/download", api: "GET /v1/recordings/{id}", handle: func(w http.ResponseWriter, r *http.Request) { s.file(w, r, true) }},
 	}
 }
@@ -58,7 +62,9 @@ var funcs = template.FuncMap{
 	},
 	"secs": func(f float64) string { return (time.Duration(f * float64(time.Second))).Round(time.Second).String() },
 	"mb":   func(b uint64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) },
+	"u64":  func(n int64) uint64 { return uint64(max(n, 0)) },
 	"perm": func(s string) users.Permission { return users.Permission(s) },
+	"list": func(s ...string) []string { return s },
 }
 
 // page is what every template gets.
@@ -142,47 +148,67 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request, pause bool) {
 	http.Redirect(w, r, "/calls", http.StatusSeeOther)
 }
 
-// recordings lists the recordings matching q, newest first, a page at a
-// time (the console's index query).
+// recordings lists the recordings matching the search form, a page at
+// a time, in the order asked: the daemon answers the query
+// (Recordings.SearchPage).
 func (s *Server) recordings(w http.ResponseWriter, r *http.Request) {
 	id := identityOf(r)
-	q := r.URL.Query()
-	text := q.Get("q")
-	if len(text) > 256 {
-		s.error(w, r, http.StatusBadRequest, "search text too long")
+	form := r.URL.Query()
+	q, pg, err := parseSearch(form)
+	if err != nil {
+		s.error(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	pg, err := strconv.Atoi(q.Get("page"))
-	if q.Get("page") == "" {
-		pg, err = 0, nil
-	}
-	if err != nil || pg < 0 || pg >= maxPage {
-		s.error(w, r, http.StatusBadRequest, fmt.Sprintf("page must be 0 to %d", maxPage-1))
-		return
-	}
-	// One more tells whether there is a next page.
-	list, err := s.rec.Search(id.Role, index.Query{Text: text, Limit: (pg+1)*PageSize + 1})
+	res, err := s.rec.SearchPage(id.Role, q)
 	if err != nil {
 		s.fail(w, r, "recordings", err)
 		return
 	}
-	from := min(pg*PageSize, len(list))
-	to := min(from+PageSize, len(list))
-	data := map[string]any{"Q": text, "List": list[from:to], "Page": pg + 1}
+	list := res.List
+	flags := make([]map[string]any, 0, len(SearchFlags))
+	for _, f := range SearchFlags {
+		if f.Name == "quarantined" && !users.Can(id.Role, users.ViewQuarantined) {
+			continue
+		}
+		flags = append(flags, map[string]any{"Name": f.Name, "Means": f.Means, "On": slices.Contains(q.Flags, f.Name)})
+	}
+	data := map[string]any{"S": &q, "Form": form, "Flags": flags, "List": list, "Total": res.Total, "Page": pg + 1,
+		"Pages": (res.Total + PageSize - 1) / PageSize}
 	if pg > 0 {
-		data["Prev"] = pageURL(text, pg-1)
+		data["Prev"] = pageURL(form, pg-1)
 	}
-	if len(list) > to {
-		data["Next"] = pageURL(text, pg+1)
+	if q.Offset+len(res.List) < res.Total && pg+1 < maxPage {
+		data["Next"] = pageURL(form, pg+1)
 	}
+	sorts := map[string]string{}
+	for _, k := range []string{SortStart, SortDuration, SortParties} {
+		o := url.Values{}
+		for name, v := range form {
+			o[name] = v
+		}
+		o.Del("page")
+		o.Set("sort", k)
+		dir := "desc"
+		if k == SortParties {
+			dir = "asc"
+		}
+		if k == q.Sort { // a second click reverses
+			dir = map[bool]string{true: "desc", false: "asc"}[q.Ascending]
+		}
+		o.Set("order", dir)
+		sorts[k] = "/recordings?" + o.Encode()
+	}
+	data["SortURL"] = sorts
 	s.render(w, r, http.StatusOK, "recordings.html", id, data)
 }
 
-func pageURL(text string, pg int) string {
+// pageURL is the recordings page of the same search at page pg.
+func pageURL(form url.Values, pg int) string {
 	v := url.Values{}
-	if text != "" {
-		v.Set("q", text)
+	for name, vals := range form {
+		v[name] = vals
 	}
+	v.Del("page")
 	if pg > 0 {
 		v.Set("page", strconv.Itoa(pg))
 	}
@@ -206,12 +232,95 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (index.Call, boo
 	return c, true
 }
 
+// autoVerifySize is the largest file the one-recording page verifies by
+// itself; a larger one is verified when asked (?verify=1).
+const autoVerifySize = 32 << 20
+
+// recordingPage is the one-recording page's data.
+type recordingPage struct {
+	*index.Call
+	// Chain is the recording's link of the hash chain; ChainErr why not.
+	Chain    *ChainPosition
+	ChainErr string
+	// Verify is `spanrec verify`'s result for the recording (nil: not
+	// run, CanVerify: the account may ask); VerifyErr why it failed.
+	Verify    *control.Verification
+	VerifyErr string
+	CanVerify bool
+	// Cues are the WAV's cue points (pause, resume), with their time in
+	// the recording.
+	Cues []cue
+	// CanRelease: the account may release a quarantine (with CSRF).
+	CanRelease bool
+	CSRF       string
+	Notice     notice
+}
+
 func (s *Server) recording(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "recording.html", identityOf(r), &c)
+	id := identityOf(r)
+	p := recordingPage{Call: &c, CanVerify: id.Can(users.VerifyRecordings), CanRelease: id.Can(users.Configure), CSRF: id.CSRF, Notice: s.notice(r)}
+	if !c.Raw() && c.Deleted.IsZero() {
+		p.Cues = s.cues(identityOf(r).Role, c.ID)
+	}
+	if pos, err := s.rec.ChainPosition(c.ID); err != nil {
+		p.ChainErr = err.Error()
+	} else {
+		p.Chain = &pos
+	}
+	if p.CanVerify && c.Deleted.IsZero() && (c.Size <= autoVerifySize || r.URL.Query().Get("verify") == "1") {
+		v, err := s.verify(r, c.ID)
+		if err != nil {
+			p.VerifyErr = err.Error()
+		} else {
+			p.Verify = &v
+		}
+	}
+	s.render(w, r, http.StatusOK, "recording.html", id, p)
+}
+
+// cue is a cue point of a recording.
+type cue struct {
+	At    string // from the recording's start, "1m02.5s"
+	Label string
+}
+
+// cues reads the recording's cue points (its headers and trailer only);
+// none when the file cannot be read (the page says why elsewhere).
+func (s *Server) cues(viewer users.Role, id string) []cue {
+	f, err := s.rec.Open(viewer, id)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	p, err := wav.ReadMeta(f, st.Size())
+	if err != nil || p.SampleRate <= 0 {
+		return nil
+	}
+	out := make([]cue, 0, len(p.Cues))
+	for _, c := range p.Cues {
+		at := time.Duration(int64(c.Frame) * int64(time.Second) / int64(p.SampleRate))
+		out = append(out, cue{At: at.Round(100 * time.Millisecond).String(), Label: c.Label})
+	}
+	return out
+}
+
+// verify runs the daemon's verification of one recording (the console's
+// `verify ID`, as `spanrec verify` checks a file), in the work slot.
+func (s *Server) verify(r *http.Request, id string) (control.Verification, error) {
+	release, err := s.work(r)
+	if err != nil {
+		return control.Verification{}, err
+	}
+	defer release()
+	return s.rec.Verify(r.Context(), identityOf(r).Role, id)
 }
 
 // file serves a recording's signed file: the WAV inline for the audio

@@ -21,8 +21,8 @@ import (
 )
 
 // Recordings are the recordings as the viewer's role may see them
-// (control.Recordings: the daemon hides quarantined ones from all but
-// admins) and their files.
+// (the daemon hides quarantined ones from all but admins), their files,
+// and what the pages add to the console's queries.
 type Recordings interface {
 	// Search returns the calls q matches, newest first.
 	Search(viewer users.Role, q index.Query) ([]index.Call, error)
@@ -32,16 +32,35 @@ type Recordings interface {
 	// the data directory); index.ErrNotFound (wrapped) when there is
 	// none.
 	Open(viewer users.Role, id string) (*os.File, error)
+	// Verify checks one recording's signature, file hash and chain entry.
+	Verify(ctx context.Context, viewer users.Role, id string) (control.Verification, error)
+	// SearchPage answers the recordings page: the recordings matching q,
+	// in q's order, q.Offset and q.Limit applied (quarantined ones only
+	// for a viewer who may see them).
+	SearchPage(viewer users.Role, q Search) (SearchPage, error)
+	// ChainPosition returns a recording's link of the hash chain, or
+	// index.ErrNotFound (wrapped).
+	ChainPosition(id string) (ChainPosition, error)
+	// ReleaseQuarantine clears a recording's quarantine at by's request
+	// (the file, its signature and its chain entry stay as they are).
+	ReleaseQuarantine(id, by string) error
 }
 
-// Accounts are the console accounts the web UI logs in with
-// (*users.Store).
-type Accounts interface {
-	// Authenticate checks a password: a *users.LoginFailure for an
-	// unknown name or a wrong password.
-	Authenticate(name, password string) (users.User, error)
-	// Get returns one account: a session acts with its current role.
-	Get(name string) (users.User, error)
+// Settings are the configuration (control.Settings) and what the
+// configuration page adds: the whole file, replaced at once.
+type Settings interface {
+	control.Settings
+	// Reloadable reports whether the running daemon applies a change of
+	// the configuration key (a section or section.key) on reload; other
+	// keys take effect at the next start.
+	Reloadable(key string) bool
+	// ConfigFile returns the configuration file's path and text
+	// (control.ErrNotConfigured without one).
+	ConfigFile() (path, text string, err error)
+	// ReplaceConfig writes a whole new configuration file, validated as
+	// `spanrec config check` validates it (control.ErrBadRequest and
+	// nothing saved when it is not valid), atomically.
+	ReplaceConfig(text string) (ConfigReplaced, error)
 }
 
 // Options configure a Server: the services it asks (the control
@@ -51,11 +70,18 @@ type Options struct {
 	Daemon control.Daemon
 	// Recordings are the recordings and their files.
 	Recordings Recordings
-	// Accounts check logins.
-	Accounts Accounts
+	// Accounts are the console accounts (*users.Store): logins and the
+	// users page.
+	Accounts control.Accounts
 	// Audit is the audit log every login, logout and change is written
-	// to.
+	// to, and the audit page's source.
 	Audit control.AuditLog
+	// Settings are the configuration pages' source.
+	Settings Settings
+	// Appliance gives the storage page its figures.
+	Appliance control.Appliance
+	// Offload is the offload scheduler; nil: offload is not configured.
+	Offload control.Offload
 	// Sessions is the session table, shared with the control socket; nil
 	// means a new one with the default expiry.
 	Sessions *users.Sessions
@@ -67,16 +93,22 @@ type Options struct {
 
 // Server is the web UI's HTTP handler.
 type Server struct {
-	d        control.Daemon
-	rec      Recordings
-	accounts Accounts
-	auditLog control.AuditLog
-	sessions *users.Sessions
-	log      *slog.Logger
-	throttle *users.Throttle[string]
-	csrfKey  []byte
-	pages    map[string]*template.Template
-	mux      *http.ServeMux
+	d         control.Daemon
+	rec       Recordings
+	accounts  control.Accounts
+	auditLog  control.AuditLog
+	settings  Settings
+	appliance control.Appliance
+	offload   control.Offload
+	sessions  *users.Sessions
+	log       *slog.Logger
+	throttle  *users.Throttle[string]
+	csrfKey   []byte
+	pages     map[string]*template.Template
+	mux       *http.ServeMux
+	pictures  *pictures
+	heavy     chan struct{}
+	notices   notices
 }
 
 //go:embed templates/*.html
@@ -94,8 +126,8 @@ const (
 
 // New returns the web UI's handler.
 func New(opts Options) (*Server, error) {
-	if opts.Daemon == nil || opts.Recordings == nil || opts.Accounts == nil || opts.Audit == nil {
-		return nil, errors.New("web: the daemon, recordings, accounts and audit log are all needed")
+	if opts.Daemon == nil || opts.Recordings == nil || opts.Accounts == nil || opts.Audit == nil || opts.Settings == nil || opts.Appliance == nil {
+		return nil, errors.New("web: the daemon, recordings, accounts, audit log, settings and appliance are all needed")
 	}
 	if opts.Sessions == nil {
 		opts.Sessions = users.NewSessions(users.SessionOptions{})
@@ -103,8 +135,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{d: opts.Daemon, rec: opts.Recordings, accounts: opts.Accounts, auditLog: opts.Audit, sessions: opts.Sessions, log: opts.Log,
-		throttle: users.NewThrottle[string](opts.Now), csrfKey: make([]byte, 32)}
+	s := &Server{d: opts.Daemon, rec: opts.Recordings, accounts: opts.Accounts, auditLog: opts.Audit,
+		settings: opts.Settings, appliance: opts.Appliance, offload: opts.Offload, sessions: opts.Sessions, log: opts.Log,
+		throttle: users.NewThrottle[string](opts.Now), csrfKey: make([]byte, 32), pictures: newPictures(), heavy: make(chan struct{}, 1)}
 	if _, err := rand.Read(s.csrfKey); err != nil {
 		return nil, fmt.Errorf("web: csrf key: %w", err)
 	}
@@ -113,7 +146,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
-	for _, p := range s.routes() {
+	for _, p := range append(s.routes(), s.adminRoutes()...) {
 		h := p.handle
 		switch {
 		case p.api != "":
@@ -122,6 +155,8 @@ func New(opts Options) (*Server, error) {
 				return nil, fmt.Errorf("web: %s: no control endpoint %q", p.pattern, p.api)
 			}
 			h = s.authorize(perm, h)
+		case p.perm != "":
+			h = s.authorize(p.perm, h)
 		case p.loggedIn:
 			h = s.authorize("", h)
 		}

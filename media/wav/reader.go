@@ -45,8 +45,19 @@ type Parsed struct {
 	Chunks []Chunk
 }
 
-// Frames returns the number of sample frames.
+// Frames returns the number of sample frames (of Samples: 0 after
+// ReadMeta, see Data).
 func (p *Parsed) Frames() int { return len(p.Samples) / max(p.Channels, 1) }
+
+// Data returns the data chunk's body: its file offset and size in bytes.
+func (p *Parsed) Data() (offset, size int64) {
+	for _, c := range p.Chunks {
+		if c.ID == "data" {
+			return c.Offset + 8, c.Size
+		}
+	}
+	return 0, 0
+}
 
 // Tag returns the value of the first INFO tag with the given ID.
 func (p *Parsed) Tag(id string) (string, bool) {
@@ -79,7 +90,14 @@ func ReadFile(path string) (*Parsed, error) {
 // Read parses a 16-bit PCM WAV file of the given size. Bytes after the end
 // announced by the RIFF header are ignored. Chunks other than fmt, data,
 // LIST and "cue " (for example the signature chunk) are listed in Chunks only.
-func Read(r io.ReaderAt, size int64) (*Parsed, error) {
+func Read(r io.ReaderAt, size int64) (*Parsed, error) { return read(r, size, true) }
+
+// ReadMeta parses a WAV file like Read but leaves Samples nil: the data
+// chunk is only located (in Chunks), so a file of hours costs a few
+// reads. Callers stream the samples from the data chunk's body.
+func ReadMeta(r io.ReaderAt, size int64) (*Parsed, error) { return read(r, size, false) }
+
+func read(r io.ReaderAt, size int64, samples bool) (*Parsed, error) {
 	var hdr [12]byte
 	if size < 12 {
 		return nil, fmt.Errorf("%w: only %d bytes", ErrNotRIFF, size)
@@ -129,7 +147,7 @@ func Read(r io.ReaderAt, size int64) (*Parsed, error) {
 				return nil, fmt.Errorf("%w: second data chunk at %d", ErrMalformed, off)
 			}
 			haveData = true
-			if err := p.readData(r, body, c.Size); err != nil {
+			if err := p.readData(r, body, c.Size, samples); err != nil {
 				return nil, err
 			}
 		case "LIST", "cue ":
@@ -185,9 +203,12 @@ func (p *Parsed) readFmt(r io.ReaderAt, off, size int64) error {
 	return nil
 }
 
-func (p *Parsed) readData(r io.ReaderAt, off, size int64) error {
+func (p *Parsed) readData(r io.ReaderAt, off, size int64, samples bool) error {
 	if size%int64(2*p.Channels) != 0 {
 		return fmt.Errorf("%w: data size %d is not a whole number of %d-channel frames", ErrMalformed, size, p.Channels)
+	}
+	if !samples {
+		return nil
 	}
 	p.Samples = make([]int16, size/2)
 	buf := make([]byte, min(size, 64<<10))

@@ -238,6 +238,16 @@ func TestFinishTagsAndCues(t *testing.T) {
 	if got := strings.Join(ids, ","); got != "fmt ,data,LIST,cue ,LIST" {
 		t.Errorf("chunk order %q", got)
 	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	st0, _ := f.Stat()
+	m, err := ReadMeta(f, st0.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off, size := m.Data(); m.Samples != nil || off != HeaderSize || size != 4*8000 || m.Format != stereo || len(m.Cues) != 3 || m.Cues[1] != cues[1] {
+		t.Errorf("ReadMeta: samples %d, data at %d size %d, %+v, cues %+v", len(m.Samples), off, size, m.Format, m.Cues)
+	}
 	st, _ := os.Stat(path)
 	b, _ := os.ReadFile(path)
 	if riff := binary.LittleEndian.Uint32(b[4:]); int64(riff) != st.Size()-8 {

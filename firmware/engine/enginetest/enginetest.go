@@ -16,10 +16,10 @@ import (
 )
 
 // ImportSample records the repository's testdata/sample_call.pcap (a
-// real sipp call) into a fresh data directory with the engine and
-// returns the directory with its index opened (closed when the test
-// ends).
-func ImportSample(t testing.TB) (string, *index.Index) {
+// real sipp call), then the extra captures, into a fresh data directory
+// with the engine and returns the directory with its index opened
+// (closed when the test ends).
+func ImportSample(t testing.TB, extra ...string) (string, *index.Index) {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	sample := filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "sample_call.pcap")
@@ -28,8 +28,10 @@ func ImportSample(t testing.TB) (string, *index.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.ImportFile(context.Background(), sample); err != nil {
-		t.Fatal(err)
+	for _, f := range append([]string{sample}, extra...) {
+		if err := e.ImportFile(context.Background(), f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := e.Close("end-of-input"); err != nil {
 		t.Fatal(err)
