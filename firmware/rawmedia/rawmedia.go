@@ -158,6 +158,16 @@ func (w *Writer) Close() error {
 	return err
 }
 
+// CloseUnsynced flushes and closes the file without an fsync: the caller
+// makes it durable (one syncfs(2) for many files) before it relies on it.
+func (w *Writer) CloseUnsynced() error {
+	err := w.ng.Flush()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 func checksum(b []byte) uint16 {
 	var sum uint32
 	for i := 0; i+1 < len(b); i += 2 {

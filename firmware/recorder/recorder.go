@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"spanrec/media/consent"
 	"spanrec/media/dtmf"
 	"spanrec/media/g711"
+	"spanrec/media/sign"
 )
 
 // DefaultMaxOpenFiles is the default Config.MaxOpenFiles.
@@ -28,6 +30,7 @@ type Index interface {
 	Put(c *index.Call) error
 	PutBatch(cs []*index.Call) error
 	AddRecording(c *index.Call) error
+	AddRecordings(cs []*index.Call) error
 	Get(id string) (*index.Call, error)
 }
 
@@ -118,6 +121,14 @@ type Recorder struct {
 	// jobs feed the storage worker goroutine.
 	jobs       chan func()
 	workerDone chan struct{}
+	// finishers holds a signer per free finisher (see commit.go).
+	finishers chan *sign.Signer
+	// uncommitted are the calls whose files are finished or being
+	// finished since the storage worker's last commit (its own).
+	uncommitted []*finishJob
+	// inProgress are the in-progress entries of files opened since the
+	// last commit (the storage worker's own).
+	inProgress []*index.Call
 }
 
 // queueLength bounds the storage work waiting; when it is full the capture
@@ -208,6 +219,10 @@ func New(cfg Config) (*Recorder, error) {
 		workerDone: make(chan struct{}),
 		syncReq:    make(chan struct{}, 1),
 		batches:    make(chan struct{}, maxBatches),
+		finishers:  make(chan *sign.Signer, finisherCount()),
+	}
+	for range cap(r.finishers) {
+		r.finishers <- &sign.Signer{}
 	}
 	go r.worker()
 	go r.syncer()
@@ -224,9 +239,11 @@ func (r *Recorder) Stats() Stats {
 	return s
 }
 
-// FlushIndex writes the index entries still pending (the daemon calls it
-// every second, and before closing the index).
+// FlushIndex writes the index entries still pending, in-progress entries
+// included (the daemon calls it every second, and before closing the
+// index).
 func (r *Recorder) FlushIndex() {
+	r.async(r.writeInProgress)
 	if len(r.pending) == 0 {
 		return
 	}
@@ -263,18 +280,42 @@ func (r *Recorder) async(job func()) {
 	r.jobs <- job
 }
 
+// worker runs the storage jobs; whenever it has caught up, it commits the
+// files finished since its last commit.
 func (r *Recorder) worker() {
 	defer close(r.workerDone)
-	for job := range r.jobs {
+	for {
+		var job func()
+		ok := true
+		select {
+		case job, ok = <-r.jobs:
+		default:
+			r.commit()
+			job, ok = <-r.jobs
+		}
+		if !ok {
+			r.commit()
+			return
+		}
 		job()
 	}
 }
 
-// Drain waits until the storage work queued so far is done.
+// finisherCount is how many files are finished at once: one per core, at
+// most four (each holds a file's block and a read-back buffer).
+func finisherCount() int {
+	return min(max(runtime.GOMAXPROCS(0), 1), 4)
+}
+
+// Drain waits until the storage work queued so far is done, its files
+// durable and indexed.
 func (r *Recorder) Drain() {
 	r.FlushIndex()
 	done := make(chan struct{})
-	r.async(func() { close(done) })
+	r.async(func() {
+		r.commit()
+		close(done)
+	})
 	<-done
 }
 

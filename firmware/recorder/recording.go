@@ -145,8 +145,11 @@ func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
 	e.EndReason, e.Reason = InProgress, "recording in progress"
 	classify(e, rec.class, rec.decision)
 	r.async(func() {
-		if err := r.cfg.Index.Put(e); err != nil {
-			r.log.Error("index write failed", "id", e.ID, "err", err)
+		// Written with the storage worker's next commit or FlushIndex,
+		// before any file finished after it.
+		r.inProgress = append(r.inProgress, e)
+		if len(r.inProgress) >= batchSize {
+			r.writeInProgress()
 		}
 	})
 }

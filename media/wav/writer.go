@@ -353,6 +353,16 @@ func trailer(tags []InfoTag, cues []Cue) ([]byte, error) {
 // The file stays open (see File) so the caller can sign it; call Close
 // afterwards. Invalid tags are reported before anything is written.
 func (w *Writer) Finish(tags []InfoTag, cues []Cue) error {
+	if err := w.FinishUnsynced(tags, cues); err != nil {
+		return err
+	}
+	return w.Sync()
+}
+
+// FinishUnsynced is Finish without the fsync: the finished file reaches the
+// operating system, and the caller makes it durable (Sync, or one
+// syncfs(2) for many files) before it relies on it.
+func (w *Writer) FinishUnsynced(tags []InfoTag, cues []Cue) error {
 	if w.finished || w.closed {
 		return ErrFinished
 	}
@@ -380,13 +390,7 @@ func (w *Writer) Finish(tags []InfoTag, cues []Cue) error {
 	if err := w.f.Truncate(end); err != nil {
 		return fmt.Errorf("wav: truncate: %w", err)
 	}
-	if err := w.patchSizes(uint32(end-8), uint32(w.data)); err != nil {
-		return err
-	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("wav: fsync: %w", err)
-	}
-	return nil
+	return w.patchSizes(uint32(end-8), uint32(w.data))
 }
 
 // Close closes the file. A writer that was not finished is flushed first, so
