@@ -321,3 +321,35 @@ func FuzzVerify(f *testing.F) {
 		_, _ = EmbeddedKey(bytes.NewReader(data), int64(len(data)))
 	})
 }
+
+// TestSignerReusesItsBuffer: one Signer signs files of several sizes (a
+// WAV larger than its buffer among them) as Append does, byte for byte.
+func TestSignerReusesItsBuffer(t *testing.T) {
+	priv := testKey(3)
+	var s Signer
+	for _, frames := range []int{10, 100000, 1000} {
+		_, want := makeSigned(t, frames, priv) // signed by Append
+		path := filepath.Join(t.TempDir(), "call.wav")
+		unsigned := bytes.Clone(want[:len(want)-ChunkSize])
+		binary.LittleEndian.PutUint32(unsigned[4:], uint32(len(unsigned)-8))
+		if err := os.WriteFile(path, unsigned, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, size, err := s.AppendUnsynced(f, priv)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) || sum != sha256.Sum256(want) || size != int64(len(want)) {
+			t.Errorf("%d frames: the Signer's file differs from Append's (size %d, want %d)", frames, size, len(want))
+		}
+	}
+}
