@@ -67,7 +67,7 @@ var Start = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 // G.711 (A-law when alaw), repeated to last at least secs seconds.
 func Audio(t testing.TB, alaw bool, secs float64) (caller, callee []byte) {
 	_, file, _, _ := runtime.Caller(0)
-	td := filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata")
+	td := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "..", "testdata")
 	load := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(td, name))
 		if err != nil {
