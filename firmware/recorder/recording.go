@@ -248,7 +248,9 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 		rec.err = fmt.Errorf("write recording: %w", err)
 		return
 	}
-	if err := rec.w.WriteOut(); err != nil {
+	// Whole pages only, each written once: the write volume on flash is
+	// the audio's (the rest of a page waits for the next flush).
+	if err := rec.w.WriteOutPages(); err != nil {
 		rec.err = fmt.Errorf("flush recording: %w", err)
 		return
 	}
