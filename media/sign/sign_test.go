@@ -353,3 +353,51 @@ func TestSignerReusesItsBuffer(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSign1MB signs a 1 MB recording again and again (its signature
+// cut off each time): Append (a read-back buffer and an fsync per file)
+// against a Signer's AppendUnsynced (one buffer for every file, no fsync).
+func BenchmarkSign1MB(b *testing.B) {
+	priv := testKey(12)
+	_, signed := makeSigned(b, 250000, priv)
+	unsigned := bytes.Clone(signed[:len(signed)-ChunkSize])
+	binary.LittleEndian.PutUint32(unsigned[4:], uint32(len(unsigned)-8))
+	path := filepath.Join(b.TempDir(), "call.wav")
+	if err := os.WriteFile(path, unsigned, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	unsign := func() {
+		if err := f.Truncate(int64(len(unsigned))); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.WriteAt(unsigned[4:8], 4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		sign func() error
+	}{
+		{"Append", func() error { _, _, err := Append(f, priv); return err }},
+		{"Signer", func() func() error {
+			var s Signer
+			return func() error { _, _, err := s.AppendUnsynced(f, priv); return err }
+		}()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(signed)))
+			b.ReportAllocs()
+			for b.Loop() {
+				unsign()
+				if err := bc.sign(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
