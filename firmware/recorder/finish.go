@@ -210,7 +210,7 @@ func (r *Recorder) checkConsent(path string, e *index.Call) {
 }
 
 // readStart reads the first d of a finished stereo recording's samples,
-// and their rate.
+// and their rate, without reading the rest of its audio.
 func readStart(path string, d time.Duration) ([]int16, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -221,10 +221,15 @@ func readStart(path string, d time.Duration) ([]int16, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := wav.Read(io.NewSectionReader(f, 0, st.Size()), st.Size())
+	// The rate is in the header: read it first, then only the samples
+	// searched (not the whole call).
+	hdr, err := wav.ReadStart(io.NewSectionReader(f, 0, st.Size()), st.Size(), 0)
 	if err != nil {
 		return nil, 0, err
 	}
-	n := min(len(p.Samples), int(d.Seconds()*float64(p.SampleRate))*p.Channels)
-	return p.Samples[:n], p.SampleRate, nil
+	p, err := wav.ReadStart(io.NewSectionReader(f, 0, st.Size()), st.Size(), int64(d.Seconds()*float64(hdr.SampleRate)))
+	if err != nil {
+		return nil, 0, err
+	}
+	return p.Samples, p.SampleRate, nil
 }

@@ -80,6 +80,18 @@ func ReadFile(path string) (*Parsed, error) {
 // announced by the RIFF header are ignored. Chunks other than fmt, data,
 // LIST and "cue " (for example the signature chunk) are listed in Chunks only.
 func Read(r io.ReaderAt, size int64) (*Parsed, error) {
+	return read(r, size, -1)
+}
+
+// ReadStart is Read keeping only the first frames sample frames (all of
+// them when the file holds fewer): the rest of the audio is not read.
+func ReadStart(r io.ReaderAt, size int64, frames int64) (*Parsed, error) {
+	return read(r, size, max(frames, 0))
+}
+
+// read is Read keeping the first frames sample frames (every one when
+// frames < 0).
+func read(r io.ReaderAt, size int64, frames int64) (*Parsed, error) {
 	var hdr [12]byte
 	if size < 12 {
 		return nil, fmt.Errorf("%w: only %d bytes", ErrNotRIFF, size)
@@ -129,7 +141,7 @@ func Read(r io.ReaderAt, size int64) (*Parsed, error) {
 				return nil, fmt.Errorf("%w: second data chunk at %d", ErrMalformed, off)
 			}
 			haveData = true
-			if err := p.readData(r, body, c.Size); err != nil {
+			if err := p.readData(r, body, c.Size, frames); err != nil {
 				return nil, err
 			}
 		case "LIST", "cue ":
@@ -185,9 +197,12 @@ func (p *Parsed) readFmt(r io.ReaderAt, off, size int64) error {
 	return nil
 }
 
-func (p *Parsed) readData(r io.ReaderAt, off, size int64) error {
+func (p *Parsed) readData(r io.ReaderAt, off, size, frames int64) error {
 	if size%int64(2*p.Channels) != 0 {
 		return fmt.Errorf("%w: data size %d is not a whole number of %d-channel frames", ErrMalformed, size, p.Channels)
+	}
+	if frames >= 0 {
+		size = min(size, frames*int64(2*p.Channels))
 	}
 	p.Samples = make([]int16, size/2)
 	buf := make([]byte, min(size, 64<<10))

@@ -528,3 +528,29 @@ func slicesEqual(a, b []int16) bool {
 	}
 	return true
 }
+
+// TestReadStart: only the first frames are read; format, tags and cues are
+// as Read gives them.
+func TestReadStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	samples := tone(8000)
+	writeFile(t, path, samples, 0, []InfoTag{{ID: "INAM", Value: "a call"}}, []Cue{{Frame: 7000, Label: "pause"}})
+	b, _ := os.ReadFile(path)
+	all, err := Read(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frames := range []int64{0, 1, 100, 8000, 9000} {
+		p, err := ReadStart(bytes.NewReader(b), int64(len(b)), frames)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(frames, 8000)
+		if int64(p.Frames()) != want || !slicesEqual(p.Samples, samples[:2*want]) {
+			t.Errorf("ReadStart(%d): %d frames, want the first %d", frames, p.Frames(), want)
+		}
+		if v, _ := p.Tag("INAM"); v != "a call" || len(p.Cues) != 1 || p.Cues[0] != all.Cues[0] || p.Format != all.Format {
+			t.Errorf("ReadStart(%d): format %+v tags %+v cues %+v, want Read's", frames, p.Format, p.Info, p.Cues)
+		}
+	}
+}
