@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -100,6 +101,7 @@ func daemonOptions(cfg config.Config, stderr io.Writer) (daemon.Options, error) 
 			Calls:                   callsConfig(cfg),
 			TCP:                     tcpLimits(cfg.Limits),
 			MaxOpenFiles:            recordingFiles(cfg.Limits),
+			Finishers:               liveFinishers(),
 			MaxDuration:             cfg.Calls.MaxDuration.Std(),
 			SampleRate:              cfg.Recording.Rate(),
 			Decoder:                 capture.DecoderConfig{Inner: liveFilter(cfg)},
@@ -228,4 +230,10 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "# configuration is valid; effective settings:\n%s", y)
 	return nil
+}
+
+// liveFinishers is how many ended calls' files the daemon finishes at once:
+// a core fewer than it has (at least one), which stays the capture loop's.
+func liveFinishers() int {
+	return max(runtime.GOMAXPROCS(0)-1, 1)
 }

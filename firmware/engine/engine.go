@@ -37,6 +37,9 @@ type Options struct {
 	// MaxOpenFiles bounds the calls with recording files open at once
 	// (default recorder.DefaultMaxOpenFiles).
 	MaxOpenFiles int
+	// Finishers is how many ended calls' files are finished and signed at
+	// once (default: one per core, at most four; see recorder.Config).
+	Finishers int
 	// MaxDuration splits calls into files of at most this long (0: never),
 	// on capture time: an import splits as live capture does.
 	MaxDuration time.Duration
@@ -118,6 +121,7 @@ func Open(opts Options) (*Engine, error) {
 		OnIndexed:               opts.OnIndexed,
 		BlockSize:               opts.BlockSize,
 		MaxOpenFiles:            opts.MaxOpenFiles,
+		Finishers:               opts.Finishers,
 		SampleRate:              opts.SampleRate,
 		Policy:                  opts.Policy,
 		Consent:                 opts.Consent,

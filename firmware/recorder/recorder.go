@@ -68,6 +68,11 @@ type Config struct {
 	// active call's files are released (its part indexed "evicted-open-files")
 	// for the new one. Default 512.
 	MaxOpenFiles int
+	// Finishers is how many ended calls' files are finished and signed at
+	// once; default one per core, at most four. Live capture leaves its
+	// capture loop a core (calls that end together would otherwise take
+	// every core from it while the kernel's ring fills).
+	Finishers int
 	// SampleRate of the recordings: 0 (auto) records narrowband calls at
 	// 8 kHz and calls where either side is wideband (G.722, Opus) at
 	// 16 kHz; 8000, 16000 or 48000 records every call at that rate.
@@ -182,6 +187,9 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.MaxOpenFiles <= 0 {
 		cfg.MaxOpenFiles = DefaultMaxOpenFiles
 	}
+	if cfg.Finishers <= 0 {
+		cfg.Finishers = DefaultFinishers()
+	}
 	if cfg.Software == "" {
 		cfg.Software = "spanrec"
 	}
@@ -219,7 +227,7 @@ func New(cfg Config) (*Recorder, error) {
 		workerDone: make(chan struct{}),
 		syncReq:    make(chan struct{}, 1),
 		batches:    make(chan struct{}, maxBatches),
-		finishers:  make(chan *sign.Signer, finisherCount()),
+		finishers:  make(chan *sign.Signer, cfg.Finishers),
 	}
 	for range cap(r.finishers) {
 		r.finishers <- &sign.Signer{}
@@ -301,9 +309,9 @@ func (r *Recorder) worker() {
 	}
 }
 
-// finisherCount is how many files are finished at once: one per core, at
-// most four (each holds a file's block and a read-back buffer).
-func finisherCount() int {
+// DefaultFinishers is the default Config.Finishers: one per core, at most
+// four (each holds a file's block and a read-back buffer).
+func DefaultFinishers() int {
 	return min(max(runtime.GOMAXPROCS(0), 1), 4)
 }
 
