@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"io"
+	"runtime"
 	"syscall"
 
 	"spanrec/firmware/calls"
@@ -26,6 +27,7 @@ func OptionsFrom(cfg config.Config, version string, stderr io.Writer) (Options, 
 	}
 	eng.Decoder = capture.DecoderConfig{Inner: cfg.Capture.Filter()}
 	eng.FlushInterval = cfg.Storage.FlushInterval.Std()
+	eng.Recorder.Finishers = liveFinishers()
 	return Options{
 		Engine:      eng,
 		PBX:         cfg.PBX,
@@ -101,4 +103,10 @@ func recordingFiles(l config.Limits) int {
 		rl.Cur = 0
 	}
 	return l.RecordingFiles(uint64(rl.Cur))
+}
+
+// liveFinishers is how many ended calls' files the daemon finishes at once:
+// a core fewer than it has (at least one), which stays the capture loop's.
+func liveFinishers() int {
+	return max(runtime.GOMAXPROCS(0)-1, 1)
 }

@@ -56,3 +56,10 @@ func (x clockIndex) AddRecording(c *index.Call) error {
 	x.stamp(c)
 	return x.Index.AddRecording(c)
 }
+
+func (x clockIndex) AddRecordings(cs []*index.Call) error {
+	for _, c := range cs {
+		x.stamp(c)
+	}
+	return x.Index.AddRecordings(cs)
+}

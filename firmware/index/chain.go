@@ -160,46 +160,80 @@ func chainHead(tx *bolt.Tx) (uint64, string, error) {
 // no-op apart from updating the call when File and SHA256 are the same,
 // and fails with ErrDuplicate otherwise.
 func (ix *Index) AddRecording(c *Call) error {
+	v, err := recordingValue(c)
+	if err != nil {
+		return err
+	}
+	if err := ix.update(func(tx *bolt.Tx) error { return addRecording(tx, ix, c, v) }); err != nil {
+		return fmt.Errorf("index: add recording %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// AddRecordings is AddRecording for many calls in one transaction (one
+// flash commit for every file finished since the last), chained in the
+// order given. If any call is refused nothing is stored and the error
+// names it; a caller may then add the calls one by one.
+func (ix *Index) AddRecordings(cs []*Call) error {
+	vals := make([][]byte, len(cs))
+	for i, c := range cs {
+		v, err := recordingValue(c)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
+	return ix.update(func(tx *bolt.Tx) error {
+		for i, c := range cs {
+			if err := addRecording(tx, ix, c, vals[i]); err != nil {
+				return fmt.Errorf("index: add recording %s: %w", c.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// recordingValue checks c for AddRecording and returns the call to store.
+func recordingValue(c *Call) ([]byte, error) {
 	switch {
 	case c == nil || c.ID == "":
-		return fmt.Errorf("index: add recording: %w: call without ID", ErrInvalid)
+		return nil, fmt.Errorf("index: add recording: %w: call without ID", ErrInvalid)
 	case strings.IndexByte(c.ID, 0) >= 0:
-		return fmt.Errorf("index: add recording %q: %w: NUL in ID", c.ID, ErrInvalid)
+		return nil, fmt.Errorf("index: add recording %q: %w: NUL in ID", c.ID, ErrInvalid)
 	case !validFile(c.File):
-		return fmt.Errorf("index: add recording %s: %w: file %q must be a local slash-separated path", c.ID, ErrInvalid, c.File)
+		return nil, fmt.Errorf("index: add recording %s: %w: file %q must be a local slash-separated path", c.ID, ErrInvalid, c.File)
 	case !validSHA(c.SHA256):
-		return fmt.Errorf("index: add recording %s: %w: sha256 %q must be 64 lowercase hex digits", c.ID, ErrInvalid, c.SHA256)
+		return nil, fmt.Errorf("index: add recording %s: %w: sha256 %q must be 64 lowercase hex digits", c.ID, ErrInvalid, c.SHA256)
 	}
 	cc := *c
 	cc.Recorded = true
 	v, err := json.Marshal(&cc)
 	if err != nil {
-		return fmt.Errorf("index: add recording %s: %w", c.ID, err)
+		return nil, fmt.Errorf("index: add recording %s: %w", c.ID, err)
 	}
-	err = ix.update(func(tx *bolt.Tx) error {
-		calls, err := bucket(tx, bucketCalls)
-		if err != nil {
-			return err
-		}
-		old, err := chainedEntry(tx, c.ID)
-		if err != nil {
-			return err
-		}
-		if old != nil {
-			if old.File != c.File || old.SHA256 != c.SHA256 {
-				return fmt.Errorf("%w: chain seq %d has file %q sha256 %s", ErrDuplicate, old.Seq, old.File, old.SHA256)
-			}
-			return calls.Put([]byte(c.ID), v)
-		}
-		if _, err := ix.appendEntry(tx, &ChainEntry{ID: c.ID, File: c.File, SHA256: c.SHA256}); err != nil {
-			return err
+	return v, nil
+}
+
+// addRecording stores call c (its value v) and chains it, in tx.
+func addRecording(tx *bolt.Tx, ix *Index, c *Call, v []byte) error {
+	calls, err := bucket(tx, bucketCalls)
+	if err != nil {
+		return err
+	}
+	old, err := chainedEntry(tx, c.ID)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if old.File != c.File || old.SHA256 != c.SHA256 {
+			return fmt.Errorf("%w: chain seq %d has file %q sha256 %s", ErrDuplicate, old.Seq, old.File, old.SHA256)
 		}
 		return calls.Put([]byte(c.ID), v)
-	})
-	if err != nil {
-		return fmt.Errorf("index: add recording %s: %w", c.ID, err)
 	}
-	return nil
+	if _, err := ix.appendEntry(tx, &ChainEntry{ID: c.ID, File: c.File, SHA256: c.SHA256}); err != nil {
+		return err
+	}
+	return calls.Put([]byte(c.ID), v)
 }
 
 // appendEntry appends e (ID, File, SHA256 and Proof set) after the head,

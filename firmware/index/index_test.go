@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -687,5 +688,61 @@ func TestWriteJSONLines(t *testing.T) {
 		if !reflect.DeepEqual(&c, calls[i]) {
 			t.Errorf("line %d parses to %+v", i, c)
 		}
+	}
+}
+
+func TestAddRecordingsOneTransaction(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var cs []*Call
+	for i := range 3 {
+		c := fullCall(fmt.Sprintf("20261125T144422Z-0000000%d", i))
+		c.File = "recordings/2026/11/25/" + c.ID + ".wav"
+		c.SHA256 = strings.Repeat(fmt.Sprint(i), 64)
+		cs = append(cs, c)
+	}
+	if err := ix.AddRecordings(cs); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	prev := ""
+	_ = ix.Chain(func(e *ChainEntry) error {
+		got = append(got, e.ID)
+		if e.Prev != prev || e.Hash != e.ComputeHash(prev) {
+			t.Errorf("entry %d: prev %q hash %q, want prev %q and its hash", e.Seq, e.Prev, e.Hash, prev)
+		}
+		prev = e.Hash
+		return nil
+	})
+	if want := []string{cs[0].ID, cs[1].ID, cs[2].ID}; !slices.Equal(got, want) {
+		t.Fatalf("chain %v, want %v (the order given)", got, want)
+	}
+	for _, c := range cs {
+		if s, err := ix.Get(c.ID); err != nil || !s.Recorded {
+			t.Errorf("%s: %+v, %v; want it stored and recorded", c.ID, s, err)
+		}
+	}
+
+	// One refused call: nothing of the batch is stored.
+	ok := fullCall("20261125T144422Z-00000010")
+	ok.File, ok.SHA256 = "recordings/2026/11/25/ok.wav", strings.Repeat("a", 64)
+	dup := *cs[1]
+	dup.SHA256 = strings.Repeat("b", 64)
+	if err := ix.AddRecordings([]*Call{ok, &dup}); !errors.Is(err, ErrDuplicate) || !strings.Contains(err.Error(), dup.ID) {
+		t.Fatalf("batch with a duplicate: err %v, want ErrDuplicate naming %s", err, dup.ID)
+	}
+	if _, err := ix.Get(ok.ID); err == nil {
+		t.Errorf("%s stored although its batch was refused", ok.ID)
+	}
+	bad := *ok
+	bad.SHA256 = "nothex"
+	if err := ix.AddRecordings([]*Call{ok, &bad}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("batch with an invalid call: err %v, want ErrInvalid", err)
+	}
+	if n, _ := ix.Count(); n != 3 {
+		t.Errorf("%d calls stored, want the 3 of the first batch", n)
 	}
 }

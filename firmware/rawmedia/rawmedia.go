@@ -118,3 +118,13 @@ func (w *Writer) Close() error {
 	}
 	return err
 }
+
+// CloseUnsynced flushes and closes the file without an fsync: the caller
+// makes it durable (one syncfs(2) for many files) before it relies on it.
+func (w *Writer) CloseUnsynced() error {
+	err := w.pw.Flush()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

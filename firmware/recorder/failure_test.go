@@ -54,6 +54,13 @@ func (x *countingIndex) AddRecording(*index.Call) error {
 	return nil
 }
 
+func (x *countingIndex) AddRecordings(cs []*index.Call) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.recordings += len(cs)
+	return nil
+}
+
 func (x *countingIndex) Get(string) (*index.Call, error) { return nil, errors.New("not found") }
 
 // TestFailureRowsAreBatched: 300 calls whose recordings cannot be created

@@ -116,7 +116,9 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 		return
 	case w == nil:
 		raw.ID = rec.id
-		r.async(func() { r.finishRawAsync(rw, raw, rawFailed) })
+		r.finishing(func(s *sign.Signer) []*finishedFile {
+			return []*finishedFile{r.finishRawFile(s, rw, raw, rawFailed)}
+		})
 		return
 	case raw != nil:
 		raw.ID, raw.RawOf = rec.id+"-raw", rec.id
@@ -128,44 +130,42 @@ func (r *Recorder) finishFile(c *calls.Call, rec *recording, end time.Time, endR
 			err = fmt.Errorf("write recording: %w", err)
 		}
 	}
-	r.async(func() {
-		r.finishAsync(w, rel, cues, entry, err)
+	r.finishing(func(s *sign.Signer) []*finishedFile {
+		files := []*finishedFile{r.finishWAVFile(s, w, rel, cues, entry, err)}
 		if raw != nil {
-			r.finishRawAsync(rw, raw, rawFailed)
+			files = append(files, r.finishRawFile(s, rw, raw, rawFailed))
 		}
+		return files
 	})
 }
 
-// finishAsync (on the storage worker) finishes, signs and indexes one file.
-func (r *Recorder) finishAsync(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call, err error) {
+// finishWAVFile (on a finisher) finishes and signs one WAV, without an
+// fsync: the storage worker syncs and indexes it with the others finished
+// since its last commit.
+func (r *Recorder) finishWAVFile(s *sign.Signer, w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call, err error) *finishedFile {
 	if err == nil {
-		err = r.finish(w, rel, cues, entry)
+		err = r.finishWAV(s, w, rel, cues, entry)
 	}
 	if err != nil {
-		r.failed.Add(1)
-		entry.Recorded = false
-		entry.Reason = "recording failed: " + err.Error()
 		if w != nil {
 			_ = w.Close()
 			entry.File = rel
 			entry.Incomplete = true
 		}
-		r.log.Error("recording failed", "id", entry.ID, "err", err)
-		r.put(entry)
-		return
+		r.markFailed(entry, err)
+		return &finishedFile{entry: entry, failed: true}
 	}
-	r.recordings.Add(1)
-	r.log.Info("recording finished", "id", entry.ID, "file", entry.File, "duration_s", entry.DurationS, "codec", entry.Codec)
+	return &finishedFile{entry: entry}
 }
 
-func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call) error {
+func (r *Recorder) finishWAV(s *sign.Signer, w *wav.Writer, rel string, cues []wav.Cue, entry *index.Call) error {
 	if r.cfg.Stamp != nil {
 		r.cfg.Stamp(entry) // the clock's state, in the WAV as in the index
 	}
-	if err := w.Finish(infoTags(entry, r.cfg.Software), cues); err != nil {
+	if err := w.FinishUnsynced(infoTags(entry, r.cfg.Software), cues); err != nil {
 		return fmt.Errorf("finish recording: %w", err)
 	}
-	sum, size, err := sign.Append(w.File(), r.cfg.Key)
+	sum, size, err := s.AppendUnsynced(w.File(), r.cfg.Key)
 	if err != nil {
 		return fmt.Errorf("sign recording: %w", err)
 	}
@@ -177,11 +177,15 @@ func (r *Recorder) finish(w *wav.Writer, rel string, cues []wav.Cue, entry *inde
 	entry.SHA256 = hex.EncodeToString(sum[:])
 	entry.Size = size
 	r.checkConsent(datadir.Layout(r.cfg.DataDir).Abs(rel), entry)
-	if err := r.cfg.Index.AddRecording(entry); err != nil {
-		return fmt.Errorf("index recording: %w", err)
-	}
-	r.indexed(entry)
 	return nil
+}
+
+// markFailed makes entry say its recording failed with err.
+func (r *Recorder) markFailed(entry *index.Call, err error) {
+	r.failed.Add(1)
+	entry.Recorded = false
+	entry.Reason = "recording failed: " + err.Error()
+	r.log.Error("recording failed", "id", entry.ID, "err", err)
 }
 
 // checkConsent searches the start of a finished recording for the consent
@@ -209,7 +213,7 @@ func (r *Recorder) checkConsent(path string, e *index.Call) {
 }
 
 // readStart reads the first d of a finished stereo recording's samples,
-// and their rate.
+// and their rate, without reading the rest of its audio.
 func readStart(path string, d time.Duration) ([]int16, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -220,10 +224,15 @@ func readStart(path string, d time.Duration) ([]int16, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := wav.Read(io.NewSectionReader(f, 0, st.Size()), st.Size())
+	// The rate is in the header: read it first, then only the samples
+	// searched (not the whole call).
+	hdr, err := wav.ReadStart(io.NewSectionReader(f, 0, st.Size()), st.Size(), 0)
 	if err != nil {
 		return nil, 0, err
 	}
-	n := min(len(p.Samples), int(d.Seconds()*float64(p.SampleRate))*p.Channels)
-	return p.Samples[:n], p.SampleRate, nil
+	p, err := wav.ReadStart(io.NewSectionReader(f, 0, st.Size()), st.Size(), int64(d.Seconds()*float64(hdr.SampleRate)))
+	if err != nil {
+		return nil, 0, err
+	}
+	return p.Samples, p.SampleRate, nil
 }

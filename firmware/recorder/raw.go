@@ -129,46 +129,35 @@ func rawEntry(e *index.Call, rec *recording) *index.Call {
 	return &raw
 }
 
-// finishRawAsync (on the storage worker) signs and indexes a raw file.
-func (r *Recorder) finishRawAsync(w *rawmedia.Writer, entry *index.Call, failed bool) {
+// finishRawFile (on a finisher) finishes and signs a raw file, without an
+// fsync, as finishWAVFile does a WAV.
+func (r *Recorder) finishRawFile(s *sign.Signer, w *rawmedia.Writer, entry *index.Call, failed bool) *finishedFile {
 	err := fmt.Errorf("raw media: write failed earlier")
 	if !failed {
-		err = r.finishRaw(w, entry)
+		err = r.finishRaw(s, w, entry)
 	}
 	if err != nil {
 		_ = w.Close()
-		r.failed.Add(1)
-		entry.Recorded = false
 		entry.Incomplete = true
-		entry.Reason = "recording failed: " + err.Error()
-		r.log.Error("recording failed", "id", entry.ID, "err", err)
-		r.put(entry)
-		return
+		r.markFailed(entry, err)
+		return &finishedFile{entry: entry, failed: true}
 	}
-	r.raws.Add(1)
-	if entry.RawOf == "" {
-		r.rawOnly.Add(1)
-	}
-	r.log.Warn("raw media kept", "id", entry.ID, "file", entry.File, "duration_s", entry.DurationS, "media", entry.Codec, "why", entry.RawWarning())
+	return &finishedFile{entry: entry}
 }
 
-func (r *Recorder) finishRaw(w *rawmedia.Writer, entry *index.Call) error {
+func (r *Recorder) finishRaw(s *sign.Signer, w *rawmedia.Writer, entry *index.Call) error {
 	if err := w.Finish(); err != nil {
 		return err
 	}
-	sum, size, err := sign.Append(w.File(), r.cfg.Key)
+	sum, size, err := s.AppendUnsynced(w.File(), r.cfg.Key)
 	if err != nil {
 		return fmt.Errorf("sign raw media: %w", err)
 	}
-	if err := w.Close(); err != nil {
+	if err := w.CloseUnsynced(); err != nil {
 		return fmt.Errorf("close raw media: %w", err)
 	}
 	entry.Recorded = true
 	entry.SHA256 = hex.EncodeToString(sum[:])
 	entry.Size = size
-	if err := r.cfg.Index.AddRecording(entry); err != nil {
-		return fmt.Errorf("index raw media: %w", err)
-	}
-	r.indexed(entry)
 	return nil
 }

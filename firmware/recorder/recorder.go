@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"spanrec/media/dtmf"
 	"spanrec/media/g711"
 	"spanrec/media/quality"
+	"spanrec/media/sign"
 )
 
 // DefaultMaxOpenFiles is the default Config.MaxOpenFiles.
@@ -29,6 +31,7 @@ type Index interface {
 	Put(c *index.Call) error
 	PutBatch(cs []*index.Call) error
 	AddRecording(c *index.Call) error
+	AddRecordings(cs []*index.Call) error
 	Get(id string) (*index.Call, error)
 }
 
@@ -66,6 +69,11 @@ type Config struct {
 	// active call's files are released (its part indexed "evicted-open-files")
 	// for the new one. Default 512.
 	MaxOpenFiles int
+	// Finishers is how many ended calls' files are finished and signed at
+	// once; default one per core, at most four. Live capture leaves its
+	// capture loop a core (calls that end together would otherwise take
+	// every core from it while the kernel's ring fills).
+	Finishers int
 	// SampleRate of the recordings: 0 (auto) records narrowband calls at
 	// 8 kHz and calls where either side is wideband (G.722, Opus) at
 	// 16 kHz; 8000, 16000 or 48000 records every call at that rate.
@@ -141,6 +149,14 @@ type Recorder struct {
 	// jobs feed the storage worker goroutine.
 	jobs       chan func()
 	workerDone chan struct{}
+	// finishers holds a signer per free finisher (see commit.go).
+	finishers chan *sign.Signer
+	// uncommitted are the calls whose files are finished or being
+	// finished since the storage worker's last commit (its own).
+	uncommitted []*finishJob
+	// inProgress are the in-progress entries of files opened since the
+	// last commit (the storage worker's own).
+	inProgress []*index.Call
 }
 
 // queueLength bounds the storage work waiting; when it is full the capture
@@ -194,6 +210,9 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.MaxOpenFiles <= 0 {
 		cfg.MaxOpenFiles = DefaultMaxOpenFiles
 	}
+	if cfg.Finishers <= 0 {
+		cfg.Finishers = DefaultFinishers()
+	}
 	if cfg.Software == "" {
 		cfg.Software = "spanrec"
 	}
@@ -234,6 +253,10 @@ func New(cfg Config) (*Recorder, error) {
 		workerDone: make(chan struct{}),
 		syncReq:    make(chan struct{}, 1),
 		batches:    make(chan struct{}, maxBatches),
+		finishers:  make(chan *sign.Signer, cfg.Finishers),
+	}
+	for range cap(r.finishers) {
+		r.finishers <- &sign.Signer{}
 	}
 	go r.worker()
 	go r.syncer()
@@ -253,9 +276,11 @@ func (r *Recorder) Stats() Stats {
 // PoorMOS is the MOS below which a file is flagged poor-quality.
 func (r *Recorder) PoorMOS() float64 { return r.cfg.PoorMOS }
 
-// FlushIndex writes the index entries still pending (the daemon calls it
-// every second, and before closing the index).
+// FlushIndex writes the index entries still pending, in-progress entries
+// included (the daemon calls it every second, and before closing the
+// index).
 func (r *Recorder) FlushIndex() {
+	r.async(r.writeInProgress)
 	if len(r.pending) == 0 {
 		return
 	}
@@ -292,18 +317,42 @@ func (r *Recorder) async(job func()) {
 	r.jobs <- job
 }
 
+// worker runs the storage jobs; whenever it has caught up, it commits the
+// files finished since its last commit.
 func (r *Recorder) worker() {
 	defer close(r.workerDone)
-	for job := range r.jobs {
+	for {
+		var job func()
+		ok := true
+		select {
+		case job, ok = <-r.jobs:
+		default:
+			r.commit()
+			job, ok = <-r.jobs
+		}
+		if !ok {
+			r.commit()
+			return
+		}
 		job()
 	}
 }
 
-// Drain waits until the storage work queued so far is done.
+// DefaultFinishers is the default Config.Finishers: one per core, at most
+// four (each holds a file's block and a read-back buffer).
+func DefaultFinishers() int {
+	return min(max(runtime.GOMAXPROCS(0), 1), 4)
+}
+
+// Drain waits until the storage work queued so far is done, its files
+// durable and indexed.
 func (r *Recorder) Drain() {
 	r.FlushIndex()
 	done := make(chan struct{})
-	r.async(func() { close(done) })
+	r.async(func() {
+		r.commit()
+		close(done)
+	})
 	<-done
 }
 

@@ -56,6 +56,13 @@ func (x *fakeIndex) AddRecording(c *index.Call) error {
 	return nil
 }
 
+func (x *fakeIndex) AddRecordings(cs []*index.Call) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.recordings = append(x.recordings, cs...)
+	return nil
+}
+
 func (x *fakeIndex) Get(id string) (*index.Call, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()

@@ -151,8 +151,11 @@ func (r *Recorder) putInProgress(c *calls.Call, rec *recording) {
 	e.EndReason, e.Reason = InProgress, "recording in progress"
 	classify(e, rec.class, rec.decision)
 	r.async(func() {
-		if err := r.cfg.Index.Put(e); err != nil {
-			r.log.Error("index write failed", "id", e.ID, "err", err)
+		// Written with the storage worker's next commit or FlushIndex,
+		// before any file finished after it.
+		r.inProgress = append(r.inProgress, e)
+		if len(r.inProgress) >= batchSize {
+			r.writeInProgress()
 		}
 	})
 }
@@ -255,7 +258,9 @@ func (r *Recorder) Flush(c *calls.Call, now time.Time, interval time.Duration) {
 		rec.err = fmt.Errorf("write recording: %w", err)
 		return
 	}
-	if err := rec.w.WriteOut(); err != nil {
+	// Whole pages only, each written once: the write volume on flash is
+	// the audio's (the rest of a page waits for the next flush).
+	if err := rec.w.WriteOutPages(); err != nil {
 		rec.err = fmt.Errorf("flush recording: %w", err)
 		return
 	}

@@ -126,8 +126,9 @@ func isSignature(r io.ReaderAt, bo byteOrder, b block) bool {
 	return bo.Uint32(h[:]) == PEN && string(h[4:]) == ChunkID
 }
 
-// appendPcapng signs a complete pcapng file open for reading and writing.
-func appendPcapng(f *os.File, priv ed25519.PrivateKey, orig int64) (sum [32]byte, size int64, err error) {
+// appendPcapng signs a complete pcapng file open for reading and writing;
+// buf is the read-back buffer.
+func appendPcapng(f *os.File, priv ed25519.PrivateKey, orig int64, buf []byte) (sum [32]byte, size int64, err error) {
 	bo, bl, err := blocks(f, orig)
 	if err != nil {
 		return sum, 0, fmt.Errorf("sign: %s: %w", f.Name(), err)
@@ -157,7 +158,7 @@ func appendPcapng(f *os.File, priv ed25519.PrivateKey, orig int64) (sum [32]byte
 	// followed by the block's 4-byte trailing length; the whole file's
 	// hash goes on from the state before it, so one read gives both.
 	h := sha256.New()
-	if err := hashRange(h, f, 0, sigOff, make([]byte, bufSize)); err != nil {
+	if err := hashRange(h, f, 0, sigOff, buf); err != nil {
 		return sum, 0, fmt.Errorf("sign: read back %s: %w", f.Name(), err)
 	}
 	whole, err := clone(h)
@@ -168,9 +169,6 @@ func appendPcapng(f *os.File, priv ed25519.PrivateKey, orig int64) (sum [32]byte
 	sig := ed25519.Sign(priv, h.Sum([]byte(pcapngContext)))
 	if _, err := f.WriteAt(sig, sigOff); err != nil {
 		return sum, 0, fmt.Errorf("sign: write signature: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return sum, 0, fmt.Errorf("sign: fsync: %w", err)
 	}
 	whole.Write(sig)
 	whole.Write(tail)

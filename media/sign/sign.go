@@ -56,6 +56,27 @@ const (
 // digest by reading the file back, writes the signature and fsyncs. It
 // returns the SHA-256 of the finished file and its size, for the index.
 func Append(f *os.File, priv ed25519.PrivateKey) (sum [32]byte, size int64, err error) {
+	var s Signer
+	if sum, size, err = s.AppendUnsynced(f, priv); err != nil {
+		return sum, 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return sum, 0, fmt.Errorf("sign: fsync: %w", err)
+	}
+	return sum, size, nil
+}
+
+// Signer signs files as Append does, reusing one read-back buffer from
+// file to file. A Signer is not safe for concurrent use; its zero value is
+// ready.
+type Signer struct {
+	buf []byte
+}
+
+// AppendUnsynced is Append without the fsync: the signed file reaches the
+// operating system, and the caller makes it durable (one syncfs(2) for
+// many files) before it relies on it, e.g. before indexing it.
+func (s *Signer) AppendUnsynced(f *os.File, priv ed25519.PrivateKey) (sum [32]byte, size int64, err error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return sum, 0, fmt.Errorf("sign: %w: %d bytes", ErrKey, len(priv))
 	}
@@ -63,17 +84,21 @@ func Append(f *os.File, priv ed25519.PrivateKey) (sum [32]byte, size int64, err 
 	if err != nil {
 		return sum, 0, fmt.Errorf("sign: %w", err)
 	}
+	if s.buf == nil {
+		s.buf = make([]byte, bufSize)
+	}
 	switch sniff(f) {
 	case formatWAV:
-		return appendWAV(f, priv, st.Size())
+		return appendWAV(f, priv, st.Size(), s.buf)
 	case formatPcapng:
-		return appendPcapng(f, priv, st.Size())
+		return appendPcapng(f, priv, st.Size(), s.buf)
 	}
 	return sum, 0, fmt.Errorf("sign: %s: %w: neither a RIFF/WAVE nor a pcapng file", f.Name(), ErrMalformed)
 }
 
-// appendWAV updates the RIFF size along with the chunk.
-func appendWAV(f *os.File, priv ed25519.PrivateKey, orig int64) (sum [32]byte, size int64, err error) {
+// appendWAV updates the RIFF size along with the chunk; buf is the
+// read-back buffer.
+func appendWAV(f *os.File, priv ed25519.PrivateKey, orig int64, buf []byte) (sum [32]byte, size int64, err error) {
 	riff, chunks, err := walk(f, orig)
 	if err != nil {
 		return sum, 0, fmt.Errorf("sign: %s: %w", f.Name(), err)
@@ -113,15 +138,12 @@ func appendWAV(f *os.File, priv ed25519.PrivateKey, orig int64) (sum [32]byte, s
 	// from that state: one pass over the file gives both.
 	sigOff := orig + sigInChunk
 	h := sha256.New()
-	if err := hashRange(h, f, 0, sigOff, make([]byte, bufSize)); err != nil {
+	if err := hashRange(h, f, 0, sigOff, buf); err != nil {
 		return sum, 0, fmt.Errorf("sign: read back %s: %w", f.Name(), err)
 	}
 	sig := ed25519.Sign(priv, message(h))
 	if _, err := f.WriteAt(sig, sigOff); err != nil {
 		return sum, 0, fmt.Errorf("sign: write signature: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return sum, 0, fmt.Errorf("sign: fsync: %w", err)
 	}
 	h.Write(sig)
 	h.Sum(sum[:0])

@@ -321,3 +321,83 @@ func FuzzVerify(f *testing.F) {
 		_, _ = EmbeddedKey(bytes.NewReader(data), int64(len(data)))
 	})
 }
+
+// TestSignerReusesItsBuffer: one Signer signs files of several sizes (a
+// WAV larger than its buffer among them) as Append does, byte for byte.
+func TestSignerReusesItsBuffer(t *testing.T) {
+	priv := testKey(3)
+	var s Signer
+	for _, frames := range []int{10, 100000, 1000} {
+		_, want := makeSigned(t, frames, priv) // signed by Append
+		path := filepath.Join(t.TempDir(), "call.wav")
+		unsigned := bytes.Clone(want[:len(want)-ChunkSize])
+		binary.LittleEndian.PutUint32(unsigned[4:], uint32(len(unsigned)-8))
+		if err := os.WriteFile(path, unsigned, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, size, err := s.AppendUnsynced(f, priv)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) || sum != sha256.Sum256(want) || size != int64(len(want)) {
+			t.Errorf("%d frames: the Signer's file differs from Append's (size %d, want %d)", frames, size, len(want))
+		}
+	}
+}
+
+// BenchmarkSign1MB signs a 1 MB recording again and again (its signature
+// cut off each time): Append (a read-back buffer and an fsync per file)
+// against a Signer's AppendUnsynced (one buffer for every file, no fsync).
+func BenchmarkSign1MB(b *testing.B) {
+	priv := testKey(12)
+	_, signed := makeSigned(b, 250000, priv)
+	unsigned := bytes.Clone(signed[:len(signed)-ChunkSize])
+	binary.LittleEndian.PutUint32(unsigned[4:], uint32(len(unsigned)-8))
+	path := filepath.Join(b.TempDir(), "call.wav")
+	if err := os.WriteFile(path, unsigned, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	unsign := func() {
+		if err := f.Truncate(int64(len(unsigned))); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.WriteAt(unsigned[4:8], 4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		sign func() error
+	}{
+		{"Append", func() error { _, _, err := Append(f, priv); return err }},
+		{"Signer", func() func() error {
+			var s Signer
+			return func() error { _, _, err := s.AppendUnsynced(f, priv); return err }
+		}()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(signed)))
+			b.ReportAllocs()
+			for b.Loop() {
+				unsign()
+				if err := bc.sign(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

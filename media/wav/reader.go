@@ -90,14 +90,23 @@ func ReadFile(path string) (*Parsed, error) {
 // Read parses a 16-bit PCM WAV file of the given size. Bytes after the end
 // announced by the RIFF header are ignored. Chunks other than fmt, data,
 // LIST and "cue " (for example the signature chunk) are listed in Chunks only.
-func Read(r io.ReaderAt, size int64) (*Parsed, error) { return read(r, size, true) }
+func Read(r io.ReaderAt, size int64) (*Parsed, error) { return read(r, size, -1) }
+
+// ReadStart is Read keeping only the first frames sample frames (all of
+// them when the file holds fewer): the rest of the audio is not read.
+// With frames 0 it is ReadMeta.
+func ReadStart(r io.ReaderAt, size int64, frames int64) (*Parsed, error) {
+	return read(r, size, max(frames, 0))
+}
 
 // ReadMeta parses a WAV file like Read but leaves Samples nil: the data
 // chunk is only located (in Chunks), so a file of hours costs a few
 // reads. Callers stream the samples from the data chunk's body.
-func ReadMeta(r io.ReaderAt, size int64) (*Parsed, error) { return read(r, size, false) }
+func ReadMeta(r io.ReaderAt, size int64) (*Parsed, error) { return read(r, size, 0) }
 
-func read(r io.ReaderAt, size int64, samples bool) (*Parsed, error) {
+// read is Read keeping the first frames sample frames (every one when
+// frames < 0, none and Samples nil when 0).
+func read(r io.ReaderAt, size int64, frames int64) (*Parsed, error) {
 	var hdr [12]byte
 	if size < 12 {
 		return nil, fmt.Errorf("%w: only %d bytes", ErrNotRIFF, size)
@@ -147,7 +156,7 @@ func read(r io.ReaderAt, size int64, samples bool) (*Parsed, error) {
 				return nil, fmt.Errorf("%w: second data chunk at %d", ErrMalformed, off)
 			}
 			haveData = true
-			if err := p.readData(r, body, c.Size, samples); err != nil {
+			if err := p.readData(r, body, c.Size, frames); err != nil {
 				return nil, err
 			}
 		case "LIST", "cue ":
@@ -203,11 +212,14 @@ func (p *Parsed) readFmt(r io.ReaderAt, off, size int64) error {
 	return nil
 }
 
-func (p *Parsed) readData(r io.ReaderAt, off, size int64, samples bool) error {
+func (p *Parsed) readData(r io.ReaderAt, off, size, frames int64) error {
 	if size%int64(2*p.Channels) != 0 {
 		return fmt.Errorf("%w: data size %d is not a whole number of %d-channel frames", ErrMalformed, size, p.Channels)
 	}
-	if !samples {
+	if frames >= 0 {
+		size = min(size, frames*int64(2*p.Channels))
+	}
+	if size == 0 && frames == 0 {
 		return nil
 	}
 	p.Samples = make([]int16, size/2)

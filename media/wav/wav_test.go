@@ -443,3 +443,124 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteOutPages: a live recording written out every "second" in whole
+// pages passes each sample byte to the file once (write volume = audio
+// + one header write per flush), the file on disk is a valid WAV of the
+// samples up to the last page boundary after each flush, and the finished
+// file is the same as one written without flushes.
+func TestWriteOutPages(t *testing.T) {
+	dir := t.TempDir()
+	samples := tone(8000 * 12) // 12 s: several 64 KiB blocks, more than HeaderLag
+	plain := filepath.Join(dir, "plain.wav")
+	writeFile(t, plain, samples, 0, nil, nil)
+
+	path := filepath.Join(dir, "live.wav")
+	w, err := Create(path, stereo, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flushes, headers, lagging := 0, 0, 0
+	for s := samples; len(s) > 0; {
+		k := min(len(s), 2*8000+2*37) // a second and a bit: never page-aligned
+		if err := w.Write(s[:k]); err != nil {
+			t.Fatal(err)
+		}
+		s = s[k:]
+		if err := w.WriteOutPages(); err != nil {
+			t.Fatal(err)
+		}
+		flushes++
+		p, err := ReadFile(path)
+		if err != nil {
+			t.Fatalf("after flush %d: %v", flushes, err)
+		}
+		onDisk := (HeaderSize+w.data)&^(PageSize-1) - HeaderSize
+		st, _ := os.Stat(path)
+		if st.Size() != HeaderSize+onDisk {
+			t.Fatalf("after flush %d: file has %d bytes, want %d (up to the page boundary)", flushes, st.Size(), HeaderSize+onDisk)
+		}
+		// The header may lag by less than HeaderLag.
+		if declared := int64(p.Frames() * 4); declared > onDisk || onDisk-declared >= HeaderLag {
+			t.Fatalf("after flush %d: header gives %d bytes of %d on disk", flushes, declared, onDisk)
+		} else if declared < onDisk {
+			lagging++
+		} else {
+			headers++
+		}
+		if !slicesEqual(p.Samples, samples[:len(p.Samples)]) {
+			t.Fatalf("after flush %d: samples on disk differ", flushes)
+		}
+		// After a crash now, Reopen takes every sample on disk.
+		crashed := filepath.Join(dir, "crashed.wav")
+		b, _ := os.ReadFile(path)
+		os.WriteFile(crashed, b, 0o644)
+		rw, err := Reopen(crashed, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rw.data != onDisk {
+			t.Fatalf("after flush %d: Reopen finds %d bytes of samples, want %d", flushes, rw.data, onDisk)
+		}
+		rw.Close()
+		os.Remove(crashed)
+	}
+	if err := w.Finish(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	vol := w.BytesWritten()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(plain)
+	b, _ := os.ReadFile(path)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the flushed file differs from the one written without flushes")
+	}
+	// Audio once, the header at creation, a header write per HeaderLag
+	// and the finish's two size patches.
+	if headers == 0 || lagging == 0 {
+		t.Errorf("%d flushes wrote the header, %d left it lagging: want some of each", headers, lagging)
+	}
+	if want := int64(len(b)) + int64(headers)*(HeaderSize-4) + 8; vol != want {
+		t.Errorf("%d bytes written for a %d-byte file and %d header writes, want %d", vol, len(b), headers, want)
+	}
+}
+
+func slicesEqual(a, b []int16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestReadStart: only the first frames are read; format, tags and cues are
+// as Read gives them.
+func TestReadStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	samples := tone(8000)
+	writeFile(t, path, samples, 0, []InfoTag{{ID: "INAM", Value: "a call"}}, []Cue{{Frame: 7000, Label: "pause"}})
+	b, _ := os.ReadFile(path)
+	all, err := Read(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frames := range []int64{0, 1, 100, 8000, 9000} {
+		p, err := ReadStart(bytes.NewReader(b), int64(len(b)), frames)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(frames, 8000)
+		if int64(p.Frames()) != want || !slicesEqual(p.Samples, samples[:2*want]) {
+			t.Errorf("ReadStart(%d): %d frames, want the first %d", frames, p.Frames(), want)
+		}
+		if v, _ := p.Tag("INAM"); v != "a call" || len(p.Cues) != 1 || p.Cues[0] != all.Cues[0] || p.Format != all.Format {
+			t.Errorf("ReadStart(%d): format %+v tags %+v cues %+v, want Read's", frames, p.Format, p.Info, p.Cues)
+		}
+	}
+}

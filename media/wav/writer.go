@@ -79,6 +79,9 @@ type Writer struct {
 	format   Format
 	buf      []byte // one block; buf[:n] is pending, buf[0] goes to bufOff
 	n        int
+	written  int   // buf[:written] is in the file already (written out early)
+	ondisk   int64 // the data size the file's header gives
+	wrote    int64 // bytes passed to the file's writes
 	bufOff   int64
 	data     int64 // sample data bytes written so far
 	finished bool
@@ -103,9 +106,9 @@ func Create(path string, f Format, blockSize int) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wav: create: %w", err)
 	}
-	w := &Writer{f: file, format: f, buf: make([]byte, blockSize)}
+	w := &Writer{f: file, format: f, buf: make([]byte, blockSize), wrote: HeaderSize}
 	putHeader(w.buf, f, 0)
-	w.n = HeaderSize
+	w.n, w.written = HeaderSize, HeaderSize
 	if _, err := file.WriteAt(w.buf[:HeaderSize], 0); err != nil {
 		file.Close()
 		os.Remove(path)
@@ -130,6 +133,16 @@ func putHeader(b []byte, f Format, dataBytes int64) {
 	copy(b[36:], "data")
 	le.PutUint32(b[40:], uint32(dataBytes))
 }
+
+// writeAt writes b at off, counting the bytes.
+func (w *Writer) writeAt(b []byte, off int64) (int, error) {
+	w.wrote += int64(len(b))
+	return w.f.WriteAt(b, off)
+}
+
+// BytesWritten returns how many bytes the writer has passed to the file's
+// writes so far (its write volume, header and rewrites included).
+func (w *Writer) BytesWritten() int64 { return w.wrote }
 
 // Format returns the format the file was created with.
 func (w *Writer) Format() Format { return w.format }
@@ -181,25 +194,33 @@ func (w *Writer) Write(interleaved []int16) error {
 // WAV byte order (true on amd64, arm and arm64).
 var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// writeBlock writes the full buffer at its block-aligned offset.
+// writeBlock writes the full buffer at its block-aligned offset (what of
+// it is not in the file yet).
 func (w *Writer) writeBlock() error {
-	if _, err := w.f.WriteAt(w.buf, w.bufOff); err != nil {
+	if _, err := w.writeAt(w.buf[w.written:], w.bufOff+int64(w.written)); err != nil {
 		return fmt.Errorf("wav: write block at %d: %w", w.bufOff, err)
 	}
 	w.bufOff += int64(len(w.buf))
-	w.n = 0
+	w.n, w.written = 0, 0
 	return nil
 }
 
 // writePending writes the partially filled block without consuming it, so
-// that the next full write of the same block stays block-aligned.
+// that the next full write of the same block stays block-aligned. Bytes
+// written out before are not written again.
 func (w *Writer) writePending() error {
-	if w.n == 0 {
+	return w.writeUpTo(w.n)
+}
+
+// writeUpTo writes buf[written:end] (end <= n) to the file.
+func (w *Writer) writeUpTo(end int) error {
+	if end <= w.written {
 		return nil
 	}
-	if _, err := w.f.WriteAt(w.buf[:w.n], w.bufOff); err != nil {
-		return fmt.Errorf("wav: write at %d: %w", w.bufOff, err)
+	if _, err := w.writeAt(w.buf[w.written:end], w.bufOff+int64(w.written)); err != nil {
+		return fmt.Errorf("wav: write at %d: %w", w.bufOff+int64(w.written), err)
 	}
+	w.written = end
 	return nil
 }
 
@@ -208,19 +229,20 @@ func (w *Writer) writePending() error {
 func (w *Writer) patchSizes(riff, data uint32) error {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], riff)
-	if _, err := w.f.WriteAt(b[:], 4); err != nil {
+	if _, err := w.writeAt(b[:], 4); err != nil {
 		return fmt.Errorf("wav: patch RIFF size: %w", err)
 	}
 	if w.bufOff == 0 {
 		copy(w.buf[4:], b[:])
 	}
 	binary.LittleEndian.PutUint32(b[:], data)
-	if _, err := w.f.WriteAt(b[:], 40); err != nil {
+	if _, err := w.writeAt(b[:], 40); err != nil {
 		return fmt.Errorf("wav: patch data size: %w", err)
 	}
 	if w.bufOff == 0 {
 		copy(w.buf[40:], b[:])
 	}
+	w.ondisk = int64(data)
 	return nil
 }
 
@@ -244,6 +266,56 @@ func (w *Writer) WriteOut() error {
 		return err
 	}
 	return w.patchSizes(uint32(36+w.data), uint32(w.data))
+}
+
+// PageSize is the unit WriteOutPages writes in: the page of the operating
+// system's cache (4 KiB on the appliance's ARM and on x86).
+const PageSize = 4096
+
+// HeaderLag is how far the data size in the header of a file written
+// with WriteOutPages may lag the samples in it: the header's page is
+// rewritten once per HeaderLag of audio (256 KiB: 8 s of a narrowband
+// stereo call), not at every flush, which would write a page of storage
+// per call per flush (12% more than the audio at 8 kHz).
+const HeaderLag = 256 << 10
+
+// WriteOutPages is WriteOut of the whole pages only: the buffered samples
+// up to the last page boundary of the file reach the operating system,
+// written once (append only; nothing already written is written again).
+// The rest of the last page stays in memory until the page is full, so
+// the periodic flush of a live recording writes no page of storage twice:
+// write volume is the audio's. The header gives the data size they end
+// at once it lags by HeaderLag or more (one write); until then a reader
+// of the file sees a valid WAV of fewer samples, and Reopen, after a
+// crash, takes every sample up to the end of the file.
+func (w *Writer) WriteOutPages() error {
+	if w.finished || w.closed {
+		return ErrFinished
+	}
+	end := int((w.bufOff+int64(w.n))&^(PageSize-1) - w.bufOff)
+	if end <= w.written {
+		return nil // not a page more
+	}
+	if err := w.writeUpTo(end); err != nil {
+		return err
+	}
+	data := w.bufOff + int64(w.written) - HeaderSize
+	if data-w.ondisk < HeaderLag {
+		return nil
+	}
+	var h [HeaderSize]byte
+	putHeader(h[:], w.format, data)
+	if w.bufOff == 0 {
+		copy(w.buf[4:8], h[4:8])
+		copy(w.buf[40:44], h[40:44])
+	}
+	// Bytes 4 to 44 in one write: the sizes and the constant fields
+	// between them.
+	if _, err := w.writeAt(h[4:], 4); err != nil {
+		return fmt.Errorf("wav: patch sizes: %w", err)
+	}
+	w.ondisk = data
+	return nil
 }
 
 // Sync fsyncs the file. It touches no other state of the Writer, so it is
@@ -353,6 +425,16 @@ func trailer(tags []InfoTag, cues []Cue) ([]byte, error) {
 // The file stays open (see File) so the caller can sign it; call Close
 // afterwards. Invalid tags are reported before anything is written.
 func (w *Writer) Finish(tags []InfoTag, cues []Cue) error {
+	if err := w.FinishUnsynced(tags, cues); err != nil {
+		return err
+	}
+	return w.Sync()
+}
+
+// FinishUnsynced is Finish without the fsync: the finished file reaches the
+// operating system, and the caller makes it durable (Sync, or one
+// syncfs(2) for many files) before it relies on it.
+func (w *Writer) FinishUnsynced(tags []InfoTag, cues []Cue) error {
 	if w.finished || w.closed {
 		return ErrFinished
 	}
@@ -372,7 +454,7 @@ func (w *Writer) Finish(tags []InfoTag, cues []Cue) error {
 	}
 	w.finished = true
 	if len(tr) > 0 {
-		if _, err := w.f.WriteAt(tr, end); err != nil {
+		if _, err := w.writeAt(tr, end); err != nil {
 			return fmt.Errorf("wav: write metadata: %w", err)
 		}
 	}
@@ -380,13 +462,7 @@ func (w *Writer) Finish(tags []InfoTag, cues []Cue) error {
 	if err := w.f.Truncate(end); err != nil {
 		return fmt.Errorf("wav: truncate: %w", err)
 	}
-	if err := w.patchSizes(uint32(end-8), uint32(w.data)); err != nil {
-		return err
-	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("wav: fsync: %w", err)
-	}
-	return nil
+	return w.patchSizes(uint32(end-8), uint32(w.data))
 }
 
 // Close closes the file. A writer that was not finished is flushed first, so
