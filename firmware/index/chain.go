@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"spanrec/firmware/datadir"
 	"strings"
 	"time"
 
@@ -531,7 +532,7 @@ func checkRecording(dataDir string, e *ChainEntry, checkFile func(string) error)
 	if !validFile(e.File) {
 		return fmt.Sprintf("unsafe path: %q leaves the data directory", e.File)
 	}
-	path := filepath.Join(dataDir, filepath.FromSlash(e.File))
+	path := datadir.Layout(dataDir).Abs(e.File)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "missing: recording file does not exist"
