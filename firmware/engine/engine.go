@@ -42,9 +42,6 @@ type Options struct {
 	// (default clock.BuildTime()) are flagged clock-before-build.
 	Clock     clock.Source
 	NotBefore time.Time
-	// PoorMOS flags recordings below it poor-quality (0: the default,
-	// quality.DefaultPoorMOS).
-	PoorMOS float64
 }
 
 // Engine records calls from frames into a data directory.

@@ -19,6 +19,7 @@ import (
 	"spanrec/firmware/clock"
 	"spanrec/firmware/clock/clocktest"
 	"spanrec/firmware/index"
+	"spanrec/firmware/recorder"
 	"spanrec/media/wav"
 )
 
@@ -91,7 +92,7 @@ func TestCallQualityPatterns(t *testing.T) {
 			data := t.TempDir()
 			pcap := filepath.Join(data, "call.pcap")
 			writeResult(t, pcap, r)
-			opts := Options{PoorMOS: 3.85, Clock: clocktest.New(clock.State{Synced: true, EstError: 1500 * time.Microsecond}),
+			opts := Options{Recorder: recorder.Config{PoorMOS: 3.85}, Clock: clocktest.New(clock.State{Synced: true, EstError: 1500 * time.Microsecond}),
 				NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 			got := recorded(importFiles(t, data, opts, pcap))
 			if len(got) != 1 {
