@@ -52,42 +52,57 @@ func reloadable(key string) bool {
 // daemon reloads it.
 func (b *Settings) SetConfig(key, value string) (control.ConfigChange, error) {
 	ch := control.ConfigChange{File: b.file, Key: key, Value: value}
+	err := b.rewrite(func(old []byte) ([]byte, error) { return SetYAMLKey(old, key, value) }, func(_, _ []byte) error {
+		ch.Restart = !reloadable(key)
+		if b.reload != nil && !ch.Restart {
+			if err := b.reload(); err != nil {
+				return fmt.Errorf("saved, but the reload failed: %w", err)
+			}
+			ch.Applied = true
+		}
+		return nil
+	})
+	if err != nil {
+		return ch, err
+	}
+	b.log.Info("configuration changed", "file", b.file, "key", key, "applied", ch.Applied)
+	return ch, nil
+}
+
+// rewrite is every change of the configuration file, one at a time: the
+// file's text through edit, parsed and validated (as `spanrec config
+// check` does; rejected and nothing saved when it is not valid), written
+// atomically with the file's mode, then saved (old and new text) while
+// no other change can start.
+func (b *Settings) rewrite(edit func(old []byte) ([]byte, error), saved func(old, next []byte) error) error {
 	if b.file == "" {
-		return ch, fmt.Errorf("%w: the daemon runs without a configuration file (start it with --config FILE)", control.ErrNotConfigured)
+		return fmt.Errorf("%w: the daemon runs without a configuration file (start it with --config FILE)", control.ErrNotConfigured)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old, err := os.ReadFile(b.file)
 	if err != nil {
-		return ch, fmt.Errorf("configuration file: %w", err)
+		return fmt.Errorf("configuration file: %w", err)
 	}
-	next, err := SetYAMLKey(old, key, value)
+	next, err := edit(old)
 	if err != nil {
-		return ch, err
+		return err
 	}
 	cfg, err := config.Parse(b.file, next, config.Default())
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		return ch, rejected{err}
+		return rejected{err}
 	}
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(b.file); err == nil {
 		mode = fi.Mode().Perm()
 	}
 	if err := datadir.WriteFile(b.file, next, mode); err != nil {
-		return ch, fmt.Errorf("write configuration file: %w", err)
+		return fmt.Errorf("write configuration file: %w", err)
 	}
-	ch.Restart = !reloadable(key)
-	if b.reload != nil && !ch.Restart {
-		if err := b.reload(); err != nil {
-			return ch, fmt.Errorf("saved, but the reload failed: %w", err)
-		}
-		ch.Applied = true
-	}
-	b.log.Info("configuration changed", "file", b.file, "key", key, "applied", ch.Applied)
-	return ch, nil
+	return saved(old, next)
 }
 
 // rejected is a configuration change that failed validation: a bad

@@ -10,8 +10,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"spanrec/firmware/config"
-	"spanrec/firmware/datadir"
 	"spanrec/firmware/users"
 
 	"spanrec/firmware/control"
@@ -118,45 +116,28 @@ func (s *Settings) ConfigFile() (path, text string, err error) {
 // changed.
 func (s *Settings) ReplaceConfig(text string) (web.ConfigReplaced, error) {
 	r := web.ConfigReplaced{File: s.file}
-	if s.file == "" {
-		return r, fmt.Errorf("%w: the daemon runs without a configuration file (start it with --config FILE)", control.ErrNotConfigured)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, err := os.ReadFile(s.file)
-	if err != nil {
-		return r, fmt.Errorf("configuration file: %w", err)
-	}
-	cfg, err := config.Parse(s.file, []byte(text), config.Default())
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		return r, rejected{err}
-	}
-	reload := false
-	for _, s := range changedSections(old, []byte(text)) {
-		if reloadable(s) {
-			r.Applied = append(r.Applied, s)
-			reload = true
+	err := s.rewrite(func([]byte) ([]byte, error) { return []byte(text), nil }, func(old, next []byte) error {
+		reload := false
+		for _, sec := range changedSections(old, next) {
+			if reloadable(sec) {
+				r.Applied = append(r.Applied, sec)
+				reload = true
+			} else {
+				r.Restart = append(r.Restart, sec)
+			}
+		}
+		if reload && s.reload != nil {
+			if err := s.reload(); err != nil {
+				return fmt.Errorf("saved, but the reload failed: %w", err)
+			}
 		} else {
-			r.Restart = append(r.Restart, s)
+			// Nothing is applied without a reload to apply it.
+			r.Restart, r.Applied = append(r.Restart, r.Applied...), nil
 		}
-	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(s.file); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if err := datadir.WriteFile(s.file, []byte(text), mode); err != nil {
-		return r, fmt.Errorf("write configuration file: %w", err)
-	}
-	if reload && s.reload != nil {
-		if err := s.reload(); err != nil {
-			return r, fmt.Errorf("saved, but the reload failed: %w", err)
-		}
-	} else {
-		// Nothing is applied without a reload to apply it.
-		r.Restart, r.Applied = append(r.Restart, r.Applied...), nil
+		return nil
+	})
+	if err != nil {
+		return r, err
 	}
 	slices.Sort(r.Restart)
 	s.log.Info("configuration replaced", "file", s.file, "applied", r.Applied, "restart", r.Restart)
