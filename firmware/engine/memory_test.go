@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
-	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest/simcall"
 	"spanrec/firmware/recorder"
 )
@@ -46,22 +44,7 @@ func BenchmarkMemoryPerCall(b *testing.B) {
 			}
 		}
 	}
-	sortPackets(all)
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := capture.NewPcapWriter(f, capture.LinkEthernet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := (&simcall.Result{Packets: all}).WriteTo(w, simcall.Options{}); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
+	writePackets(b, path, all, simcall.Options{}, false)
 	all = nil
 
 	heap := func() uint64 {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest/simcall"
 )
 
@@ -47,7 +46,6 @@ func loadCapture(b *testing.B, calls int, talk time.Duration) (string, int) {
 		}
 		all = append(all, simcall.Generate(c, simcall.Options{}).Packets...)
 	}
-	sortPackets(all)
 	rtp := 0
 	for _, p := range all {
 		if p.RTP {
@@ -55,23 +53,7 @@ func loadCapture(b *testing.B, calls int, talk time.Duration) (string, int) {
 		}
 	}
 	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := capture.NewPcapWriter(f, capture.LinkEthernet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := (&simcall.Result{Packets: all}).WriteTo(w, simcall.Options{}); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
+	writePackets(b, tmp, all, simcall.Options{}, false)
 	if err := os.Rename(tmp, path); err != nil {
 		b.Fatal(err)
 	}

@@ -14,31 +14,16 @@ import (
 	"spanrec/firmware/capture"
 	"spanrec/firmware/capture/capturetest"
 	"spanrec/firmware/capture/capturetest/simcall"
+	"spanrec/firmware/capture/capturetest/simcall/corpus"
 	"spanrec/firmware/index"
 	"spanrec/firmware/sipflow"
-	"spanrec/media/g711"
 	"spanrec/media/sign"
 )
 
 // testAudio returns the repository's reference speech (caller, callee) as
 // G.711 bytes of the call's codec.
 func testAudio(t *testing.T, alaw bool) (caller, callee []byte) {
-	td := filepath.Join(repoRoot(t), "testdata")
-	load := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(td, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !alaw {
-			return b
-		}
-		pcm := make([]int16, len(b))
-		g711.NewULaw().Decode(pcm, b)
-		out := make([]byte, len(pcm))
-		g711.EncodeALaw(out, pcm)
-		return out
-	}
-	return load("sample_caller.ulaw"), load("sample_callee.ulaw")
+	return corpus.Audio(t, alaw, 0)
 }
 
 type scenario struct {
@@ -51,36 +36,46 @@ type scenario struct {
 
 func writeCapture(t *testing.T, sc scenario) (string, []*simcall.Result) {
 	path := filepath.Join(t.TempDir(), "call.pcap")
+	var results []*simcall.Result
+	var all []simcall.Packet
+	for _, c := range sc.calls {
+		r := simcall.Generate(c, sc.opts)
+		results = append(results, r)
+		all = append(all, r.Packets...)
+	}
+	writePackets(t, path, all, sc.opts, sc.ng)
+	return path, results
+}
+
+// writePackets writes generated packets, in capture-time order, as a
+// pcap (pcapng when ng) file at path.
+func writePackets(tb testing.TB, path string, all []simcall.Packet, opts simcall.Options, ng bool) {
+	tb.Helper()
+	sortPackets(all)
 	f, err := os.Create(path)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer f.Close()
-	link := sc.opts.Frame.LinkType()
+	link := opts.Frame.LinkType()
 	var w *capture.Writer
-	if sc.ng {
+	if ng {
 		w, err = capture.NewPcapNgWriter(f, link, capture.PcapNgOptions{})
 	} else {
 		w, err = capture.NewPcapWriter(f, link)
 	}
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	var results []*simcall.Result
-	merged := &simcall.Result{}
-	for _, c := range sc.calls {
-		r := simcall.Generate(c, sc.opts)
-		results = append(results, r)
-		merged.Packets = append(merged.Packets, r.Packets...)
-	}
-	sortPackets(merged.Packets)
-	if err := merged.WriteTo(w, sc.opts); err != nil {
-		t.Fatal(err)
+	if err := (&simcall.Result{Packets: all}).WriteTo(w, opts); err != nil {
+		tb.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return path, results
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func sortPackets(p []simcall.Packet) {
