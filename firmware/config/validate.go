@@ -112,7 +112,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Offload.Kind != "" {
 		if err := c.Offload.Validate(); err != nil {
-			v.bad("offload", "%v", err)
+			// One line per problem: the owner joins them.
+			for _, line := range strings.Split(err.Error(), "\n") {
+				v.bad("offload", "%s", strings.TrimPrefix(line, "offload: "))
+			}
 		}
 	}
 	return errors.Join(v.errs...)

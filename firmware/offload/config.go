@@ -186,49 +186,66 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports the first problem of c (after WithDefaults) as an error
-// wrapping ErrConfig or ErrWindow. It checks the credentials file's
-// existence and mode but does not read the secret.
+// Validate reports every problem of c (after WithDefaults), joined; each
+// wraps ErrConfig, ErrWindow or ErrCredentials(Mode). It checks the
+// credentials file's existence and mode but does not read the secret.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+	var p problems
+	c.validate(&p)
+	return errors.Join(p...)
+}
+
+// problems collects the errors of a section's validation.
+type problems []error
+
+// bad adds a configuration problem (wrapping ErrConfig).
+func (p *problems) bad(format string, a ...any) {
+	*p = append(*p, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...))
+}
+
+// add adds err if it is not nil.
+func (p *problems) add(err error) {
+	if err != nil {
+		*p = append(*p, err)
 	}
+}
+
+func (c Config) validate(p *problems) {
 	switch c.Kind {
 	case KindDir:
 		if c.Path == "" || !path.IsAbs(strings.ReplaceAll(c.Path, "\\", "/")) {
-			return bad("dir: path must be an absolute directory, got %q", c.Path)
+			p.bad("dir: path must be an absolute directory, got %q", c.Path)
 		}
 	case KindSFTP, KindSMB:
 		if c.Host == "" {
-			return bad("%s: host is required", c.Kind)
+			p.bad("%s: host is required", c.Kind)
 		}
 		if strings.ContainsAny(c.Host, " /\\@") {
-			return bad("%s: host %q is not a host name or address", c.Kind, c.Host)
+			p.bad("%s: host %q is not a host name or address", c.Kind, c.Host)
 		}
 		if c.Port < 1 || c.Port > 65535 {
-			return bad("%s: port %d out of range", c.Kind, c.Port)
+			p.bad("%s: port %d out of range", c.Kind, c.Port)
 		}
 		if c.User == "" {
-			return bad("%s: user is required", c.Kind)
+			p.bad("%s: user is required", c.Kind)
 		}
 		if c.CredentialsFile == "" {
-			return bad("%s: credentials_file is required", c.Kind)
-		}
-		if err := checkSecretFile(c.CredentialsFile); err != nil {
-			return err
+			p.bad("%s: credentials_file is required", c.Kind)
+		} else {
+			p.add(checkSecretFile(c.CredentialsFile))
 		}
 		if c.Path != "" {
 			if _, err := cleanRemote(c.Path, true); err != nil {
-				return bad("%s: path: %w", c.Kind, err)
+				p.bad("%s: path: %w", c.Kind, err)
 			}
 		}
 		if c.Kind == KindSMB {
 			if c.Share == "" || strings.ContainsAny(c.Share, "/\\") {
-				return bad("smb: share must be a share name, got %q", c.Share)
+				p.bad("smb: share must be a share name, got %q", c.Share)
 			}
 			if c.InsecureHostKey || c.KnownHostsFile != "" || c.HostKeyFingerprint != "" {
-				return bad("smb: host key settings apply to sftp only")
+				p.bad("smb: host key settings apply to sftp only")
 			}
 		} else {
 			n := 0
@@ -238,35 +255,31 @@ func (c Config) Validate() error {
 				}
 			}
 			if n != 1 {
-				return bad("sftp: exactly one of known_hosts_file, host_key_fingerprint or insecure_host_key must be set")
+				p.bad("sftp: exactly one of known_hosts_file, host_key_fingerprint or insecure_host_key must be set")
 			}
 			if c.HostKeyFingerprint != "" && !strings.HasPrefix(c.HostKeyFingerprint, "SHA256:") {
-				return bad("sftp: host_key_fingerprint must look like \"SHA256:...\"")
+				p.bad("sftp: host_key_fingerprint must look like \"SHA256:...\"")
 			}
 		}
 	case KindS3:
-		if err := c.validateS3(); err != nil {
-			return err
-		}
+		c.validateS3(p)
 	case "":
-		return bad("kind is required (dir, sftp, smb or s3)")
+		p.bad("kind is required (dir, sftp, smb or s3)")
 	default:
-		return bad("unknown kind %q (want dir, sftp, smb or s3)", c.Kind)
+		p.bad("unknown kind %q (want dir, sftp, smb or s3)", c.Kind)
 	}
 	if c.Kind != KindS3 && (c.Endpoint != "" || c.Bucket != "" || c.Region != "" || c.Prefix != "" || c.CAFile != "" ||
 		c.RetentionMode != "" || c.RetentionDays != 0 || c.PartSizeMB != 0) {
-		return bad("%s: endpoint, bucket, region, prefix, ca_file, retention_* and part_size_mb apply to s3 only", c.Kind)
+		p.bad("%s: endpoint, bucket, region, prefix, ca_file, retention_* and part_size_mb apply to s3 only", c.Kind)
 	}
 	if c.Interval < 0 || c.Timeout < 0 || c.BandwidthBytesPerSec < 0 {
-		return bad("interval, timeout and bandwidth must not be negative")
+		p.bad("interval, timeout and bandwidth must not be negative")
 	}
 	if c.Retry.Min < 0 || c.Retry.Max < c.Retry.Min {
-		return bad("retry: need 0 <= min <= max, got %v..%v", c.Retry.Min, c.Retry.Max)
+		p.bad("retry: need 0 <= min <= max, got %v..%v", c.Retry.Min, c.Retry.Max)
 	}
-	if _, err := ParseWindow(c.Window); err != nil {
-		return err
-	}
-	return nil
+	_, err := ParseWindow(c.Window)
+	p.add(err)
 }
 
 // String describes c without secrets (the credentials file is named, never

@@ -266,3 +266,25 @@ func TestLimiter(t *testing.T) {
 		t.Fatalf("tokens %v after overdraw", l.tokens)
 	}
 }
+
+// TestValidateReportsEveryProblem: a section with several mistakes names
+// each of them, so a technician fixes the file once.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	err := Config{Kind: KindSFTP, Port: 70000, Window: "25:99-xx", Bucket: "b"}.Validate()
+	if !errors.Is(err, ErrConfig) || !errors.Is(err, ErrWindow) {
+		t.Fatalf("Validate: %v, want ErrConfig and ErrWindow", err)
+	}
+	for _, want := range []string{"host is required", "port 70000 out of range", "user is required",
+		"credentials_file is required", "exactly one of known_hosts_file", "apply to s3 only", `"25:99-xx"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v\nwant %q among the problems", err, want)
+		}
+	}
+	err = Config{Kind: KindS3, Endpoint: "ftp://x", Bucket: "B", CAFile: "/nonexistent", PartSizeMB: 1}.Validate()
+	for _, want := range []string{"endpoint must look like", "not an S3 bucket name", "credentials_file is required",
+		"ca_file needs an https endpoint", "part_size_mb 1"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate(s3): %v\nwant %q among the problems", err, want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package offload
 
 import (
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -59,53 +58,50 @@ func ValidPrefix(p string) bool {
 }
 
 // validateS3 checks the s3 fields of c (after WithDefaults).
-func (c Config) validateS3() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: s3: "+format, append([]any{ErrConfig}, a...)...)
-	}
+func (c Config) validateS3(p *problems) {
+	bad := func(format string, a ...any) { p.bad("s3: "+format, a...) }
 	u, err := url.Parse(c.Endpoint)
 	if c.Endpoint == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		(u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
-		return bad("endpoint must look like https://host[:port], got %q", c.Endpoint)
+		bad("endpoint must look like https://host[:port], got %q", c.Endpoint)
 	}
 	if n := len(c.Bucket); n < 3 || n > 63 || strings.Trim(c.Bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" ||
 		strings.Trim(c.Bucket[:1]+c.Bucket[n-1:], "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
-		return bad("bucket %q is not an S3 bucket name (3-63 lowercase letters, digits, '.', '-')", c.Bucket)
+		bad("bucket %q is not an S3 bucket name (3-63 lowercase letters, digits, '.', '-')", c.Bucket)
 	}
 	if !ValidPrefix(c.Prefix) {
 		if c.Prefix == "" {
-			return bad("prefix is required: the host name is unknown or one every unit has (the image's \"spanrec\"); set offload.prefix, or the host name, to this appliance's own name")
+			bad("prefix is required: the host name is unknown or one every unit has (the image's \"spanrec\"); set offload.prefix, or the host name, to this appliance's own name")
+		} else {
+			bad("prefix %q: want 1-63 letters, digits, '.', '-', '_' (not \"anchors\")", c.Prefix)
 		}
-		return bad("prefix %q: want 1-63 letters, digits, '.', '-', '_' (not \"anchors\")", c.Prefix)
 	}
 	if c.CredentialsFile == "" {
-		return bad("credentials_file is required")
-	}
-	if err := checkSecretFile(c.CredentialsFile); err != nil {
-		return err
+		bad("credentials_file is required")
+	} else {
+		p.add(checkSecretFile(c.CredentialsFile))
 	}
 	if c.CAFile != "" {
-		if u.Scheme != "https" {
-			return bad("ca_file needs an https endpoint")
+		if u == nil || u.Scheme != "https" {
+			bad("ca_file needs an https endpoint")
 		}
 		if _, err := os.Stat(c.CAFile); err != nil {
-			return bad("ca_file: %w", err)
+			bad("ca_file: %w", err)
 		}
 	}
 	switch c.RetentionMode {
 	case "", RetentionGovernance, RetentionCompliance:
 	default:
-		return bad("retention_mode %q: want GOVERNANCE or COMPLIANCE", c.RetentionMode)
+		bad("retention_mode %q: want GOVERNANCE or COMPLIANCE", c.RetentionMode)
 	}
 	if c.RetentionDays < 0 || c.RetentionDays > 36500 {
-		return bad("retention_days %d out of range 0..36500", c.RetentionDays)
+		bad("retention_days %d out of range 0..36500", c.RetentionDays)
 	}
 	if c.PartSizeMB < 5 || c.PartSizeMB > 5120 {
-		return bad("part_size_mb %d out of range 5..5120 (MiB)", c.PartSizeMB)
+		bad("part_size_mb %d out of range 5..5120 (MiB)", c.PartSizeMB)
 	}
 	if c.Host != "" || c.Port != 0 || c.Share != "" || c.Path != "" || c.User != "" || c.Domain != "" ||
 		c.RequireMount || c.KnownHostsFile != "" || c.HostKeyFingerprint != "" || c.InsecureHostKey {
-		return bad("host, port, share, path, user, domain, require_mount and host key settings do not apply (use endpoint, bucket, prefix)")
+		bad("host, port, share, path, user, domain, require_mount and host key settings do not apply (use endpoint, bucket, prefix)")
 	}
-	return nil
 }
