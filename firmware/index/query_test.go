@@ -79,8 +79,26 @@ func TestVerifyRecording(t *testing.T) {
 	if probs, _, _ = f.ix.VerifyRecording(ctx, f.data, f.ids[3], nil); len(probs) != 2 || !strings.HasPrefix(probs[0], "index differs from chain") || !strings.HasPrefix(probs[1], "hash mismatch") {
 		t.Fatalf("entry rehashed: %v", probs)
 	}
-	problems, n, err := f.ix.VerifyAll(ctx, f.data, nil)
+	problems, n, err := f.ix.VerifyAll(ctx, f.data, nil, true)
 	if err != nil || n != 4 || !strings.Contains(strings.Join(problems, "\n"), "missing") {
 		t.Fatalf("all: %v %d %v", problems, n, err)
+	}
+	// A viewer who may not see quarantined recordings learns that one
+	// failed, not which.
+	c, err := f.ix.Get(f.ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Quarantined = true
+	if err := f.ix.Put(c); err != nil {
+		t.Fatal(err)
+	}
+	withheld, _, err := f.ix.VerifyAll(ctx, f.data, nil, false)
+	all := strings.Join(withheld, "\n")
+	if err != nil || len(withheld) != len(problems) || strings.Contains(all, f.ids[1]) || !strings.Contains(all, "(a quarantined recording) -: missing") {
+		t.Fatalf("all, quarantine withheld: %v %v", withheld, err)
+	}
+	if shown, _, _ := f.ix.VerifyAll(ctx, f.data, nil, true); !strings.Contains(strings.Join(shown, "\n"), f.ids[1]) {
+		t.Fatalf("all, quarantine shown: %v", shown)
 	}
 }
