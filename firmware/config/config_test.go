@@ -60,7 +60,7 @@ func TestDefaults(t *testing.T) {
 		},
 		Limits:   DefaultLimits(),
 		Log:      Log{Format: "text", Level: "info", Syslog: remotelog.Config{Transport: "udp", Facility: "daemon", AppName: "spanrec"}},
-		Storage:  storage.Settings{FlushInterval: Duration(time.Second), BlockKB: 64, MinFreeMB: 256},
+		Storage:  storage.Settings{FlushInterval: Duration(time.Second), BlockKB: 4, MinFreeMB: 256},
 		Hardware: hal.Config{WatchdogTimeout: Duration(15 * time.Second), NoSIPAlarm: Duration(10 * time.Minute)},
 		Quality:  quality.Config{PoorMOS: 3.1},
 	}

@@ -41,15 +41,22 @@ type guard struct {
 	started  bool
 	random   bool // judged encrypted: nothing more is judged
 	kept     []keptPacket
-	bytes    []byte // their payloads
-	prevKept int    // kept[:prevKept] belong to the previous window
+	bytes    []byte  // their payloads
+	routes   []route // their addresses, each change of them once
+	prevKept int     // kept[:prevKept] belong to the previous window
 }
 
+// keptPacket is one packet the guard holds: 24 bytes, not the 104 of a
+// time and two addresses, as it holds about 40 per side of every call.
 type keptPacket struct {
-	at       time.Time
-	src, dst netip.AddrPort
-	off, n   int
+	at     int64 // capture time, Unix nanoseconds
+	off, n int32 // its payload in bytes
+	route  int32 // its addresses in routes
 }
+
+// route is the addresses of kept packets (the same for nearly all of a
+// side's packets).
+type route struct{ src, dst netip.AddrPort }
 
 // pending reports whether audio of the side may still be taken back.
 func (g *guard) pending() bool { return g.started && !g.random }
@@ -75,7 +82,10 @@ func (g *guard) add(audio []byte, pos, end int64, p *capture.Packet) (random boo
 		g.started, g.from, g.cur = true, pos, pos
 	}
 	if len(g.bytes)+len(p.Payload) <= guardBuffer {
-		g.kept = append(g.kept, keptPacket{at: p.Time, src: p.Src, dst: p.Dst, off: len(g.bytes), n: len(p.Payload)})
+		if rt := (route{p.Src, p.Dst}); len(g.routes) == 0 || g.routes[len(g.routes)-1] != rt {
+			g.routes = append(g.routes, rt)
+		}
+		g.kept = append(g.kept, keptPacket{at: p.Time.UnixNano(), off: int32(len(g.bytes)), n: int32(len(p.Payload)), route: int32(len(g.routes) - 1)})
 		g.bytes = append(g.bytes, p.Payload...)
 	}
 	for _, b := range audio {
@@ -109,27 +119,28 @@ func (g *guard) dropPrevious() {
 	if g.prevKept == 0 {
 		return
 	}
-	off := 0
+	off, first := int32(len(g.bytes)), int32(len(g.routes))
 	if g.prevKept < len(g.kept) {
-		off = g.kept[g.prevKept].off
-	} else {
-		off = len(g.bytes)
+		off, first = g.kept[g.prevKept].off, g.kept[g.prevKept].route
 	}
 	n := copy(g.kept, g.kept[g.prevKept:])
 	g.kept = g.kept[:n]
 	for i := range g.kept {
 		g.kept[i].off -= off
+		g.kept[i].route -= first
 	}
 	g.bytes = g.bytes[:copy(g.bytes, g.bytes[off:])]
+	g.routes = g.routes[:copy(g.routes, g.routes[first:])]
 	g.prevKept = 0
 }
 
 // packets calls fn with every packet kept, in order.
 func (g *guard) packets(fn func(at time.Time, src, dst netip.AddrPort, payload []byte)) {
 	for _, k := range g.kept {
-		fn(k.at, k.src, k.dst, g.bytes[k.off:k.off+k.n])
+		rt := g.routes[k.route]
+		fn(time.Unix(0, k.at).UTC(), rt.src, rt.dst, g.bytes[k.off:k.off+k.n])
 	}
-	g.kept, g.bytes = nil, nil
+	g.kept, g.bytes, g.routes = nil, nil, nil
 }
 
 // entropy is the Shannon entropy, in bits, of a byte histogram of n bytes.

@@ -81,9 +81,6 @@ func (r *Recorder) setupCrypto(c *calls.Call, rec *recording, from calls.Side) {
 	st, other := &c.Media[from], &c.Media[from.Other()]
 	sc := &rec.crypto[from]
 	sc.set, sc.gen = true, [2]int{st.KeyGen, other.KeyGen}
-	if sc.plain == nil {
-		sc.plain = make([]byte, 0, 2048)
-	}
 	secure := strings.Contains(strings.ToUpper(st.Proto), "SAVP")
 	sec := st.Security
 	switch {
@@ -105,6 +102,9 @@ func (r *Recorder) setupCrypto(c *calls.Call, rec *recording, from calls.Side) {
 	default:
 		sc.cur, sc.prev = nil, nil // plain RTP (again)
 		return
+	}
+	if sc.plain == nil { // only calls with keys decrypt (2 KiB a side)
+		sc.plain = make([]byte, 0, 2048)
 	}
 	cr := sendingCrypto(sec.Crypto, other.Security.Crypto)
 	keys := make([]srtpdec.Key, 0, len(cr.Keys))

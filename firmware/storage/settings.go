@@ -31,7 +31,7 @@ type Settings struct {
 
 // DefaultSettings are the storage section's defaults.
 func DefaultSettings() Settings {
-	return Settings{FlushInterval: setting.Duration(time.Second), BlockKB: 64, MinFreeMB: 256}
+	return Settings{FlushInterval: setting.Duration(time.Second), BlockKB: 4, MinFreeMB: 256}
 }
 
 // Validate checks the section; keys are relative to it.

@@ -48,7 +48,8 @@ func NewTimeline(window int, sink Sink) *Timeline {
 
 // Put writes samples of one channel starting at timeline position pos.
 // Samples whose place was already handed to the sink are dropped and
-// counted as late; a position beyond the ring first hands older frames on.
+// counted as late; a position beyond the ring first hands older frames on
+// (at least a quarter of the window).
 func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 	if t.closed {
 		return ErrClosed
@@ -65,7 +66,10 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 	}
 	n := int64(len(samples))
 	if over := pos + n - (t.committed + t.window); over > 0 {
-		if err := t.Flush(t.committed + over); err != nil {
+		// A quarter of the window at once, not each packet's worth:
+		// the sink gets few large writes, and a sample may still come
+		// three quarters of the window late.
+		if err := t.Flush(t.committed + max(over, t.window/4)); err != nil {
 			return err
 		}
 	}

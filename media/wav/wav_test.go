@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -366,6 +367,15 @@ func TestWriteAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("Write allocates %v times per run, want 0", n)
 	}
+	// A second of audio: the pending block and whole blocks in one write.
+	s = tone(2*8000 + 2*37)
+	if n := testing.AllocsPerRun(50, func() {
+		if err := w.Write(s); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Write of a second allocates %v times per run, want 0", n)
+	}
 }
 
 func BenchmarkWrite320(b *testing.B) {
@@ -449,14 +459,23 @@ func TestPrintable(t *testing.T) {
 // + one header write per flush), the file on disk is a valid WAV of the
 // samples up to the last page boundary after each flush, and the finished
 // file is the same as one written without flushes.
+// TestWriteOutPages, with the default block and with a block of one page
+// (which the recorder uses: whole blocks then go to the file straight from
+// the samples written).
 func TestWriteOutPages(t *testing.T) {
+	for _, block := range []int{0, PageSize} {
+		t.Run(fmt.Sprint(block), func(t *testing.T) { testWriteOutPages(t, block) })
+	}
+}
+
+func testWriteOutPages(t *testing.T, block int) {
 	dir := t.TempDir()
 	samples := tone(8000 * 12) // 12 s: several 64 KiB blocks, more than HeaderLag
 	plain := filepath.Join(dir, "plain.wav")
 	writeFile(t, plain, samples, 0, nil, nil)
 
 	path := filepath.Join(dir, "live.wav")
-	w, err := Create(path, stereo, 0)
+	w, err := Create(path, stereo, block)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,6 +168,21 @@ func (w *Writer) Write(interleaved []int16) error {
 		return ErrTooLarge
 	}
 	for len(interleaved) > 0 {
+		if nativeLittleEndian && 2*len(interleaved) >= len(w.buf)-w.n+len(w.buf) {
+			// Whole blocks go to the file straight from the caller's
+			// samples (the rest of a pending block with them, in one
+			// write): one copy of the audio less, and the block
+			// buffer can be small.
+			k := w.fillBlock(interleaved)
+			bulk := (2*len(interleaved) - 2*k) / len(w.buf) * len(w.buf)
+			b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(interleaved[k:]))), bulk)
+			if err := w.writeBlockAnd(b); err != nil {
+				return err
+			}
+			w.data += 2*int64(k) + int64(bulk)
+			interleaved = interleaved[k+bulk/2:]
+			continue
+		}
 		k := min((len(w.buf)-w.n)/2, len(interleaved))
 		dst := w.buf[w.n : w.n+2*k]
 		if nativeLittleEndian {
@@ -201,6 +216,33 @@ func (w *Writer) writeBlock() error {
 		return fmt.Errorf("wav: write block at %d: %w", w.bufOff, err)
 	}
 	w.bufOff += int64(len(w.buf))
+	w.n, w.written = 0, 0
+	return nil
+}
+
+// fillBlock copies the first samples of interleaved into the pending
+// block until it is full (or holds nothing: an empty block is not filled),
+// and returns how many it took.
+func (w *Writer) fillBlock(interleaved []int16) int {
+	if w.n == 0 {
+		return 0
+	}
+	k := (len(w.buf) - w.n) / 2
+	copy(w.buf[w.n:], unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(interleaved))), 2*k))
+	w.n += 2 * k
+	return k
+}
+
+// writeBlockAnd writes the full (or empty) block and then bulk, whole
+// blocks that follow it in the file, in one write.
+func (w *Writer) writeBlockAnd(bulk []byte) error {
+	head := w.buf[w.written:w.n]
+	off := w.bufOff + int64(w.written)
+	w.wrote += int64(len(head) + len(bulk))
+	if err := writeTwoAt(w.f, head, bulk, off); err != nil {
+		return fmt.Errorf("wav: write at %d: %w", off, err)
+	}
+	w.bufOff += int64(w.n + len(bulk))
 	w.n, w.written = 0, 0
 	return nil
 }
@@ -293,12 +335,10 @@ func (w *Writer) WriteOutPages() error {
 		return ErrFinished
 	}
 	end := int((w.bufOff+int64(w.n))&^(PageSize-1) - w.bufOff)
-	if end <= w.written {
-		return nil // not a page more
-	}
 	if err := w.writeUpTo(end); err != nil {
 		return err
 	}
+	// (Write may have written whole blocks itself.)
 	data := w.bufOff + int64(w.written) - HeaderSize
 	if data-w.ondisk < HeaderLag {
 		return nil
