@@ -38,7 +38,7 @@ clk=$(getconf CLK_TCK)
 # io FIELD: the daemon's /proc/PID/io counter FIELD.
 io() { awk -v f="$1:" '$1 == f {print $2}' /proc/$daemon/io; }
 # audio: bytes of the WAV files recorded so far.
-audio() { find "$work/data" -name '*.wav' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+audio() { find "$work/data" -name '*.wav' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 printf '%10s %10s %12s %12s %10s %12s %22s %10s %10s %10s %12s %12s\n' target_pps sent_pps frames kernel_drops cpu_s core_pct core_pct_per_1000pps audio_mb wchar_mb disk_mb wchar/audio disk/audio
 for pps in $rates; do
 	before=$("$work/spanrec" status --data "$work/data" --json)
