@@ -143,14 +143,26 @@ func (g *guard) packets(fn func(at time.Time, src, dst netip.AddrPort, payload [
 	g.kept, g.bytes, g.routes = nil, nil, nil
 }
 
-// entropy is the Shannon entropy, in bits, of a byte histogram of n bytes.
+// entropy is the Shannon entropy, in bits, of a byte histogram of n bytes:
+// log2(n) - sum(c*log2(c))/n, the terms from a table (one logarithm per
+// window, not one per byte value).
 func entropy(hist *[256]uint16, n int) float64 {
-	e := 0.0
+	sum := 0.0
 	for _, c := range hist {
-		if c > 0 {
-			p := float64(c) / float64(n)
-			e -= p * math.Log2(p)
+		if int(c) < len(cLog2c) {
+			sum += cLog2c[c]
+		} else {
+			sum += float64(c) * math.Log2(float64(c))
 		}
 	}
-	return e
+	return math.Log2(float64(n)) - sum/float64(n)
 }
+
+// cLog2c holds c*log2(c) for the counts a window's histogram holds (0 for
+// 0). It is computed once and never written.
+var cLog2c = func() (t [guardWindow + 1024]float64) {
+	for c := 2; c < len(t); c++ {
+		t[c] = float64(c) * math.Log2(float64(c))
+	}
+	return t
+}()

@@ -39,10 +39,12 @@ func goertzel4(c *[4]float64, frame []int16) [4]float64 {
 	var a1, a2, b1, b2, c1, c2, d1, d2 float64
 	for _, v := range frame {
 		x := float64(v)
-		a1, a2 = x+c[0]*a1-a2, a1
-		b1, b2 = x+c[1]*b1-b2, b1
-		c1, c2 = x+c[2]*c1-c2, c1
-		d1, d2 = x+c[3]*d1-d2, d1
+		// (x - s2) does not wait for the previous step's s1: each
+		// chain's latency is one multiply and one add per sample.
+		a1, a2 = (x-a2)+c[0]*a1, a1
+		b1, b2 = (x-b2)+c[1]*b1, b1
+		c1, c2 = (x-c2)+c[2]*c1, c1
+		d1, d2 = (x-d2)+c[3]*d1, d1
 	}
 	power := func(c, s1, s2 float64) float64 { return s1*s1 + s2*s2 - c*s1*s2 }
 	return [4]float64{power(c[0], a1, a2), power(c[1], b1, b2), power(c[2], c1, c2), power(c[3], d1, d2)}
