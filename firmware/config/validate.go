@@ -112,9 +112,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Offload.Kind != "" {
 		if err := c.Offload.Validate(); err != nil {
-			// One line per problem: the owner joins them.
-			for _, line := range strings.Split(err.Error(), "\n") {
-				v.bad("offload", "%s", strings.TrimPrefix(line, "offload: "))
+			// One line per problem: the owner joins them (errors.Join).
+			each := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				each = j.Unwrap()
+			}
+			for _, e := range each {
+				v.bad("offload", "%s", strings.TrimPrefix(e.Error(), "offload: "))
 			}
 		}
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -71,11 +69,6 @@ func BenchmarkMemoryPerCall(b *testing.B) {
 			b.Fatalf("%d calls with files open, want %d", open, calls)
 		}
 		perCall = float64(after-before) / calls
-		if f := os.Getenv("TMPMEMPROF"); f != "" {
-			w, _ := os.Create(f)
-			pprof.WriteHeapProfile(w)
-			w.Close()
-		}
 		if err := e.Close("capture-ended"); err != nil {
 			b.Fatal(err)
 		}

@@ -175,8 +175,7 @@ func (w *Writer) Write(interleaved []int16) error {
 			// buffer can be small.
 			k := w.fillBlock(interleaved)
 			bulk := (2*len(interleaved) - 2*k) / len(w.buf) * len(w.buf)
-			b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(interleaved[k:]))), bulk)
-			if err := w.writeBlockAnd(b); err != nil {
+			if err := w.writeBlock(sampleBytes(interleaved[k:])[:bulk]); err != nil {
 				return err
 			}
 			w.data += 2*int64(k) + int64(bulk)
@@ -187,7 +186,7 @@ func (w *Writer) Write(interleaved []int16) error {
 		dst := w.buf[w.n : w.n+2*k]
 		if nativeLittleEndian {
 			// WAV samples are little-endian like the machine's: one copy.
-			copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(interleaved))), 2*k))
+			copy(dst, sampleBytes(interleaved[:k]))
 		} else {
 			for i, s := range interleaved[:k] {
 				binary.LittleEndian.PutUint16(dst[2*i:], uint16(s))
@@ -197,7 +196,7 @@ func (w *Writer) Write(interleaved []int16) error {
 		w.data += 2 * int64(k)
 		interleaved = interleaved[k:]
 		if w.n == len(w.buf) {
-			if err := w.writeBlock(); err != nil {
+			if err := w.writeBlock(nil); err != nil {
 				return err
 			}
 		}
@@ -209,17 +208,6 @@ func (w *Writer) Write(interleaved []int16) error {
 // WAV byte order (true on amd64, arm and arm64).
 var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// writeBlock writes the full buffer at its block-aligned offset (what of
-// it is not in the file yet).
-func (w *Writer) writeBlock() error {
-	if _, err := w.writeAt(w.buf[w.written:], w.bufOff+int64(w.written)); err != nil {
-		return fmt.Errorf("wav: write block at %d: %w", w.bufOff, err)
-	}
-	w.bufOff += int64(len(w.buf))
-	w.n, w.written = 0, 0
-	return nil
-}
-
 // fillBlock copies the first samples of interleaved into the pending
 // block until it is full (or holds nothing: an empty block is not filled),
 // and returns how many it took.
@@ -228,19 +216,26 @@ func (w *Writer) fillBlock(interleaved []int16) int {
 		return 0
 	}
 	k := (len(w.buf) - w.n) / 2
-	copy(w.buf[w.n:], unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(interleaved))), 2*k))
+	copy(w.buf[w.n:], sampleBytes(interleaved[:k]))
 	w.n += 2 * k
 	return k
 }
 
-// writeBlockAnd writes the full (or empty) block and then bulk, whole
-// blocks that follow it in the file, in one write.
-func (w *Writer) writeBlockAnd(bulk []byte) error {
+// sampleBytes is s seen as bytes, in the machine's byte order (WAV's where
+// nativeLittleEndian): no copy.
+func sampleBytes(s []int16) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 2*len(s))
+}
+
+// writeBlock writes the full (or, with bulk, empty) block, what of it is
+// not in the file yet, at its block-aligned offset, and then bulk, whole
+// blocks that follow it in the file, in the same write.
+func (w *Writer) writeBlock(bulk []byte) error {
 	head := w.buf[w.written:w.n]
 	off := w.bufOff + int64(w.written)
 	w.wrote += int64(len(head) + len(bulk))
 	if err := writeTwoAt(w.f, head, bulk, off); err != nil {
-		return fmt.Errorf("wav: write at %d: %w", off, err)
+		return fmt.Errorf("wav: write block at %d: %w", off, err)
 	}
 	w.bufOff += int64(w.n + len(bulk))
 	w.n, w.written = 0, 0
