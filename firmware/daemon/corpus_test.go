@@ -84,7 +84,7 @@ func TestCorpusLive(t *testing.T) {
 	for i := range entries {
 		live[i] = &entries[i]
 	}
-	corpus.Run(t, cases, data, live, refused, true)
+	corpus.Run(t, cases, data, live, refused, corpus.ReadWire(t, wire))
 	if out, err := exec.Command(bin, "verify", "--data", data, "--all").CombinedOutput(); err != nil {
 		t.Errorf("verify --all: %v\n%s", err, out)
 	}
@@ -94,6 +94,7 @@ func TestCorpusLive(t *testing.T) {
 	if d := os.Getenv("SPANREC_KEEP"); d != "" {
 		exec.Command("cp", "-r", data, d+"/live").Run()
 		exec.Command("cp", "-r", data2, d+"/import").Run()
+		exec.Command("cp", wire, d+"/wire.pcap").Run()
 	}
 	t.Run("live and import alike", func(t *testing.T) {
 		sameRecordings(t, data, live, data2, imported)

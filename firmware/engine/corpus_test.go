@@ -39,7 +39,7 @@ func TestCorpusImport(t *testing.T) {
 	}
 	t.Logf("%d frames, %d SIP, %d RTP; %d calls, %d recordings; skipped %v; refused %v",
 		s.Pipeline.Frames, s.Pipeline.SIP, s.Pipeline.RTP, s.Calls.Calls, s.Recorder.Recordings, s.Decoder.Skipped(), refused)
-	corpus.Run(t, cases, data, got, refused, false)
+	corpus.Run(t, cases, data, got, refused, nil)
 
 	skipped := map[string]uint64{}
 	for _, sk := range s.Decoder.Skipped() {

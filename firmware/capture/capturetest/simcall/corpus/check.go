@@ -3,6 +3,7 @@ package corpus
 import (
 	"math"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -48,9 +49,10 @@ func read(t *testing.T, g *Got, c *index.Call) *wav.Parsed {
 // heard finds the audio (G.711, A-law when alaw) that a side sent in
 // channel ch of p, expected to start about want after the file's start (the
 // answer) from a sender whose clock ran rate times the capture's. The
-// median segment must correlate at least 0.9. It returns, per segment,
-// where it was found against where the capture clock puts it (seconds:
-// positive is late), with the segment's time.
+// median segment must correlate at least 0.9. It returns, per segment
+// found (correlating at least 0.5), where it was found against where the
+// capture clock puts it (seconds: positive is late), with the segment's
+// time.
 func heard(t *testing.T, g *Got, p *wav.Parsed, ch int, audio []byte, alaw bool, want time.Duration, rate float64, name string) []offset {
 	t.Helper()
 	ref := audiotest.DecodeG711(audio, alaw)
@@ -67,6 +69,9 @@ func heard(t *testing.T, g *Got, p *wav.Parsed, ch int, audio []byte, alaw bool,
 	}
 	var offs []offset
 	for _, s := range m.Segments {
+		if s.Corr < 0.5 {
+			continue // it was not found: where it sits says nothing
+		}
 		// Sample s.Start left the sender at want + s.Start/(8000*rate) after the answer.
 		at := want.Seconds() + float64(s.Start)/(8000*rate)
 		offs = append(offs, offset{at: at, off: float64(s.Start+s.Lag)/8000 - at})
@@ -84,8 +89,10 @@ type offset struct{ at, off float64 }
 
 // twoWay asserts that c is recorded with the caller's audio on the left
 // and the callee's on the right, where r generated them: each within 60 ms
-// of the capture clock. In a live replay, whose own lag moves both
-// directions alike, the two are held within 100 ms of each other instead.
+// of the capture clock. A live replay keeps its own time (it stalls on a
+// busy machine), so there the capture of the mirror port is the clock:
+// what crossed the wire at the same moment must play within 100 ms on the
+// two channels.
 func twoWay(t *testing.T, g *Got, c *index.Call, r *simcall.Result, call simcall.Call) *wav.Parsed {
 	t.Helper()
 	if !c.Recorded || c.OneWay || c.SilentSide != "" {
@@ -110,25 +117,60 @@ func twoWay(t *testing.T, g *Got, c *index.Call, r *simcall.Result, call simcall
 		}
 		return p
 	}
-	worst := 0.0
-	for _, a := range caller {
-		// The callee's piece nearest in time.
-		best := math.Inf(1)
-		var near offset
-		for _, b := range callee {
-			if d := math.Abs(b.at - a.at); d < best {
-				best, near = d, b
-			}
-		}
-		if best < 2 {
-			worst = math.Max(worst, math.Abs(a.off-near.off))
-		}
+	if g.Wire == nil {
+		t.Fatal("a live run's check needs the capture of the mirror port (Got.Wire)")
 	}
-	t.Logf("channels at most %.1f ms apart", worst*1000)
+	// For each piece of the caller's audio: the callee's audio that
+	// crossed the wire when it did, and where the recording put that.
+	callerWire := g.Wire.sender(r, call.CallerRTP, call.MovedCallerRTP)
+	calleeWire := g.Wire.sender(r, call.CalleeRTP)
+	worst, compared := 0.0, 0
+	for _, a := range caller {
+		crossed, ok := callerWire.crossed(r.Answer.Add(seconds(a.at)))
+		if !ok {
+			continue
+		}
+		sent, ok := calleeWire.sent(crossed)
+		if !ok {
+			continue
+		}
+		at := sent.Sub(r.Answer).Seconds()
+		off, ok := offAt(callee, at)
+		if !ok {
+			continue
+		}
+		worst = math.Max(worst, math.Abs(a.at+a.off-(at+off)))
+		compared++
+	}
+	t.Logf("audio that crossed the wire together at most %.1f ms apart on the two channels (%d pieces)", worst*1000, compared)
+	if compared < len(caller)/2 {
+		t.Errorf("only %d of the caller's %d pieces have the callee's audio near them on the wire", compared, len(caller))
+	}
 	if worst > 0.100 {
-		t.Errorf("caller and callee audio up to %.1f ms apart", worst*1000)
+		t.Errorf("caller and callee audio that crossed the wire together are up to %.1f ms apart", worst*1000)
 	}
 	return p
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// offAt is the offset of pieces (in time order) at time at: between the
+// two pieces around it when they are at most a second apart, else that of
+// a piece within a quarter second.
+func offAt(pieces []offset, at float64) (float64, bool) {
+	i := sort.Search(len(pieces), func(i int) bool { return pieces[i].at >= at })
+	if i > 0 && i < len(pieces) {
+		a, b := pieces[i-1], pieces[i]
+		if b.at > a.at && b.at-a.at <= 1 {
+			return a.off + (b.off-a.off)*(at-a.at)/(b.at-a.at), true
+		}
+	}
+	for _, j := range []int{i - 1, i} {
+		if j >= 0 && j < len(pieces) && math.Abs(pieces[j].at-at) <= 0.25 {
+			return pieces[j].off, true
+		}
+	}
+	return 0, false
 }
 
 func samples(c simcall.Call) int {

@@ -57,8 +57,10 @@ type Got struct {
 	Refused map[string]uint64
 	// Live is set when the capture was replayed onto a mirror port: its
 	// timing then carries the replay's own lag, and times are held to
-	// looser bounds.
+	// looser bounds or to Wire.
 	Live bool
+	// Wire is when the live run's packets crossed the mirror port.
+	Wire *Wire
 }
 
 // Start is when the corpus's calls begin (capture time).
@@ -153,10 +155,12 @@ func Write(t testing.TB, path string, cases []*Case) {
 
 // Run checks every case against the index entries calls (all of them, from
 // one import or one live run of the corpus) and the recordings in data.
-func Run(t *testing.T, cases []*Case, data string, calls []*index.Call, refused map[string]uint64, live bool) {
+// wire is nil for an import; for a live run, it is what the mirror port
+// carried.
+func Run(t *testing.T, cases []*Case, data string, calls []*index.Call, refused map[string]uint64, wire *Wire) {
 	for _, c := range cases {
 		t.Run(c.Item+" "+c.Name, func(t *testing.T) {
-			g := &Got{Data: data, Gen: c.results, Refused: refused, Live: live}
+			g := &Got{Data: data, Gen: c.results, Refused: refused, Live: wire != nil, Wire: wire}
 			for _, e := range calls {
 				if strings.HasPrefix(e.CallID, c.Prefix) {
 					g.Calls = append(g.Calls, e)
