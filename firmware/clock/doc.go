@@ -7,5 +7,6 @@
 // "unsynchronised" (STA_UNSYNC) until the client disciplines it, with its
 // estimated and maximum error. [Kernel] is that source; clocktest.Fake
 // stands in for it in tests. [BuildTime] is the floor: a clock before it
-// is wrong, whatever the kernel says.
+// is wrong, whatever the kernel says. [Sleep] is the firmware's wait that
+// a context cancels.
 package clock

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"spanrec/firmware/clock"
 	"spanrec/firmware/control"
 	"spanrec/firmware/users"
 )
@@ -82,7 +83,7 @@ func New(rw io.ReadWriter, client *control.Client, opts Options) *Console {
 		opts.MaxFailDelay = DefaultMaxFailDelay
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleep
+		opts.Sleep = clock.Sleep
 	}
 	if opts.Hostname == "" {
 		opts.Hostname, _ = os.Hostname()
@@ -110,18 +111,6 @@ func (c *Console) Run(ctx context.Context) error {
 		case c.opts.Once:
 			return nil
 		}
-	}
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

@@ -3,6 +3,8 @@ package offload
 import (
 	"context"
 	"time"
+
+	"spanrec/firmware/clock"
 )
 
 // limiter is a token bucket: rate bytes per second, holding at most
@@ -39,13 +41,5 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 	if l.tokens >= 0 {
 		return nil
 	}
-	d := time.Duration(-l.tokens / l.rate * float64(time.Second))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Sleep(ctx, time.Duration(-l.tokens/l.rate*float64(time.Second)))
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"spanrec/firmware/clock"
 	"spanrec/firmware/config/setting"
 )
 
@@ -197,7 +198,7 @@ func (s *Sender) Run(ctx context.Context) error {
 					s.dropped.Add(1)
 					pending = nil
 				}
-				if !sleep(ctx, delay) {
+				if clock.Sleep(ctx, delay) != nil {
 					return ctx.Err()
 				}
 				delay = min(2*delay, s.cfg.RetryMax)
@@ -220,7 +221,7 @@ func (s *Sender) Run(ctx context.Context) error {
 				pending = nil
 				continue
 			}
-			if !sleep(ctx, delay) {
+			if clock.Sleep(ctx, delay) != nil {
 				return ctx.Err()
 			}
 			delay = min(2*delay, s.cfg.RetryMax)
@@ -264,17 +265,6 @@ func (s *Sender) write(conn net.Conn, m []byte) error {
 	}
 	_, err := conn.Write(m)
 	return err
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // Handler returns a slog.Handler that formats records as text
