@@ -173,15 +173,9 @@ type Segment struct {
 // (seg samples each), every segment at its own best lag within slack of
 // the previous one's: a recording that was kept on the capture clock by
 // small corrections (a drifting sender, a replay that fell behind) still
-// matches, and Shift tells how far it moved. A segment not found within
-// slack (correlating under 0.5) is looked for a second either way, so that
-// one burst of corrections does not lose the rest. Segments of ref that
-// are near silence are not scored.
+// matches, and Shift tells how far it moved. Segments of ref that are
+// near silence are not scored.
 func Follow(x, ref []float64, lo, hi, seg, slack int) Match {
-	const (
-		lostCorr  = 0.5  // a segment correlating less was not found within slack
-		reacquire = 8000 // how far (samples) a lost segment is looked for
-	)
 	lag, _ := bestLagIn(x, ref, lo, hi)
 	m := Match{Lag: lag}
 	var corrs []float64
@@ -196,14 +190,6 @@ func Follow(x, ref []float64, lo, hi, seg, slack int) Match {
 			continue
 		}
 		best, bestC := argmax(nccRange(x, part, cur-slack+start, cur+slack+start), cur-slack)
-		if bestC < lostCorr {
-			// Lost: the recording moved further than slack within one
-			// segment (a burst of corrections). Look a second each way.
-			wide, wideC := argmax(nccRange(x, part, cur-reacquire+start, cur+reacquire+start), cur-reacquire)
-			if wideC > bestC {
-				best, bestC = wide, wideC
-			}
-		}
 		cur = best
 		corrs = append(corrs, bestC)
 		m.Segments = append(m.Segments, Segment{Start: start, Lag: best, Corr: bestC})
