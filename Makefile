@@ -21,8 +21,10 @@ demo: build
 	./bin/spanrec list --data $(DATA)
 	./bin/spanrec verify --data $(DATA) --all
 
+# -timeout 30m: the daemon's end-to-end suite takes about 10 minutes while
+# another job keeps both cores busy (go test's default is 10).
 test: vet fmt-check
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 # The web UI's pages as the browser test sees them, into docs/screenshots.
 screenshots:
