@@ -109,7 +109,9 @@ func (r *Recorder) media(c *calls.Call, rec *recording, from calls.Side, m *call
 	if err := rec.tl.Put(int(from), pos, pcm); err != nil {
 		rec.err = fmt.Errorf("write recording: %w", err)
 		r.log.Error("recording write failed", "id", c.ID, "err", err)
+		return
 	}
+	r.writeOut(c, rec, m.Packet.Time)
 }
 
 // ensureWAV creates the WAV at the call's first audio; false when it

@@ -42,8 +42,8 @@ type Config struct {
 	DataDir   string
 	Key       ed25519.PrivateKey
 	Index     Index
-	BlockSize int           // WAV write block; default 64 KiB
-	Window    time.Duration // how far packets may be reordered; default 2 s
+	BlockSize int           // WAV write block; default DefaultBlockSize
+	Window    time.Duration // the most audio a call's timeline holds (late packets, a feature code); default 2 s
 	Software  string        // written into each file's ISFT tag
 	Log       *slog.Logger
 	// OnIndexed, if set, is called with every call written to the index.
@@ -201,9 +201,12 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Index == nil {
 		return nil, ErrNoIndex
 	}
-	// Memory per active call is about BlockSize + Window*32 KB/s + the
-	// encryption guard (~20 KB); the defaults keep 1,000 concurrent calls
-	// within ~110 MB (BenchmarkMemoryPerCall).
+	// Memory per active call is about BlockSize + 1.125 s*32 KB/s (the
+	// timeline: what is held for late packets and one write's worth; it
+	// grows toward Window*32 KB/s only while packets come later or a
+	// feature code holds audio) + the encryption guard (~20 KB); the
+	// defaults keep 1,000 concurrent calls within ~80 MB
+	// (BenchmarkMemoryPerCall).
 	if cfg.Window <= 0 {
 		cfg.Window = 2 * time.Second
 	}

@@ -286,3 +286,39 @@ func TestRecorderUnansweredReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineHoldsOnlyWhatItMust: a call's audio goes to its file as it
+// comes, without a periodic flush: its timeline keeps the half second held
+// for late packets and one write's worth, not the whole reorder window,
+// and the file holds every sample.
+func TestTimelineHoldsOnlyWhatItMust(t *testing.T) {
+	ix := &fakeIndex{}
+	r, data := newUnitRecorder(t, Config{Index: ix, Policy: &fakePolicy{d: policy.Decision{Record: true}}})
+	c := unitCall("20261202T090000Z-00000002")
+	r.Answered(c)
+	sendAudio(c, 500, nil) // 10 s
+	rec := c.Rec.(*recording)
+	want := minHold(8000) + spill(8000) + 8000/8
+	if size := rec.tl.Size(); size != want || size >= r.window(rec) {
+		t.Errorf("timeline of %d frames after 10 s, want %d (window %d)", size, want, r.window(rec))
+	}
+	if held := rec.tl.End() - rec.tl.Committed(); held > int64(minHold(8000)+spill(8000)) {
+		t.Errorf("%d frames held after 10 s", held)
+	}
+	if late := rec.tl.Stats().Late; late != 0 {
+		t.Errorf("%d samples late", late)
+	}
+	c.End, c.EndReason, c.State = c.Answer.Add(10*time.Second), calls.EndByeCaller, calls.Ended
+	r.Ended(c)
+	r.Close()
+	if len(ix.recordings) != 1 {
+		t.Fatalf("%d recordings indexed", len(ix.recordings))
+	}
+	p, err := wav.ReadFile(filepath.Join(data, filepath.FromSlash(ix.recordings[0].File)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Frames(); n < 500*160 || n > 500*160+160 {
+		t.Errorf("%d frames in the file, want %d", n, 500*160)
+	}
+}

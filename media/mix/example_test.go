@@ -18,7 +18,7 @@ func (frames) Write(interleaved []int16) error {
 // nobody wrote are silence. The sink (a WAV writer, in the recorder) gets
 // interleaved stereo in order: caller left, callee right.
 func ExampleTimeline() {
-	t := mix.NewTimeline(8, frames{})
+	t := mix.NewTimeline(8, 8, frames{})
 	t.Put(mix.Left, 0, []int16{1, 2, 3})
 	t.Put(mix.Right, 2, []int16{7, 8, 9})
 	if err := t.Close(6); err != nil {

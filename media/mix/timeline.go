@@ -22,9 +22,13 @@ type Stats struct {
 	Emitted int64  // sample frames handed to the sink
 }
 
-// Timeline is a stereo ring buffer over an unbounded timeline.
+// Timeline is a stereo ring buffer over an unbounded timeline. Its ring
+// starts small and grows (up to the window) only when samples come later,
+// or are held longer, than it has room for: a caller that flushes as it
+// goes keeps it small.
 type Timeline struct {
-	window    int64
+	window    int64   // the most frames the ring may hold
+	size      int64   // the frames it has room for now (<= window)
 	ring      []int16 // interleaved frames: ring[2*i] left, ring[2*i+1] right
 	committed int64   // frames before this position were handed to the sink
 	end       int64   // frames before this position hold samples
@@ -33,23 +37,32 @@ type Timeline struct {
 	stats     Stats
 }
 
-// NewTimeline returns a Timeline that keeps window frames (per channel) in
-// memory before handing them to sink.
-func NewTimeline(window int, sink Sink) *Timeline {
+// NewTimeline returns a Timeline that keeps up to window frames (per
+// channel) in memory before handing them to sink, with room for size
+// frames to begin with (size <= 0 or above window: window).
+func NewTimeline(size, window int, sink Sink) *Timeline {
 	if window <= 0 {
 		window = 4 * 8000
 	}
+	if size <= 0 || size > window {
+		size = window
+	}
 	return &Timeline{
 		window: int64(window),
-		ring:   make([]int16, 2*window),
+		size:   int64(size),
+		ring:   make([]int16, 2*size),
 		sink:   sink,
 	}
 }
 
+// Size returns the frames the ring has room for now.
+func (t *Timeline) Size() int { return int(t.size) }
+
 // Put writes samples of one channel starting at timeline position pos.
 // Samples whose place was already handed to the sink are dropped and
-// counted as late; a position beyond the ring first hands older frames on
-// (at least a quarter of the window).
+// counted as late; a position beyond the ring grows it, or, when it holds
+// the whole window, first hands older frames on (at least a quarter of
+// the window).
 func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 	if t.closed {
 		return ErrClosed
@@ -65,7 +78,10 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 		pos = t.committed
 	}
 	n := int64(len(samples))
-	if over := pos + n - (t.committed + t.window); over > 0 {
+	if need := pos + n - t.committed; need > t.size && t.size < t.window {
+		t.grow(need)
+	}
+	if over := pos + n - (t.committed + t.size); over > 0 {
 		// A quarter of the window at once, not each packet's worth:
 		// the sink gets few large writes, and a sample may still come
 		// three quarters of the window late.
@@ -74,8 +90,8 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 		}
 	}
 	for len(samples) > 0 {
-		i := pos % t.window
-		n := min(int64(len(samples)), t.window-i)
+		i := pos % t.size
+		n := min(int64(len(samples)), t.size-i)
 		dst := t.ring[2*i+int64(ch) : 2*(i+n)]
 		for j, v := range samples[:n] {
 			dst[2*j] = v
@@ -89,13 +105,25 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 	return nil
 }
 
+// grow makes room for need frames from the committed position (twice the
+// ring's size at least, the window at most), keeping what the ring holds.
+func (t *Timeline) grow(need int64) {
+	size := min(max(need, 2*t.size), t.window)
+	ring := make([]int16, 2*size)
+	for p := t.committed; p < t.end; p++ {
+		i, j := p%t.size, p%size
+		ring[2*j], ring[2*j+1] = t.ring[2*i], t.ring[2*i+1]
+	}
+	t.ring, t.size = ring, size
+}
+
 // Flush hands every frame before position upTo to the sink (silence where
 // nothing was put) and clears their ring slots.
 func (t *Timeline) Flush(upTo int64) error {
 	for t.committed < upTo {
-		i := t.committed % t.window
+		i := t.committed % t.size
 		n := upTo - t.committed
-		if room := t.window - i; n > room {
+		if room := t.size - i; n > room {
 			n = room
 		}
 		frames := t.ring[2*i : 2*(i+n)]
@@ -121,9 +149,9 @@ func (t *Timeline) Silence(from, to int64) int64 {
 		missed = min(to, t.committed) - from
 		from = t.committed
 	}
-	to = min(to, t.committed+t.window)
+	to = min(to, t.committed+t.size)
 	for p := from; p < to; p++ {
-		i := p % t.window
+		i := p % t.size
 		t.ring[2*i], t.ring[2*i+1] = 0, 0
 	}
 	return missed
@@ -133,9 +161,9 @@ func (t *Timeline) Silence(from, to int64) int64 {
 // ring (an in-band tone cut out of one side).
 func (t *Timeline) SilenceChannel(ch int, from, to int64) {
 	from = max(from, t.committed)
-	to = min(to, t.committed+t.window)
+	to = min(to, t.committed+t.size)
 	for p := from; p < to; p++ {
-		t.ring[2*(p%t.window)+int64(ch)] = 0
+		t.ring[2*(p%t.size)+int64(ch)] = 0
 	}
 }
 

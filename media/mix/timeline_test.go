@@ -19,7 +19,7 @@ func ramp(from, n int) []int16 {
 
 func TestPutsLandAtTheirPositions(t *testing.T) {
 	var c collect
-	tl := NewTimeline(1000, &c)
+	tl := NewTimeline(1000, 1000, &c)
 	// Right channel arrives out of order; left has a gap (loss) at 160..320.
 	must(t, tl.Put(Right, 160, ramp(1160, 160)))
 	must(t, tl.Put(Left, 0, ramp(1, 160)))
@@ -47,7 +47,7 @@ func TestPutsLandAtTheirPositions(t *testing.T) {
 
 func TestRingWrapsAndCountsLate(t *testing.T) {
 	var c collect
-	tl := NewTimeline(320, &c)
+	tl := NewTimeline(320, 320, &c)
 	for p := 0; p < 3200; p += 160 {
 		must(t, tl.Put(Left, int64(p), ramp(p, 160)))
 	}
@@ -69,7 +69,7 @@ func TestRingWrapsAndCountsLate(t *testing.T) {
 
 func TestSilenceClearsAPausedSpan(t *testing.T) {
 	var c collect
-	tl := NewTimeline(8000, &c)
+	tl := NewTimeline(8000, 8000, &c)
 	must(t, tl.Put(Left, 0, ramp(1, 1000)))
 	must(t, tl.Put(Right, 0, ramp(1, 1000)))
 	if missed := tl.Silence(200, 300); missed != 0 {
@@ -89,7 +89,7 @@ type discard struct{}
 func (discard) Write([]int16) error { return nil }
 
 func TestPutAllocatesNothing(t *testing.T) {
-	tl := NewTimeline(8000, discard{})
+	tl := NewTimeline(8000, 8000, discard{})
 	buf := ramp(0, 160)
 	var pos int64
 	allocs := testing.AllocsPerRun(2000, func() {
@@ -103,7 +103,7 @@ func TestPutAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkPut(b *testing.B) {
-	tl := NewTimeline(8000, discard{})
+	tl := NewTimeline(8000, 8000, discard{})
 	buf := ramp(0, 160)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -115,5 +115,49 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRingGrowsForHeldSamples: a small ring that its caller flushes as it
+// goes stays small; held longer than it has room for, it grows (up to the
+// window) instead of handing frames on early, keeping what it held in
+// place; either way it hands out the same frames as a ring that had the
+// whole window from the start.
+func TestRingGrowsForHeldSamples(t *testing.T) {
+	var small, whole collect
+	a, b := NewTimeline(400, 4000, &small), NewTimeline(4000, 4000, &whole)
+	both := func(f func(tl *Timeline) error) {
+		must(t, f(a))
+		must(t, f(b))
+	}
+	p := int64(0)
+	for ; p < 1600; p += 160 {
+		both(func(tl *Timeline) error { return tl.Put(Left, p, ramp(int(p), 160)) })
+		both(func(tl *Timeline) error { return tl.Flush(p + 160 - 200) })
+	}
+	if a.Size() != 400 {
+		t.Fatalf("flushed as it went, the ring grew to %d frames", a.Size())
+	}
+	committed := a.Committed()
+	// No flush for a while (a feature code being dialled): it grows.
+	for ; p < 3200; p += 160 {
+		both(func(tl *Timeline) error { return tl.Put(Left, p, ramp(int(p), 160)) })
+	}
+	if a.Size() <= 400 || a.Size() > 4000 || a.Committed() != committed {
+		t.Fatalf("ring of %d frames, committed %d (was %d): want it grown, nothing handed on", a.Size(), a.Committed(), committed)
+	}
+	// A sample from just after the committed position still lands.
+	both(func(tl *Timeline) error { return tl.Put(Right, committed+10, ramp(7000, 160)) })
+	if a.Stats().Late != 0 || b.Stats().Late != 0 {
+		t.Fatalf("late %d/%d", a.Stats().Late, b.Stats().Late)
+	}
+	both(func(tl *Timeline) error { return tl.Close(p) })
+	if len(small.frames) != len(whole.frames) || len(whole.frames) != 2*int(p) {
+		t.Fatalf("%d samples, want %d and %d", len(small.frames), len(whole.frames), 2*p)
+	}
+	for i := range whole.frames {
+		if small.frames[i] != whole.frames[i] {
+			t.Fatalf("sample %d = %d, want %d", i, small.frames[i], whole.frames[i])
+		}
 	}
 }
