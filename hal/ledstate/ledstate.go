@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"spanrec/firmware/clock"
 	"spanrec/hal/led"
 )
 
@@ -209,16 +210,6 @@ func SelfTestStep(ctx context.Context, leds map[string]led.LED, step time.Durati
 		}
 		return errors.Join(errs...)
 	}
-	wait := func(d time.Duration) error {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		}
-	}
 	run := func() error {
 		if err := allOff(); err != nil {
 			return err
@@ -234,7 +225,7 @@ func SelfTestStep(ctx context.Context, leds map[string]led.LED, step time.Durati
 				if err := led.Show(leds[n], pattern.s); err != nil {
 					return fmt.Errorf("self-test %s: %w", n, err)
 				}
-				if err := wait(pattern.steps * step); err != nil {
+				if err := clock.Sleep(ctx, pattern.steps*step); err != nil {
 					return err
 				}
 				if err := leds[n].Set(false); err != nil {
@@ -247,7 +238,7 @@ func SelfTestStep(ctx context.Context, leds map[string]led.LED, step time.Durati
 				return fmt.Errorf("self-test %s: %w", n, err)
 			}
 		}
-		return wait(step)
+		return clock.Sleep(ctx, step)
 	}
 	err := run()
 	if offErr := allOff(); err == nil {
