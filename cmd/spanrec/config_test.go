@@ -17,8 +17,8 @@ func TestConfigCheckRejectsEachSection(t *testing.T) {
 		section, yaml, want string
 	}{
 		// Both of its problems, not only the first.
-		{"offload", "offload: {kind: ftp, window: \"25:99-xx\"}", `offload: invalid configuration: unknown kind "ftp"`},
-		{"offload.window", "offload: {kind: ftp, window: \"25:99-xx\"}", `offload: invalid window: "25:99-xx"`},
+		{"offload", "offload: {kind: ftp, window: \"25:99-xx\"}", `offload.kind: unknown kind "ftp"`},
+		{"offload.window", "offload: {kind: ftp, window: \"25:99-xx\"}", `offload.window: invalid window: "25:99-xx"`},
 		{"capture", "capture: {ring_mb: 0, exclude_hosts: [not-an-ip]}", "capture.ring_mb"},
 		{"calls", "calls: {media_timeout: 0s, max_duration: 30s}", "calls.max_duration"},
 		{"storage", "storage: {block_kb: 3}", "storage.block_kb"},

@@ -564,7 +564,7 @@ func TestOffloadS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := problems(t, c.Validate())
-	if len(ps) != 1 || ps[0].Key != "offload" || !strings.Contains(ps[0].Msg, "bucket") {
+	if len(ps) != 1 || ps[0].Key != "offload.bucket" || !strings.Contains(ps[0].Msg, "Call_Archive") {
 		t.Fatalf("bad bucket: %v", ps)
 	}
 	if _, err := Parse("s3.yaml", []byte(src+"  bukket: x\n"), DefaultFor(noData)); !errors.Is(err, ErrUnknownKey) {

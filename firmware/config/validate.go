@@ -8,7 +8,6 @@ import (
 	"spanrec/firmware/config/setting"
 	"spanrec/firmware/policy"
 	"spanrec/firmware/users"
-	"spanrec/firmware/web"
 	"strconv"
 	"strings"
 	"unicode"
@@ -99,28 +98,12 @@ func (c *Config) Validate() error {
 			v.errs = append(v.errs, &Error{Key: "pbx/recording", Msg: e.Error(), Kind: ErrInvalid})
 		}
 	}
-	if err := c.Web.Validate(); err != nil {
-		for _, e := range Errors(err) {
-			var we *web.ConfigError
-			if errors.As(e, &we) {
-				v.bad(we.Key, "%s", we.Msg)
-			}
-		}
-	}
+	v.section("web", c.Web.Validate())
 	if err := c.Quality.Validate(); err != nil {
 		v.bad("quality.poor_mos", "must be a MOS from 1 (flag none) to 4.5, got %v", c.Quality.PoorMOS)
 	}
 	if c.Offload.Kind != "" {
-		if err := c.Offload.Validate(); err != nil {
-			// One line per problem: the owner joins them (errors.Join).
-			each := []error{err}
-			if j, ok := err.(interface{ Unwrap() []error }); ok {
-				each = j.Unwrap()
-			}
-			for _, e := range each {
-				v.bad("offload", "%s", strings.TrimPrefix(e.Error(), "offload: "))
-			}
-		}
+		v.section("offload", c.Offload.Validate())
 	}
 	return errors.Join(v.errs...)
 }

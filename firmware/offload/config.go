@@ -186,66 +186,62 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every problem of c (after WithDefaults), joined; each
+// Validate reports every problem of c (after WithDefaults), each a
+// *setting.Problem naming its key (relative to the section), joined; each
 // wraps ErrConfig, ErrWindow or ErrCredentials(Mode). It checks the
 // credentials file's existence and mode but does not read the secret.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
-	var p problems
+	var p setting.Problems
 	c.validate(&p)
-	return errors.Join(p...)
+	return p.Err()
 }
 
-// problems collects the errors of a section's validation.
-type problems []error
-
-// bad adds a configuration problem (wrapping ErrConfig).
-func (p *problems) bad(format string, a ...any) {
-	*p = append(*p, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...))
-}
-
-// add adds err if it is not nil.
-func (p *problems) add(err error) {
-	if err != nil {
-		*p = append(*p, err)
+// invalid is Validate's error as the package's functions return it: the
+// problems, under the section's name.
+func (c Config) invalid() error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("offload: %w", err)
 	}
+	return nil
 }
 
-func (c Config) validate(p *problems) {
+func (c Config) validate(p *setting.Problems) {
+	bad := func(key, format string, a ...any) { p.Wrap(key, ErrConfig, format, a...) }
 	switch c.Kind {
 	case KindDir:
 		if c.Path == "" || !path.IsAbs(strings.ReplaceAll(c.Path, "\\", "/")) {
-			p.bad("dir: path must be an absolute directory, got %q", c.Path)
+			bad("path", "must be an absolute directory, got %q", c.Path)
 		}
 	case KindSFTP, KindSMB:
 		if c.Host == "" {
-			p.bad("%s: host is required", c.Kind)
+			bad("host", "is required for %s", c.Kind)
 		}
 		if strings.ContainsAny(c.Host, " /\\@") {
-			p.bad("%s: host %q is not a host name or address", c.Kind, c.Host)
+			bad("host", "%q is not a host name or address", c.Host)
 		}
 		if c.Port < 1 || c.Port > 65535 {
-			p.bad("%s: port %d out of range", c.Kind, c.Port)
+			bad("port", "%d out of range", c.Port)
 		}
 		if c.User == "" {
-			p.bad("%s: user is required", c.Kind)
+			bad("user", "is required for %s", c.Kind)
 		}
 		if c.CredentialsFile == "" {
-			p.bad("%s: credentials_file is required", c.Kind)
+			bad("credentials_file", "is required for %s", c.Kind)
 		} else {
-			p.add(checkSecretFile(c.CredentialsFile))
+			wrap(p, "credentials_file", checkSecretFile(c.CredentialsFile))
 		}
 		if c.Path != "" {
 			if _, err := cleanRemote(c.Path, true); err != nil {
-				p.bad("%s: path: %w", c.Kind, err)
+				bad("path", "%v", err)
 			}
 		}
 		if c.Kind == KindSMB {
 			if c.Share == "" || strings.ContainsAny(c.Share, "/\\") {
-				p.bad("smb: share must be a share name, got %q", c.Share)
+				bad("share", "must be a share name, got %q", c.Share)
 			}
 			if c.InsecureHostKey || c.KnownHostsFile != "" || c.HostKeyFingerprint != "" {
-				p.bad("smb: host key settings apply to sftp only")
+				bad("", "host key settings apply to sftp only")
 			}
 		} else {
 			n := 0
@@ -255,31 +251,38 @@ func (c Config) validate(p *problems) {
 				}
 			}
 			if n != 1 {
-				p.bad("sftp: exactly one of known_hosts_file, host_key_fingerprint or insecure_host_key must be set")
+				bad("", "sftp needs exactly one of known_hosts_file, host_key_fingerprint or insecure_host_key")
 			}
 			if c.HostKeyFingerprint != "" && !strings.HasPrefix(c.HostKeyFingerprint, "SHA256:") {
-				p.bad("sftp: host_key_fingerprint must look like \"SHA256:...\"")
+				bad("host_key_fingerprint", "must look like \"SHA256:...\"")
 			}
 		}
 	case KindS3:
 		c.validateS3(p)
 	case "":
-		p.bad("kind is required (dir, sftp, smb or s3)")
+		bad("kind", "is required (dir, sftp, smb or s3)")
 	default:
-		p.bad("unknown kind %q (want dir, sftp, smb or s3)", c.Kind)
+		bad("kind", "unknown kind %q (want dir, sftp, smb or s3)", c.Kind)
 	}
 	if c.Kind != KindS3 && (c.Endpoint != "" || c.Bucket != "" || c.Region != "" || c.Prefix != "" || c.CAFile != "" ||
 		c.RetentionMode != "" || c.RetentionDays != 0 || c.PartSizeMB != 0) {
-		p.bad("%s: endpoint, bucket, region, prefix, ca_file, retention_* and part_size_mb apply to s3 only", c.Kind)
+		bad("", "endpoint, bucket, region, prefix, ca_file, retention_* and part_size_mb apply to s3 only, not %s", c.Kind)
 	}
 	if c.Interval < 0 || c.Timeout < 0 || c.BandwidthBytesPerSec < 0 {
-		p.bad("interval, timeout and bandwidth must not be negative")
+		bad("", "interval, timeout and bandwidth must not be negative")
 	}
 	if c.Retry.Min < 0 || c.Retry.Max < c.Retry.Min {
-		p.bad("retry: need 0 <= min <= max, got %v..%v", c.Retry.Min, c.Retry.Max)
+		bad("retry_min", "need 0 <= retry_min <= retry_max, got %v..%v", c.Retry.Min, c.Retry.Max)
 	}
 	_, err := ParseWindow(c.Window)
-	p.add(err)
+	wrap(p, "window", err)
+}
+
+// wrap adds err, if not nil, as key's problem, of err's kind.
+func wrap(p *setting.Problems, key string, err error) {
+	if err != nil {
+		p.Wrap(key, err, "%s", strings.TrimPrefix(err.Error(), "offload: "))
+	}
 }
 
 // String describes c without secrets (the credentials file is named, never

@@ -274,15 +274,15 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if !errors.Is(err, ErrConfig) || !errors.Is(err, ErrWindow) {
 		t.Fatalf("Validate: %v, want ErrConfig and ErrWindow", err)
 	}
-	for _, want := range []string{"host is required", "port 70000 out of range", "user is required",
-		"credentials_file is required", "exactly one of known_hosts_file", "apply to s3 only", `"25:99-xx"`} {
+	for _, want := range []string{"host: is required", "port: 70000 out of range", "user: is required",
+		"credentials_file: is required", "exactly one of known_hosts_file", "apply to s3 only", `window: invalid window: "25:99-xx"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v\nwant %q among the problems", err, want)
 		}
 	}
 	err = Config{Kind: KindS3, Endpoint: "ftp://x", Bucket: "B", CAFile: "/nonexistent", PartSizeMB: 1}.Validate()
-	for _, want := range []string{"endpoint must look like", "not an S3 bucket name", "credentials_file is required",
-		"ca_file needs an https endpoint", "part_size_mb 1"} {
+	for _, want := range []string{"endpoint: must look like", "bucket: \"B\" is not an S3 bucket name", "credentials_file: is required",
+		"ca_file: needs an https endpoint", "part_size_mb: 1 out of range"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate(s3): %v\nwant %q among the problems", err, want)
 		}

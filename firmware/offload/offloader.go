@@ -119,7 +119,7 @@ type Offloader struct {
 // New validates cfg and returns an Offloader over src. log may be nil
 // (nothing is logged).
 func New(cfg Config, src Source, log *slog.Logger) (*Offloader, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.invalid(); err != nil {
 		return nil, err
 	}
 	if src == nil {

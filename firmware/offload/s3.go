@@ -433,7 +433,7 @@ func partMatches(p minio.ObjectPart, data []byte, sha256B64 string) bool {
 // first; the credentials file is read here), for tools that read an
 // archive (spanrec archive) rather than offload to it.
 func NewS3Client(cfg Config) (*minio.Client, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.invalid(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()

@@ -86,7 +86,7 @@ type LockReporter interface {
 // problems, ErrRemote for everything else (unreachable server, failed
 // login, missing share or directory, host key mismatch).
 func Dial(ctx context.Context, cfg Config) (Target, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.invalid(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()

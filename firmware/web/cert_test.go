@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"spanrec/firmware/config/setting"
 	"spanrec/firmware/datadir"
 )
 
@@ -55,8 +56,8 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	for _, c := range []Config{{Listen: "443"}, {Listen: ":0"}, {Listen: ":99999"}, {Listen: "host.example:443"}, {Cert: "a"}} {
-		var ce *ConfigError
-		if err := c.Validate(); !errors.Is(err, ErrInvalid) || !errors.As(err, &ce) {
+		var pr *setting.Problem
+		if err := c.Validate(); !errors.Is(err, ErrInvalid) || !errors.As(err, &pr) || pr.Key == "" {
 			t.Errorf("%+v: %v", c, err)
 		}
 	}

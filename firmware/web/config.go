@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"strconv"
+
+	"spanrec/firmware/config/setting"
 )
 
 // Config is the configuration's web section. The zero value is off.
@@ -21,35 +23,25 @@ type Config struct {
 // ErrInvalid: a web setting is not valid.
 var ErrInvalid = errors.New("invalid web configuration")
 
-// ConfigError is one problem of a Config, naming its key.
-type ConfigError struct {
-	Key string // "web.listen"
-	Msg string
-}
-
-func (e *ConfigError) Error() string { return e.Key + ": " + e.Msg }
-
-// Is matches ErrInvalid.
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalid }
-
-// Validate checks the section: every problem a *ConfigError, joined.
+// Validate checks the section: every problem a *setting.Problem (keys
+// relative to the section) of kind ErrInvalid, joined.
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(key, msg string) { errs = append(errs, &ConfigError{Key: key, Msg: msg}) }
+	var p setting.Problems
+	bad := func(key, msg string) { p.Wrap(key, ErrInvalid, "%s", msg) }
 	if c.Listen != "" {
 		host, port, err := net.SplitHostPort(c.Listen)
 		n, perr := strconv.Atoi(port)
 		switch {
 		case err != nil:
-			bad("web.listen", strconv.Quote(c.Listen)+" is not host:port (\":443\")")
+			bad("listen", strconv.Quote(c.Listen)+" is not host:port (\":443\")")
 		case perr != nil || n < 1 || n > 65535:
-			bad("web.listen", "port "+strconv.Quote(port)+" must be 1 to 65535")
+			bad("listen", "port "+strconv.Quote(port)+" must be 1 to 65535")
 		case host != "" && net.ParseIP(host) == nil && host != "localhost":
-			bad("web.listen", "host "+strconv.Quote(host)+" must be an IP address (or empty: every address)")
+			bad("listen", "host "+strconv.Quote(host)+" must be an IP address (or empty: every address)")
 		}
 	}
 	if (c.Cert == "") != (c.Key == "") {
-		bad("web.cert", "web.cert and web.key go together (both empty: a self-signed certificate)")
+		bad("cert", "cert and key go together (both empty: a self-signed certificate)")
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }

@@ -57,12 +57,24 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 // Problem is one invalid key of a section.
 type Problem struct {
-	// Key is relative to the section ("media_timeout", "trunks[2].name").
+	// Key is relative to the section ("media_timeout", "trunks[2].name");
+	// empty for a problem of several keys together.
 	Key string
 	Msg string
+	// Err, if set, is the kind of problem (a section's sentinel error),
+	// for errors.Is.
+	Err error
 }
 
-func (p *Problem) Error() string { return p.Key + ": " + p.Msg }
+func (p *Problem) Error() string {
+	if p.Key == "" {
+		return p.Msg
+	}
+	return p.Key + ": " + p.Msg
+}
+
+// Unwrap returns the kind of problem.
+func (p *Problem) Unwrap() error { return p.Err }
 
 // Problems collects the invalid keys of a section. The zero value is
 // ready to use.
@@ -71,6 +83,12 @@ type Problems struct{ list []error }
 // Bad records that key is invalid, and why.
 func (p *Problems) Bad(key, format string, args ...any) {
 	p.list = append(p.list, &Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Wrap records that key is invalid, and why, as a problem of kind (which
+// errors.Is then finds).
+func (p *Problems) Wrap(key string, kind error, format string, args ...any) {
+	p.list = append(p.list, &Problem{Key: key, Msg: fmt.Sprintf(format, args...), Err: kind})
 }
 
 // Positive checks that d is more than zero.
