@@ -97,7 +97,7 @@ func TestBrowser(t *testing.T) {
 		t.Helper()
 		a := accounts[role]
 		if err := chromedp.Do(ctx,
-			chromedp.Navigate(e.base+"/login"),
+			navigate(e.base+"/login"),
 			chromedp.WaitVisible(chromedp.ID("name")),
 		); err != nil {
 			t.Fatalf("login page: %v", err)
@@ -148,7 +148,7 @@ func TestBrowser(t *testing.T) {
 	// Filter: the sample call's day, longest first.
 	day := e.rec.Start.UTC().Format("2006-01-02")
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.base+"/recordings"),
+		navigate(e.base+"/recordings"),
 		chromedp.WaitVisible(chromedp.ID("from")),
 		chromedp.SetValue(chromedp.ID("from"), day),
 		chromedp.SetValue(chromedp.ID("to"), day),
@@ -187,7 +187,7 @@ func TestBrowser(t *testing.T) {
 	}
 	// The paused call's page: its picture (the pause shaded) for the
 	// screenshot.
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/recordings/"+e.paused.ID), chromedp.WaitVisible(chromedp.ID("picture"))); err != nil {
+	if err := chromedp.Do(ctx, navigate(e.base+"/recordings/"+e.paused.ID), chromedp.WaitVisible(chromedp.ID("picture"))); err != nil {
 		t.Fatalf("the paused recording: %v", err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[int](`(i => i.complete && i.naturalWidth)(document.getElementById("picture"))`,
@@ -247,7 +247,7 @@ func TestBrowser(t *testing.T) {
 
 	// Nor the configuration, nor the accounts.
 	for _, page := range []string{"/admin/config", "/admin/users"} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(e.base+page), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
+		if err := chromedp.Do(ctx, navigate(e.base+page), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
 			t.Fatalf("auditor on %s: %v", page, err)
 		}
 		if msg := text("#error"); !strings.HasPrefix(msg, "permission denied: aud (auditor) may not") {
@@ -260,7 +260,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("log out: %v", err)
 	}
 	login(users.Technician)
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/recordings/"+e.rec.ID), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
+	if err := chromedp.Do(ctx, navigate(e.base+"/recordings/"+e.rec.ID), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
 		t.Fatalf("technician on a recording: %v", err)
 	}
 	if msg := text("#error"); !strings.Contains(msg, "permission denied: tom (technician) may not view recordings") {
@@ -270,7 +270,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("technician's menu: %q", nav)
 	}
 	for _, page := range []string{"/admin/users", "/admin/audit"} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(e.base+page), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
+		if err := chromedp.Do(ctx, navigate(e.base+page), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
 			t.Fatalf("technician on %s: %v", page, err)
 		}
 		if msg := text("#error"); !strings.HasPrefix(msg, "permission denied: tom (technician) may not") {
@@ -278,7 +278,7 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	// The technician pauses the live call from its row.
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/calls"), chromedp.WaitVisible(chromedp.CSS("#calls button.pause")),
+	if err := chromedp.Do(ctx, navigate(e.base+"/calls"), chromedp.WaitVisible(chromedp.CSS("#calls button.pause")),
 		chromedp.Click(chromedp.CSS("#calls button.pause")), chromedp.WaitVisible(chromedp.CSS("#calls button.resume"))); err != nil {
 		t.Fatalf("pause on the live calls page: %v", err)
 	}
@@ -286,7 +286,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("pauses from the page: %q", got)
 	}
 	shot("calls")
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/status"), chromedp.WaitVisible(chromedp.ID("counters"))); err != nil {
+	if err := chromedp.Do(ctx, navigate(e.base+"/status"), chromedp.WaitVisible(chromedp.ID("counters"))); err != nil {
 		t.Fatalf("status: %v", err)
 	}
 	shot("status")
@@ -297,7 +297,7 @@ func TestBrowser(t *testing.T) {
 	}
 	login(users.Admin)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.base+"/admin/users"),
+		navigate(e.base+"/admin/users"),
 		chromedp.WaitVisible(chromedp.ID("new-name")),
 		chromedp.SendKeys(chromedp.ID("new-name"), "carol"),
 		chromedp.SetValue(chromedp.ID("new-role"), "auditor"),
@@ -315,7 +315,7 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("users")
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(e.base+"/recordings/"+e.quarantined.ID),
+		navigate(e.base+"/recordings/"+e.quarantined.ID),
 		chromedp.WaitVisible(chromedp.ID("release")),
 		chromedp.Click(chromedp.ID("release")),
 		chromedp.WaitVisible(chromedp.ID("done")),
@@ -325,18 +325,18 @@ func TestBrowser(t *testing.T) {
 	if c, err := e.ix.Get(e.quarantined.ID); err != nil || c.Quarantined {
 		t.Fatalf("after the release: quarantined %v, %v", c != nil && c.Quarantined, err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/admin/config"), chromedp.WaitVisible(chromedp.ID("config"))); err != nil {
+	if err := chromedp.Do(ctx, navigate(e.base+"/admin/config"), chromedp.WaitVisible(chromedp.ID("config"))); err != nil {
 		t.Fatalf("configuration: %v", err)
 	}
 	shot("config")
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/admin/audit"), chromedp.WaitVisible(chromedp.ID("audit"))); err != nil {
+	if err := chromedp.Do(ctx, navigate(e.base+"/admin/audit"), chromedp.WaitVisible(chromedp.ID("audit"))); err != nil {
 		t.Fatalf("audit log: %v", err)
 	}
 	if a := text("#audit"); !strings.Contains(a, "quarantine release "+e.quarantined.ID) || !strings.Contains(a, "users add carol auditor") {
 		t.Errorf("audit log page: %q", a)
 	}
 	shot("audit")
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/admin/storage"), chromedp.WaitVisible(chromedp.ID("storage"))); err != nil {
+	if err := chromedp.Do(ctx, navigate(e.base+"/admin/storage"), chromedp.WaitVisible(chromedp.ID("storage"))); err != nil {
 		t.Fatalf("storage: %v", err)
 	}
 	shot("storage")
@@ -349,7 +349,7 @@ func TestBrowser(t *testing.T) {
 			`<input name="password" value="mallory-password-7"><input name="csrf" value="guess"><button id="evil">Win a prize</button></form>`, e.base)
 	}))
 	defer evil.Close()
-	if err := chromedp.Do(ctx, chromedp.Navigate(evil.URL), chromedp.Click(chromedp.ID("evil")), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
+	if err := chromedp.Do(ctx, navigate(evil.URL), chromedp.Click(chromedp.ID("evil")), chromedp.WaitVisible(chromedp.ID("error"))); err != nil {
 		t.Fatalf("the other origin's form: %v", err)
 	}
 	if msg := text("#error"); msg != "cross-origin request refused" {
@@ -364,3 +364,19 @@ func TestBrowser(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// navigate loads url, again when Chromium gave up because the host's
+// network changed under it (net::ERR_NETWORK_CHANGED: a test running
+// beside this one made or removed an interface), which has nothing to do
+// with the page.
+func navigate(url string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		var err error
+		for range 5 {
+			if _, err = chromedp.Navigate(url)(ctx, t); err == nil || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+				break
+			}
+		}
+		return chromedp.Void{}, err
+	}
+}
