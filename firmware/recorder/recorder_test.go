@@ -298,7 +298,7 @@ func TestTimelineHoldsOnlyWhatItMust(t *testing.T) {
 	r.Answered(c)
 	sendAudio(c, 500, nil) // 10 s
 	rec := c.Rec.(*recording)
-	want := minHold(8000) + spill(8000) + 8000/8
+	want := timelineRoom(8000)
 	if size := rec.tl.Size(); size != want || size >= r.window(rec) {
 		t.Errorf("timeline of %d frames after 10 s, want %d (window %d)", size, want, r.window(rec))
 	}

@@ -210,9 +210,7 @@ func (r *Recorder) openWAV(c *calls.Call, rec *recording) {
 	}
 	rec.w = w
 	r.open[c] = struct{}{}
-	// Room for what is held back and one write's worth more: the ring
-	// grows (up to the window) only while more must be held.
-	rec.tl = mix.NewTimeline(minHold(rec.rate)+spill(rec.rate)+rec.rate/8, r.window(rec), w)
+	rec.tl = mix.NewTimeline(timelineRoom(rec.rate), r.window(rec), w)
 	if rec.paused {
 		rec.tl.Silence(rec.pauseAt, rec.tl.End())
 	}
@@ -268,6 +266,12 @@ func minHold(rate int) int { return rate / 2 }
 // once as it comes: half a second (four blocks of 4 KiB at 8 kHz). A
 // quarter second keeps 12 KB less a call but costs twice the writes.
 func spill(rate int) int { return rate / 2 }
+
+// timelineRoom is the frames a recording's timeline has room for to begin
+// with: what is held back, one spill, and an eighth of a second for the
+// packets between two write-outs. It grows (up to the window) only while
+// more must be held.
+func timelineRoom(rate int) int { return minHold(rate) + spill(rate) + rate/8 }
 
 // writable returns the timeline position before which rec's audio may be
 // handed to its file at capture time now. It keeps the last half second

@@ -28,7 +28,6 @@ type Stats struct {
 // goes keeps it small.
 type Timeline struct {
 	window    int64   // the most frames the ring may hold
-	size      int64   // the frames it has room for now (<= window)
 	ring      []int16 // interleaved frames: ring[2*i] left, ring[2*i+1] right
 	committed int64   // frames before this position were handed to the sink
 	end       int64   // frames before this position hold samples
@@ -49,14 +48,15 @@ func NewTimeline(size, window int, sink Sink) *Timeline {
 	}
 	return &Timeline{
 		window: int64(window),
-		size:   int64(size),
 		ring:   make([]int16, 2*size),
 		sink:   sink,
 	}
 }
 
-// Size returns the frames the ring has room for now.
-func (t *Timeline) Size() int { return int(t.size) }
+// Size returns the frames the ring has room for now (at most the window).
+func (t *Timeline) Size() int { return len(t.ring) / 2 }
+
+func (t *Timeline) size() int64 { return int64(len(t.ring) / 2) }
 
 // Put writes samples of one channel starting at timeline position pos.
 // Samples whose place was already handed to the sink are dropped and
@@ -78,10 +78,12 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 		pos = t.committed
 	}
 	n := int64(len(samples))
-	if need := pos + n - t.committed; need > t.size && t.size < t.window {
+	size := t.size()
+	if need := pos + n - t.committed; need > size && size < t.window {
 		t.grow(need)
+		size = t.size()
 	}
-	if over := pos + n - (t.committed + t.size); over > 0 {
+	if over := pos + n - (t.committed + size); over > 0 {
 		// A quarter of the window at once, not each packet's worth:
 		// the sink gets few large writes, and a sample may still come
 		// three quarters of the window late.
@@ -90,8 +92,8 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 		}
 	}
 	for len(samples) > 0 {
-		i := pos % t.size
-		n := min(int64(len(samples)), t.size-i)
+		i := pos % size
+		n := min(int64(len(samples)), size-i)
 		dst := t.ring[2*i+int64(ch) : 2*(i+n)]
 		for j, v := range samples[:n] {
 			dst[2*j] = v
@@ -108,22 +110,24 @@ func (t *Timeline) Put(ch int, pos int64, samples []int16) error {
 // grow makes room for need frames from the committed position (twice the
 // ring's size at least, the window at most), keeping what the ring holds.
 func (t *Timeline) grow(need int64) {
-	size := min(max(need, 2*t.size), t.window)
+	old := t.size()
+	size := min(max(need, 2*old), t.window)
 	ring := make([]int16, 2*size)
 	for p := t.committed; p < t.end; p++ {
-		i, j := p%t.size, p%size
+		i, j := p%old, p%size
 		ring[2*j], ring[2*j+1] = t.ring[2*i], t.ring[2*i+1]
 	}
-	t.ring, t.size = ring, size
+	t.ring = ring
 }
 
 // Flush hands every frame before position upTo to the sink (silence where
 // nothing was put) and clears their ring slots.
 func (t *Timeline) Flush(upTo int64) error {
+	size := t.size()
 	for t.committed < upTo {
-		i := t.committed % t.size
+		i := t.committed % size
 		n := upTo - t.committed
-		if room := t.size - i; n > room {
+		if room := size - i; n > room {
 			n = room
 		}
 		frames := t.ring[2*i : 2*(i+n)]
@@ -149,9 +153,10 @@ func (t *Timeline) Silence(from, to int64) int64 {
 		missed = min(to, t.committed) - from
 		from = t.committed
 	}
-	to = min(to, t.committed+t.size)
+	size := t.size()
+	to = min(to, t.committed+size)
 	for p := from; p < to; p++ {
-		i := p % t.size
+		i := p % size
 		t.ring[2*i], t.ring[2*i+1] = 0, 0
 	}
 	return missed
@@ -161,9 +166,10 @@ func (t *Timeline) Silence(from, to int64) int64 {
 // ring (an in-band tone cut out of one side).
 func (t *Timeline) SilenceChannel(ch int, from, to int64) {
 	from = max(from, t.committed)
-	to = min(to, t.committed+t.size)
+	size := t.size()
+	to = min(to, t.committed+size)
 	for p := from; p < to; p++ {
-		t.ring[2*(p%t.size)+int64(ch)] = 0
+		t.ring[2*(p%size)+int64(ch)] = 0
 	}
 }
 

@@ -55,13 +55,15 @@ type Got struct {
 	// Refused counts the tracker's refusals by reason name, as the import
 	// summary or the daemon's status give them (the whole capture's).
 	Refused map[string]uint64
-	// Live is set when the capture was replayed onto a mirror port: its
-	// timing then carries the replay's own lag, and times are held to
-	// looser bounds or to Wire.
-	Live bool
-	// Wire is when the live run's packets crossed the mirror port.
+	// Wire, set when the capture was replayed onto a mirror port, is when
+	// the live run's packets crossed it.
 	Wire *Wire
 }
+
+// Live reports whether the capture was replayed onto a mirror port: its
+// timing then carries the replay's own lag, and times are held to looser
+// bounds or to Wire.
+func (g *Got) Live() bool { return g.Wire != nil }
 
 // Start is when the corpus's calls begin (capture time).
 var Start = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -160,7 +162,7 @@ func Write(t testing.TB, path string, cases []*Case) {
 func Run(t *testing.T, cases []*Case, data string, calls []*index.Call, refused map[string]uint64, wire *Wire) {
 	for _, c := range cases {
 		t.Run(c.Item+" "+c.Name, func(t *testing.T) {
-			g := &Got{Data: data, Gen: c.results, Refused: refused, Live: wire != nil, Wire: wire}
+			g := &Got{Data: data, Gen: c.results, Refused: refused, Wire: wire}
 			for _, e := range calls {
 				if strings.HasPrefix(e.CallID, c.Prefix) {
 					g.Calls = append(g.Calls, e)

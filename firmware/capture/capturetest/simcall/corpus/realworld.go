@@ -243,7 +243,7 @@ func realWorld(t testing.TB) []*Case {
 				e := one(t, g)
 				twoWay(t, g, e, g.Gen[0], c)
 				for _, s := range e.Streams {
-					if !g.Live && s.Side == "caller" && s.ClockCorrectionMS > -200 {
+					if !g.Live() && s.Side == "caller" && s.ClockCorrectionMS > -200 {
 						t.Errorf("caller clock corrected by %.1f ms, want about -300", s.ClockCorrectionMS)
 					}
 				}
@@ -358,7 +358,7 @@ func checkPause(t *testing.T, g *Got, e *index.Call, r *simcall.Result, c simcal
 	wantEnd := c.DTMF[1].DigitTimes(r.Answer)[1].Sub(r.Answer)
 	// Where the digits were dialled (a live replay's own lag moves them).
 	near := 0.020
-	if g.Live {
+	if g.Live() {
 		near = 0.250 + 0.08*end.Seconds()
 	}
 	if math.Abs((start-wantStart).Seconds()) > near || math.Abs((end-wantEnd).Seconds()) > near+0.1 {

@@ -69,7 +69,12 @@ func ReadWire(t testing.TB, path string) *Wire {
 
 // clock maps the generated send times of one direction's packets to when
 // they crossed the wire, in the order they were sent.
-type clock []struct{ sent, wire time.Time }
+type clock []stamp
+
+type stamp struct{ sent, wire time.Time }
+
+func sentAt(s stamp) time.Time { return s.sent }
+func wireAt(s stamp) time.Time { return s.wire }
 
 // sender returns the clock of the RTP packets r generated from any of
 // srcs (a direction whose media moved has two).
@@ -84,44 +89,33 @@ func (w *Wire) sender(r *simcall.Result, srcs ...netip.AddrPort) clock {
 			continue
 		}
 		if at, ok := w.at[k]; ok {
-			c = append(c, struct{ sent, wire time.Time }{p.Time, at})
+			c = append(c, stamp{p.Time, at})
 		}
 	}
 	sort.SliceStable(c, func(i, j int) bool { return c[i].sent.Before(c[j].sent) })
 	return c
 }
 
-// crossed returns when what was sent at sent crossed the wire: the nearest
-// packet's crossing, moved by the time between them. ok is false when no
-// packet of the direction was sent within a second of it.
-func (c clock) crossed(sent time.Time) (time.Time, bool) {
-	i := sort.Search(len(c), func(i int) bool { return !c[i].sent.Before(sent) })
-	j, ok := nearest(len(c), i, func(j int) time.Duration { return c[j].sent.Sub(sent) })
-	if !ok {
-		return time.Time{}, false
-	}
-	return c[j].wire.Add(sent.Sub(c[j].sent)), true
-}
+// crossed returns when what was sent at sent crossed the wire.
+func (c clock) crossed(sent time.Time) (time.Time, bool) { return c.convert(sent, sentAt, wireAt) }
 
 // sent is crossed's inverse: what crossed the wire at crossed was sent
 // when. A replay sends in order, so the crossings are in order too.
-func (c clock) sent(crossed time.Time) (time.Time, bool) {
-	i := sort.Search(len(c), func(i int) bool { return !c[i].wire.Before(crossed) })
-	j, ok := nearest(len(c), i, func(j int) time.Duration { return c[j].wire.Sub(crossed) })
-	if !ok {
-		return time.Time{}, false
-	}
-	return c[j].sent.Add(crossed.Sub(c[j].wire)), true
-}
+func (c clock) sent(crossed time.Time) (time.Time, bool) { return c.convert(crossed, wireAt, sentAt) }
 
-// nearest picks, of entries i-1 and i of n, the one whose distance is
-// least, if it is within a second.
-func nearest(n, i int, distance func(int) time.Duration) (int, bool) {
+// convert maps t on one of the clock's scales (from) to the other (to):
+// the nearest packet's time there, moved by the time between them. ok is
+// false when no packet is within a second of t.
+func (c clock) convert(t time.Time, from, to func(stamp) time.Time) (time.Time, bool) {
+	i := sort.Search(len(c), func(i int) bool { return !from(c[i]).Before(t) })
 	best := -1
 	for _, j := range []int{i - 1, i} {
-		if j >= 0 && j < n && (best < 0 || distance(j).Abs() < distance(best).Abs()) {
+		if j >= 0 && j < len(c) && (best < 0 || from(c[j]).Sub(t).Abs() < from(c[best]).Sub(t).Abs()) {
 			best = j
 		}
 	}
-	return best, best >= 0 && distance(best).Abs() <= time.Second
+	if best < 0 || from(c[best]).Sub(t).Abs() > time.Second {
+		return time.Time{}, false
+	}
+	return to(c[best]).Add(t.Sub(from(c[best]))), true
 }
