@@ -208,6 +208,7 @@ func (r *Recorder) openWAV(c *calls.Call, rec *recording) {
 		rec.err = fmt.Errorf("create recording: %w", err)
 		return
 	}
+	w.UseQueue(r.writes)
 	rec.w = w
 	r.open[c] = struct{}{}
 	rec.tl = mix.NewTimeline(timelineRoom(rec.rate), r.window(rec), w)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -86,6 +87,11 @@ type Writer struct {
 	data     int64 // sample data bytes written so far
 	finished bool
 	closed   bool
+	// q, when set, takes the writes (UseQueue) until settled; qerr is the
+	// first of them that failed.
+	q       *Queue
+	settled bool
+	qerr    atomic.Pointer[error]
 }
 
 // Create creates path (which must not exist; its directory must) and writes
@@ -135,9 +141,51 @@ func putHeader(b []byte, f Format, dataBytes int64) {
 }
 
 // writeAt writes b at off, counting the bytes.
-func (w *Writer) writeAt(b []byte, off int64) (int, error) {
-	w.wrote += int64(len(b))
-	return w.f.WriteAt(b, off)
+func (w *Writer) writeAt(b []byte, off int64) error { return w.out(b, nil, off) }
+
+// out writes a then b, contiguous at off, counting the bytes: on the
+// writer's queue if it has one, else at once.
+func (w *Writer) out(a, b []byte, off int64) error {
+	w.wrote += int64(len(a) + len(b))
+	if w.q != nil && !w.settled {
+		if err := w.queueErr(); err != nil {
+			return err
+		}
+		if w.q.put(w, a, b, off) {
+			return nil
+		}
+	}
+	return writeTwoAt(w.f, a, b, off)
+}
+
+// UseQueue hands the writer's writes to q from now on, until it is
+// finished or closed (see Queue). Call it before the writer is shared.
+func (w *Writer) UseQueue(q *Queue) { w.q = q }
+
+// queueErr is the first queued write of w that failed, or nil.
+func (w *Writer) queueErr() error {
+	if p := w.qerr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// failQueued records that w's queued write at off failed (the first
+// failure stays).
+func (w *Writer) failQueued(err error, off int64) {
+	err = fmt.Errorf("wav: write at %d: %w", off, err)
+	w.qerr.CompareAndSwap(nil, &err)
+}
+
+// settle waits for w's queued writes and detaches the queue: what
+// follows (finishing, closing) is written at once. It returns the first
+// queued write that failed.
+func (w *Writer) settle() error {
+	if w.q != nil && !w.settled {
+		w.q.Wait()
+		w.settled = true
+	}
+	return w.queueErr()
 }
 
 // BytesWritten returns how many bytes the writer has passed to the file's
@@ -233,8 +281,7 @@ func sampleBytes(s []int16) []byte {
 func (w *Writer) writeBlock(bulk []byte) error {
 	head := w.buf[w.written:w.n]
 	off := w.bufOff + int64(w.written)
-	w.wrote += int64(len(head) + len(bulk))
-	if err := writeTwoAt(w.f, head, bulk, off); err != nil {
+	if err := w.out(head, bulk, off); err != nil {
 		return fmt.Errorf("wav: write block at %d: %w", off, err)
 	}
 	w.bufOff += int64(w.n + len(bulk))
@@ -254,7 +301,7 @@ func (w *Writer) writeUpTo(end int) error {
 	if end <= w.written {
 		return nil
 	}
-	if _, err := w.writeAt(w.buf[w.written:end], w.bufOff+int64(w.written)); err != nil {
+	if err := w.writeAt(w.buf[w.written:end], w.bufOff+int64(w.written)); err != nil {
 		return fmt.Errorf("wav: write at %d: %w", w.bufOff+int64(w.written), err)
 	}
 	w.written = end
@@ -266,14 +313,14 @@ func (w *Writer) writeUpTo(end int) error {
 func (w *Writer) patchSizes(riff, data uint32) error {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], riff)
-	if _, err := w.writeAt(b[:], 4); err != nil {
+	if err := w.writeAt(b[:], 4); err != nil {
 		return fmt.Errorf("wav: patch RIFF size: %w", err)
 	}
 	if w.bufOff == 0 {
 		copy(w.buf[4:], b[:])
 	}
 	binary.LittleEndian.PutUint32(b[:], data)
-	if _, err := w.writeAt(b[:], 40); err != nil {
+	if err := w.writeAt(b[:], 40); err != nil {
 		return fmt.Errorf("wav: patch data size: %w", err)
 	}
 	if w.bufOff == 0 {
@@ -346,16 +393,23 @@ func (w *Writer) WriteOutPages() error {
 	}
 	// Bytes 4 to 44 in one write: the sizes and the constant fields
 	// between them.
-	if _, err := w.writeAt(h[4:], 4); err != nil {
+	if err := w.writeAt(h[4:], 4); err != nil {
 		return fmt.Errorf("wav: patch sizes: %w", err)
 	}
 	w.ondisk = data
 	return nil
 }
 
-// Sync fsyncs the file. It touches no other state of the Writer, so it is
-// safe to call from another goroutine than the one writing.
+// Sync fsyncs the file, after the writer's queued writes. It changes no
+// state of the Writer, so it is safe to call from another goroutine than
+// the one writing.
 func (w *Writer) Sync() error {
+	if q := w.q; q != nil {
+		q.Wait()
+	}
+	if err := w.queueErr(); err != nil {
+		return err
+	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("wav: fsync: %w", err)
 	}
@@ -487,9 +541,12 @@ func (w *Writer) FinishUnsynced(tags []InfoTag, cues []Cue) error {
 	if err := w.writePending(); err != nil {
 		return err
 	}
+	if err := w.settle(); err != nil {
+		return err
+	}
 	w.finished = true
 	if len(tr) > 0 {
-		if _, err := w.writeAt(tr, end); err != nil {
+		if err := w.writeAt(tr, end); err != nil {
 			return fmt.Errorf("wav: write metadata: %w", err)
 		}
 	}
@@ -509,6 +566,9 @@ func (w *Writer) Close() error {
 	var err error
 	if !w.finished {
 		err = w.Flush()
+	}
+	if serr := w.settle(); serr != nil && err == nil {
+		err = serr
 	}
 	w.closed = true
 	if cerr := w.f.Close(); cerr != nil && err == nil {
