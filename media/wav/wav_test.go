@@ -470,7 +470,7 @@ func TestWriteOutPages(t *testing.T) {
 
 func testWriteOutPages(t *testing.T, block int) {
 	dir := t.TempDir()
-	samples := tone(8000 * 12) // 12 s: several 64 KiB blocks, more than HeaderLag
+	samples := tone(8000 * 40) // 40 s: many 64 KiB blocks, more than HeaderLag
 	plain := filepath.Join(dir, "plain.wav")
 	writeFile(t, plain, samples, 0, nil, nil)
 
