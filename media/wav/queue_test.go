@@ -84,15 +84,23 @@ func TestQueueWritesWhatDirectWritesWrite(t *testing.T) {
 	}
 }
 
-func TestQueueReportsFailedWrite(t *testing.T) {
+// queuedWriter creates a writer on a queue of its own (closed at the end
+// of the test).
+func queuedWriter(t *testing.T) (string, *Writer, *Queue) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "a.wav")
 	w, err := Create(path, stereo, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := NewQueue(4, 4096)
-	defer q.Close()
+	t.Cleanup(q.Close)
 	w.UseQueue(q)
+	return path, w, q
+}
+
+func TestQueueReportsFailedWrite(t *testing.T) {
+	path, w, q := queuedWriter(t)
 	// The queue's writes go to a descriptor that cannot write.
 	good := w.f
 	ro, err := os.Open(path)
@@ -117,14 +125,7 @@ func TestQueueReportsFailedWrite(t *testing.T) {
 }
 
 func TestQueueWaitsBeforeSync(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.wav")
-	w, err := Create(path, stereo, 4096)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := NewQueue(4, 4096)
-	defer q.Close()
-	w.UseQueue(q)
+	path, w, _ := queuedWriter(t)
 	s := tone(8000)
 	if err := w.Write(s); err != nil {
 		t.Fatal(err)
