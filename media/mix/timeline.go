@@ -54,7 +54,7 @@ func NewTimeline(size, window int, sink Sink) *Timeline {
 }
 
 // Size returns the frames the ring has room for now (at most the window).
-func (t *Timeline) Size() int { return len(t.ring) / 2 }
+func (t *Timeline) Size() int { return int(t.size()) }
 
 func (t *Timeline) size() int64 { return int64(len(t.ring) / 2) }
 
