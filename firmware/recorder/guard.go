@@ -27,11 +27,13 @@ const (
 	guardBits   = 7.85 // entropy above which a window is random
 	guardNear   = 7.7  // a previous window above this (above speech) was partly random
 	guardBuffer = 16 << 10
+	guardKeep   = 3456 // payload bytes kept to begin with: a window and a packet (a Go size class)
 )
 
 // guard judges one side's G.711 payload window by window. It keeps the
-// packets of the current and the previous window, which are written to
-// the raw media file if the side turns out to be encrypted.
+// packets of the current window, and of the previous one when that came
+// close to random, which are written to the raw media file if the side
+// turns out to be encrypted.
 type guard struct {
 	hist     [256]uint16
 	n        int     // bytes in the current window
@@ -81,6 +83,12 @@ func (g *guard) add(audio []byte, pos, end int64, p *capture.Packet) (random boo
 	if !g.started {
 		g.started, g.from, g.cur = true, pos, pos
 	}
+	if g.bytes == nil {
+		// Room for a window of packets, which is all a side of speech
+		// ever needs kept; a side close to random grows them.
+		g.bytes = make([]byte, 0, guardKeep)
+		g.kept = make([]keptPacket, 0, guardKeep/144)
+	}
 	if len(g.bytes)+len(p.Payload) <= guardBuffer {
 		if rt := (route{p.Src, p.Dst}); len(g.routes) == 0 || g.routes[len(g.routes)-1] != rt {
 			g.routes = append(g.routes, rt)
@@ -104,9 +112,15 @@ func (g *guard) add(audio []byte, pos, end int64, p *capture.Packet) (random boo
 		g.dropPrevious()
 		return true, g.cur
 	}
-	// A new window: the previous one can no longer be taken back.
-	g.dropPrevious()
-	g.prevKept = len(g.kept)
+	// A new window: the previous one can no longer be taken back, nor can
+	// the one just judged unless it came close to random.
+	if bits > guardNear {
+		g.dropPrevious()
+		g.prevKept = len(g.kept)
+	} else {
+		g.kept, g.bytes, g.routes = g.kept[:0], g.bytes[:0], g.routes[:0]
+		g.prevKept = 0
+	}
 	g.prevBits = bits
 	g.from, g.cur = g.cur, end
 	g.hist = [256]uint16{}

@@ -264,9 +264,12 @@ func (r *Recorder) window(rec *recording) int {
 func minHold(rate int) int { return rate / 2 }
 
 // spill is how much audio beyond what is held is handed to the file at
-// once as it comes: half a second (four blocks of 4 KiB at 8 kHz). A
-// quarter second keeps 12 KB less a call but costs twice the writes.
-func spill(rate int) int { return rate / 2 }
+// once as it comes: three eighths of a second (12 KB at 8 kHz), so that
+// the timeline's first ring is 32,000 bytes, which the Go heap allocates
+// as 32 KiB (half a second's ring, of 36,000 bytes, takes 40 KiB). A
+// quarter second would keep 8 KB less a call but cost half again the
+// writes.
+func spill(rate int) int { return rate * 3 / 8 }
 
 // timelineRoom is the frames a recording's timeline has room for to begin
 // with: what is held back, one spill, and an eighth of a second for the
