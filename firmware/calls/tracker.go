@@ -418,7 +418,7 @@ func (t *Tracker) startCall(m *sipflow.Message) {
 		Start:      m.Time,
 		callerTag:  m.From.Tag,
 		inviteCSeq: m.CSeq,
-		Invite:     m,
+		Invite:     m.Raw,
 	}
 	c.Signal[Caller] = m.Src
 	c.Signal[Callee] = m.Dst
@@ -453,7 +453,7 @@ func (t *Tracker) retryInvite(c *Call, m *sipflow.Message) {
 	c.Status, c.StatusText, c.Cancelled = 0, "", false
 	c.Callee = m.To
 	c.Signal[Callee] = m.Dst
-	c.Invite = m
+	c.Invite = m.Raw
 	if se := sessionExpires(m); se > 0 {
 		c.sessionExpires = se
 	}

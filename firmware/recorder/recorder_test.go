@@ -192,6 +192,32 @@ func TestRecorderRecordsAndScores(t *testing.T) {
 	}
 }
 
+// TestRecorderAsksPolicyWithTheInvite: the policy sees the headers of the
+// call's INVITE, kept as captured, and no headers when there was none.
+func TestRecorderAsksPolicyWithTheInvite(t *testing.T) {
+	pol := &fakePolicy{d: policy.Decision{Reason: "not asked to record"}}
+	r, _ := newUnitRecorder(t, Config{Index: &fakeIndex{}, Policy: pol})
+	c := unitCall("20261202T090000Z-00000009")
+	c.Invite = []byte("INVITE sip:600@192.0.2.9 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1\r\n" +
+		"From: <sip:1001@192.0.2.9>;tag=a\r\nTo: <sip:600@192.0.2.9>\r\n" +
+		"Call-ID: " + c.CallID + "\r\nCSeq: 1 INVITE\r\n" +
+		"X-Queue: queue=support;position=2\r\nContent-Length: 0\r\n\r\n")
+	r.Answered(c)
+	bare := unitCall("20261202T090000Z-00000010")
+	r.Answered(bare)
+	r.Close()
+	if len(pol.asked) != 2 {
+		t.Fatalf("policy asked %d times", len(pol.asked))
+	}
+	if got := pol.asked[0].Header("x-queue"); len(got) != 1 || got[0] != "queue=support;position=2" {
+		t.Errorf("X-Queue of the INVITE = %q", got)
+	}
+	if got := pol.asked[1].Header("X-Queue"); got != nil {
+		t.Errorf("a call without an INVITE: X-Queue = %q", got)
+	}
+}
+
 // TestRecorderStampsBeforeTheWAV: the Stamp hook runs before the WAV is
 // finished, so the file's metadata holds what the index entry holds.
 func TestRecorderStampsBeforeTheWAV(t *testing.T) {

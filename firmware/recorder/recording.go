@@ -8,6 +8,7 @@ import (
 	"spanrec/firmware/datadir"
 	"spanrec/firmware/index"
 	"spanrec/firmware/policy"
+	"spanrec/firmware/sipflow"
 	"spanrec/media/dtmf"
 	"spanrec/media/jitter"
 	"spanrec/media/mix"
@@ -115,8 +116,8 @@ func (r *Recorder) decide(c *calls.Call) (policy.Class, policy.Decision) {
 		From: c.Signal[calls.Caller], To: c.Signal[calls.Callee],
 		Header: func(string) []string { return nil },
 	}
-	if m := c.Invite; m != nil {
-		info.Header = m.Headers
+	if c.Invite != nil {
+		info.Header = sipflow.HeaderLookup(c.Invite)
 	}
 	return r.cfg.Policy.Decide(info)
 }

@@ -301,6 +301,24 @@ func (m *Message) Headers(name string) []string {
 	return out
 }
 
+// HeaderLookup returns Headers of the SIP message raw, which it parses at
+// its first use, once: what keeps a message as captured, not parsed, uses
+// it to look up any header.
+func HeaderLookup(raw []byte) func(name string) []string {
+	var m *Message
+	parsed := false
+	return func(name string) []string {
+		if !parsed {
+			parsed = true
+			m, _ = Parse(raw)
+		}
+		if m == nil {
+			return nil
+		}
+		return m.Headers(name)
+	}
+}
+
 // strayCRs returns raw with every CR of its header section that is not
 // followed by LF replaced by sub, a control byte raw does not contain; ok
 // is false when there is no such CR (or no free byte).

@@ -304,3 +304,25 @@ func TestControlBytesInFields(t *testing.T) {
 		}
 	}
 }
+
+// HeaderLookup answers from a message kept as captured what Headers of its
+// parse does, and nothing for bytes that are not a SIP message.
+func TestHeaderLookup(t *testing.T) {
+	header := HeaderLookup([]byte(realInvite))
+	if got := header("User-Agent"); len(got) != 1 || got[0] != "SIPp" {
+		t.Errorf("User-Agent = %q", got)
+	}
+	if got := header("v"); len(got) != 1 || !strings.Contains(got[0], "branch=z9hG4bK-6685-1-0") {
+		t.Errorf("v = %q", got)
+	}
+	if got := header("Subject"); got != nil {
+		t.Errorf("Subject = %q, want none", got)
+	}
+	broken := HeaderLookup([]byte(realInvite[:len(realInvite)-20]))
+	if got := broken("User-Agent"); got != nil {
+		t.Errorf("truncated message: User-Agent = %q, want none", got)
+	}
+	if got := HeaderLookup(nil)("Via"); got != nil {
+		t.Errorf("no message: Via = %q, want none", got)
+	}
+}
