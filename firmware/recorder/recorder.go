@@ -355,9 +355,11 @@ func DefaultFinishers() int {
 	return min(max(runtime.GOMAXPROCS(0), 1), 4)
 }
 
-// Drain waits until the storage work queued so far is done, its files
-// durable and indexed.
+// Drain waits until the storage work queued so far is done: the audio
+// flushed into the write queue written, finished files durable and
+// indexed.
 func (r *Recorder) Drain() {
+	r.writes.Wait()
 	r.FlushIndex()
 	done := make(chan struct{})
 	r.async(func() {
