@@ -114,10 +114,7 @@ func (r *Recorder) decide(c *calls.Call) (policy.Class, policy.Decision) {
 		Caller: c.Caller.User, Callee: c.Callee.User, Dialed: c.Dialed,
 		CallerHost: c.Caller.Host, CalleeHost: c.Callee.Host,
 		From: c.Signal[calls.Caller], To: c.Signal[calls.Callee],
-		Header: func(string) []string { return nil },
-	}
-	if c.Invite != nil {
-		info.Header = sipflow.HeaderLookup(c.Invite)
+		Header: sipflow.HeaderLookup(c.Invite), // no INVITE: no headers
 	}
 	return r.cfg.Policy.Decide(info)
 }
