@@ -14,9 +14,18 @@ import (
 // queued writes are dropped, so the file holds exactly what was written
 // before the failure. Finishing or closing a Writer (and Sync) first waits
 // for its queued writes.
+//
+// Writes are packed into the chunks one after another (a page of one call
+// after a page of the next), so the queue holds its chunks' worth of audio
+// whatever the size of each write, not one write per chunk.
 type Queue struct {
 	mu  sync.Mutex
 	cur []queuedWrite // queued, not yet handed to the goroutine
+	// fill is the chunk writes are being copied into and used how much of
+	// it is taken; it goes back on free once the goroutine has made every
+	// write in it (a release entry queued after the last).
+	fill []byte
+	used int
 	// batches go to the goroutine a batchLen at a time (waking it once
 	// for all of them) and come back empty on spare.
 	batches chan []queuedWrite
@@ -30,13 +39,13 @@ type Queue struct {
 // batchLen is how many writes wake the queue's goroutine once.
 const batchLen = 16
 
-// queuedWrite is one write (data of one chunk) or, with w nil, a marker
-// the queue closes when it reaches it.
+// queuedWrite is one write (data, part of a chunk), or, with w nil, the
+// release of chunk, or a marker the queue closes when it reaches it.
 type queuedWrite struct {
 	w      *Writer
 	off    int64
+	data   []byte
 	chunk  []byte
-	n      int
 	marker chan struct{}
 }
 
@@ -54,9 +63,9 @@ func NewQueue(chunks, chunkSize int) *Queue {
 	for range chunks {
 		q.free <- make([]byte, chunkSize)
 	}
-	q.cur = make([]queuedWrite, 0, batchLen+1)
+	q.cur = make([]queuedWrite, 0, batchLen+2)
 	for range nb - 1 {
-		q.spare <- make([]queuedWrite, 0, batchLen+1)
+		q.spare <- make([]queuedWrite, 0, batchLen+2)
 	}
 	go q.run()
 	return q
@@ -67,16 +76,18 @@ func (q *Queue) run() {
 	for b := range q.batches {
 		for i := range b {
 			j := &b[i]
-			if j.w == nil {
-				close(j.marker)
-				continue
-			}
-			if j.w.queueErr() == nil {
-				if err := writeTwoAt(j.w.f, j.chunk[:j.n], nil, j.off); err != nil {
-					j.w.failQueued(err, j.off)
+			switch {
+			case j.w != nil:
+				if j.w.queueErr() == nil {
+					if err := writeTwoAt(j.w.f, j.data, nil, j.off); err != nil {
+						j.w.failQueued(err, j.off)
+					}
 				}
+			case j.chunk != nil:
+				q.free <- j.chunk
+			default:
+				close(j.marker)
 			}
-			q.free <- j.chunk
 			*j = queuedWrite{}
 		}
 		q.spare <- b[:0]
@@ -129,24 +140,38 @@ func (q *Queue) put(w *Writer, a, b []byte, off int64) bool {
 		return false
 	}
 	for len(a)+len(b) > 0 {
-		var chunk []byte
-		select {
-		case chunk = <-q.free:
-		default:
-			q.handOver() // the chunks may all be waiting in cur
-			chunk = <-q.free
+		if q.used == len(q.fill) {
+			q.nextChunk()
 		}
-		n := copy(chunk, a)
+		room := q.fill[q.used:]
+		n := copy(room, a)
 		a = a[n:]
 		if len(a) == 0 {
-			k := copy(chunk[n:], b)
+			k := copy(room[n:], b)
 			b, n = b[k:], n+k
 		}
-		q.cur = append(q.cur, queuedWrite{w: w, off: off, chunk: chunk, n: n})
+		q.cur = append(q.cur, queuedWrite{w: w, off: off, data: room[:n:n]})
+		q.used += n
 		off += int64(n)
 		if len(q.cur) >= batchLen {
 			q.handOver()
 		}
 	}
 	return true
+}
+
+// nextChunk (with mu held) releases the chunk being filled, once its
+// writes are made, and takes a free one, waiting for the goroutine to free
+// one if there is none.
+func (q *Queue) nextChunk() {
+	if q.fill != nil {
+		q.cur = append(q.cur, queuedWrite{chunk: q.fill})
+	}
+	select {
+	case q.fill = <-q.free:
+	default:
+		q.handOver() // the chunks may all be waiting in cur
+		q.fill = <-q.free
+	}
+	q.used = 0
 }

@@ -84,6 +84,44 @@ func TestQueueWritesWhatDirectWritesWrite(t *testing.T) {
 	}
 }
 
+// TestQueuePacksWrites: writes smaller than a chunk share it, so the queue
+// holds its chunks' worth of audio, not one write per chunk, and what
+// many interleaved files write through shared chunks is what they write
+// directly.
+func TestQueuePacksWrites(t *testing.T) {
+	q := NewQueue(2, 4096)
+	defer q.Close()
+	w, err := Create(filepath.Join(t.TempDir(), "a.wav"), stereo, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := make([]byte, 512)
+	// Fewer writes than a batch: none reaches the goroutine yet.
+	for i := range 8 {
+		if !q.put(w, page, nil, int64(i*len(page))) {
+			t.Fatal("queue closed")
+		}
+	}
+	q.mu.Lock()
+	used, free, queued := q.used, len(q.free), len(q.cur)
+	q.mu.Unlock()
+	if used != 4096 || free != 1 || queued != 8 {
+		t.Errorf("8 writes of 512 bytes took %d bytes of chunk, left %d of 2 chunks free, queued %d writes; want 4096, 1, 8", used, free, queued)
+	}
+	q.Wait()
+	w.Close()
+
+	direct := writeSession(t, t.TempDir(), 7, nil)
+	shared := NewQueue(3, 32<<10)
+	defer shared.Close()
+	queued7 := writeSession(t, t.TempDir(), 7, shared)
+	for i := range direct {
+		if !bytes.Equal(direct[i], queued7[i]) {
+			t.Errorf("file %d: %d bytes written through shared chunks differ from the %d written directly", i, len(queued7[i]), len(direct[i]))
+		}
+	}
+}
+
 // queuedWriter creates a writer on a queue of its own (closed at the end
 // of the test).
 func queuedWriter(t *testing.T) (string, *Writer, *Queue) {
