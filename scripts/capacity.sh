@@ -5,7 +5,8 @@
 # spanrec, the daemon's CPU time per 1,000 packets/s and its write volume:
 # bytes passed to write calls (wchar) and bytes sent to storage
 # (write_bytes, /proc/PID/io), each against the audio bytes the replay's
-# recordings hold (their WAV sizes), as a ratio.
+# recordings hold (their WAV sizes), as a ratio. At the end it prints the
+# daemon's peak resident memory, and that above its idle size per call.
 #   sudo scripts/capacity.sh [CALLS] [RATES...]     (default 1000 calls; 25000 50000 100000 pps)
 #   WEB=1: with the web UI on and an admin's page polling it all along (scripts/webpoll, a round of
 #   pages every WEB_INTERVAL, default 1s; 0 = flat out).
@@ -35,6 +36,9 @@ daemon=$!
 for _ in $(seq 100); do "$work/spanrec" status --data "$work/data" >/dev/null 2>&1 && break; sleep 0.1; done
 [[ ${WEB:-} ]] && { ip netns exec $prefix-rec "$work/webpoll" -url https://127.0.0.1:8443 -interval "${WEB_INTERVAL:-1s}" & poller=$!; }
 clk=$(getconf CLK_TCK)
+# mem FIELD: the daemon's /proc/PID/status FIELD (VmRSS, VmHWM), in KiB.
+mem() { awk -v f="$1:" '$1 == f {print $2}' /proc/$daemon/status; }
+idle_kb=$(mem VmRSS)
 # io FIELD: the daemon's /proc/PID/io counter FIELD.
 io() { awk -v f="$1:" '$1 == f {print $2}' /proc/$daemon/io; }
 # audio: bytes of the WAV files recorded so far.
@@ -68,4 +72,6 @@ print(f"{pps:10d} {sent:10.0f} {frames:12d} {drops:12d} {cpu:10.2f} {util:11.1f}
 PY
 done
 [[ ${WEB:-} ]] && kill -TERM $poller && wait $poller
+peak_kb=$(mem VmHWM)
+echo "resident memory: idle $((idle_kb / 1024)) MiB, peak $((peak_kb / 1024)) MiB, $(((peak_kb - idle_kb) / calls)) KiB per call above idle ($calls calls)"
 "$work/spanrec" status --data "$work/data"

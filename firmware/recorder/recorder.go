@@ -205,12 +205,12 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Index == nil {
 		return nil, ErrNoIndex
 	}
-	// Memory per active call is about BlockSize + 1.125 s*32 KB/s (the
-	// timeline: what is held for late packets and one write's worth; it
-	// grows toward Window*32 KB/s only while packets come later or a
-	// feature code holds audio) + the encryption guard (~20 KB); the
-	// defaults keep 1,000 concurrent calls within ~80 MB
-	// (BenchmarkMemoryPerCall).
+	// Memory per active call is about BlockSize + 0.75 s*32 KB/s (the
+	// timeline: what is held for late packets and one write-out's worth;
+	// it grows toward Window*32 KB/s only while packets come later or a
+	// feature code holds audio) + the encryption guard (~4 KB a side) +
+	// the call's SIP state: about 50 KB in all, 100 MB for 2,000
+	// concurrent calls (BenchmarkMemoryPerCall).
 	if cfg.Window <= 0 {
 		cfg.Window = 2 * time.Second
 	}
