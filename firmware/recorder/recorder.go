@@ -205,12 +205,13 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.Index == nil {
 		return nil, ErrNoIndex
 	}
-	// Memory per active call is about BlockSize + 0.75 s*32 KB/s (the
+	// Memory per active call is about BlockSize + 1 s*32 KB/s (the
 	// timeline: what is held for late packets and one write-out's worth;
 	// it grows toward Window*32 KB/s only while packets come later or a
 	// feature code holds audio) + the encryption guard (~4 KB a side) +
-	// the call's SIP state: about 50 KB in all, 100 MB for 2,000
-	// concurrent calls (BenchmarkMemoryPerCall).
+	// the call's SIP state: about 57 KB of heap in all
+	// (BenchmarkMemoryPerCall), about 95 KiB resident at 1,000 live calls
+	// (scripts/capacity.sh).
 	if cfg.Window <= 0 {
 		cfg.Window = 2 * time.Second
 	}
