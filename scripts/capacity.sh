@@ -8,6 +8,14 @@
 # recordings hold (their WAV sizes), as a ratio. At the end it prints the
 # daemon's peak resident memory, and that above its idle size per call.
 #   sudo scripts/capacity.sh [CALLS] [RATES...]     (default 1000 calls; 25000 50000 100000 pps)
+#   TALK (default 10s) is each call's talk time; STAGGER (default 5ms) the
+#   time between call starts. With STAGGER=0.1ms a capture of CALLS calls
+#   runs at CALLS*100 packets/s from start to end, so replaying it at that
+#   rate keeps the calls' media in real time throughout.
+#   A rate of "real" replays the capture at its own timing (tcpreplay
+#   --multiplier=1: every call's packets 20 ms apart, as on a real network);
+#   a packet rate evens the gaps out, which runs the calls' media faster than
+#   real time while calls start and end, so their timelines hold more.
 #   WEB=1: with the web UI on and an admin's page polling it all along (scripts/webpoll, a round of
 #   pages every WEB_INTERVAL, default 1s; 0 = flat out).
 #   SPANREC=/path/to/spanrec sudo -E scripts/capacity.sh ...   (a binary built elsewhere)
@@ -21,7 +29,7 @@ prefix=cap$$
 work=$(mktemp -d)
 trap 'kill ${poller:-} $daemon 2>/dev/null; wait $daemon 2>/dev/null; scripts/span-lab.sh down $prefix; rm -rf "$work"' EXIT
 if [ -n "${SPANREC:-}" ]; then cp "$SPANREC" "$work/spanrec"; else CGO_ENABLED=0 go build -o "$work/spanrec" ./cmd/spanrec; fi
-go run ./scripts/gencalls -calls "$calls" -talk ${TALK:-10s} -o "$work/load.pcap"
+go run ./scripts/gencalls -calls "$calls" -talk "${TALK:-10s}" -stagger "${STAGGER:-5ms}" -o "$work/load.pcap"
 scripts/span-lab.sh up $prefix >/dev/null
 # Room for every call's files and state (the defaults are the smallest
 # board's).
@@ -48,7 +56,8 @@ for pps in $rates; do
 	before=$("$work/spanrec" status --data "$work/data" --json)
 	read -r u0 s0 < <(awk '{print $14, $15}' /proc/$daemon/stat)
 	w0=$(io wchar); d0=$(io write_bytes); a0=$(audio)
-	out=$(ip netns exec $prefix-a tcpreplay -q -i $prefix-va --pps="$pps" "$work/load.pcap" 2>&1)
+	if [ "$pps" = real ]; then speed=--multiplier=1; else speed=--pps=$pps; fi
+	out=$(ip netns exec $prefix-a tcpreplay -q -i $prefix-va "$speed" "$work/load.pcap" 2>&1)
 	sleep 2 # let the daemon drain its ring
 	read -r u1 s1 < <(awk '{print $14, $15}' /proc/$daemon/stat)
 	sleep 1 # the last periodic sync
@@ -59,7 +68,7 @@ for pps in $rates; do
 	python3 - "$before" "$after" "$pps" "${sent:-0}" "${secs:-0}" "$((u1 + s1 - u0 - s0))" "$clk" "$((a1 - a0))" "$((w1 - w0))" "$((d1 - d0))" <<'PY'
 import json, sys
 b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-pps, sent, secs, ticks, clk = int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+pps, sent, secs, ticks, clk = sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 frames = a["frames"] - b["frames"]
 drops = sum(i["kernel_drops"] for i in a["interfaces"]) - sum(i["kernel_drops"] for i in b["interfaces"])
 cpu = ticks / clk
@@ -68,7 +77,7 @@ per = util / (sent / 1000) if sent else 0
 audio, wchar, disk = (int(x) for x in sys.argv[8:11])
 mb = lambda n: n / 1e6
 ratio = lambda n: f"{n / audio:.3f}x" if audio else "-"
-print(f"{pps:10d} {sent:10.0f} {frames:12d} {drops:12d} {cpu:10.2f} {util:11.1f}% {per:21.3f}% {mb(audio):10.1f} {mb(wchar):10.1f} {mb(disk):10.1f} {ratio(wchar):>12} {ratio(disk):>12}")
+print(f"{pps:>10} {sent:10.0f} {frames:12d} {drops:12d} {cpu:10.2f} {util:11.1f}% {per:21.3f}% {mb(audio):10.1f} {mb(wchar):10.1f} {mb(disk):10.1f} {ratio(wchar):>12} {ratio(disk):>12}")
 PY
 done
 [[ ${WEB:-} ]] && kill -TERM $poller && wait $poller
