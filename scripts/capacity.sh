@@ -12,6 +12,7 @@
 #   time between call starts. With STAGGER=0.1ms a capture of CALLS calls
 #   runs at CALLS*100 packets/s from start to end, so replaying it at that
 #   rate keeps the calls' media in real time throughout.
+#   RING_MB sets the kernel capture ring (capture.ring_mb, default 8 MiB).
 #   A rate of "real" replays the capture at its own timing (tcpreplay
 #   --multiplier=1: every call's packets 20 ms apart, as on a real network);
 #   a packet rate evens the gaps out, which runs the calls' media faster than
@@ -35,6 +36,8 @@ scripts/span-lab.sh up $prefix >/dev/null
 # board's).
 ulimit -n $((2 * calls + 1024))
 printf 'limits:\n  open_files: %d\ncalls:\n  max_calls: %d\n' $((2 * calls + 1024)) $((2 * calls + 1000)) >"$work/config.yaml"
+# RING_MB: the kernel capture ring (capture.ring_mb; the default is 8).
+[[ ${RING_MB:-} ]] && printf 'capture:\n  ring_mb: %d\n' "$RING_MB" >>"$work/config.yaml"
 if [[ ${WEB:-} ]]; then
 	go build -o "$work/webpoll" ./scripts/webpoll && mkdir -p "$work/data" && "$work/webpoll" -data "$work/data" -add-user
 	printf 'web:\n  listen: "127.0.0.1:8443"\n' >>"$work/config.yaml"
