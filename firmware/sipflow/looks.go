@@ -2,8 +2,8 @@ package sipflow
 
 import "bytes"
 
-// maxStartLine bounds how far LooksLikeSIP looks for the end of a request
-// line; longer Request-URIs are not taken for SIP.
+// maxStartLine bounds how far LooksLikeSIP looks for the end of a start
+// line; longer request or status lines are not taken for SIP.
 const maxStartLine = 2048
 
 // maxMethod bounds the length of a request method token.
@@ -23,7 +23,11 @@ func LooksLikeSIP(b []byte) bool {
 		if b[8] < '1' || b[8] > '6' || !isDigit(b[9]) || !isDigit(b[10]) {
 			return false
 		}
-		return len(b) == 11 || b[11] == ' ' || b[11] == '\r' || b[11] == '\n'
+		if len(b) > 11 && b[11] != ' ' && b[11] != '\r' && b[11] != '\n' {
+			return false
+		}
+		_, ok := startLineEnd(b)
+		return ok
 	}
 	i := 1
 	for i < len(b) && i <= maxMethod && b[i] >= 'A' && b[i] <= 'Z' {
@@ -32,16 +36,9 @@ func LooksLikeSIP(b []byte) bool {
 	if i > maxMethod || i >= len(b) || b[i] != ' ' {
 		return false
 	}
-	lim := b
-	if len(lim) > maxStartLine {
-		lim = lim[:maxStartLine]
-	}
-	end := bytes.IndexByte(lim, '\n')
-	if end < 0 {
-		if len(b) > maxStartLine {
-			return false
-		}
-		end = len(b)
+	end, ok := startLineEnd(b)
+	if !ok {
+		return false
 	}
 	line := b[:end]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -61,6 +58,20 @@ func LooksLikeSIP(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// startLineEnd returns where b's start line ends (its LF, or the end of b),
+// and false when it runs past maxStartLine: too long for SIP, request or
+// response.
+func startLineEnd(b []byte) (int, bool) {
+	lim := b
+	if len(lim) > maxStartLine {
+		lim = lim[:maxStartLine]
+	}
+	if end := bytes.IndexByte(lim, '\n'); end >= 0 {
+		return end, true
+	}
+	return len(b), len(b) <= maxStartLine
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -39,6 +39,7 @@ func TestLooksLikeSIP(t *testing.T) {
 		"\r\n\r\n",
 		string(rtpPayload),
 		"INVITE sip:" + strings.Repeat("a", maxStartLine) + " SIP/2.0\r\n",
+		"SIP/2.0 100 Try" + strings.Repeat("\xa2", maxStartLine) + "ing\r\nCSeq: 1 INVITE\r\n\r\n",
 		strings.Repeat("A", 40) + " sip:a@b SIP/2.0\r\n",
 	}
 	for _, s := range yes {
