@@ -266,9 +266,10 @@ func minHold(rate int) int { return rate / 2 }
 // the timeline's first ring is 32,000 bytes, which the Go heap allocates
 // as 32 KiB (half a second's ring, of 36,000 bytes, takes 40 KiB). An
 // eighth of a second would keep 8 KB less a call (a 24 KiB ring), but it
-// makes three times the writes, of a page each: at 1,000 live calls the
-// daemon took 31% of a core instead of 26% (scripts/capacity.sh,
-// STAGGER=0.1ms TALK=60s, 100,000 packets/s).
+// makes twice the writes, of a page each: importing 200 calls made 45,346
+// writes instead of 21,945 and took 6% more CPU, and 2,000 live 10 s calls
+// (scripts/capacity.sh) sent 1.34x their audio to the disk instead of
+// 1.24x.
 func spill(rate int) int { return rate * 3 / 8 }
 
 // timelineRoom is the frames a recording's timeline has room for to begin
