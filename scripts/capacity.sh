@@ -36,7 +36,6 @@ scripts/span-lab.sh up $prefix >/dev/null
 # board's).
 ulimit -n $((2 * calls + 1024))
 printf 'limits:\n  open_files: %d\ncalls:\n  max_calls: %d\n' $((2 * calls + 1024)) $((2 * calls + 1000)) >"$work/config.yaml"
-# RING_MB: the kernel capture ring (capture.ring_mb; the default is 8).
 [[ ${RING_MB:-} ]] && printf 'capture:\n  ring_mb: %d\n' "$RING_MB" >>"$work/config.yaml"
 if [[ ${WEB:-} ]]; then
 	go build -o "$work/webpoll" ./scripts/webpoll && mkdir -p "$work/data" && "$work/webpoll" -data "$work/data" -add-user
@@ -47,24 +46,23 @@ daemon=$!
 for _ in $(seq 100); do "$work/spanrec" status --data "$work/data" >/dev/null 2>&1 && break; sleep 0.1; done
 [[ ${WEB:-} ]] && { ip netns exec $prefix-rec "$work/webpoll" -url https://127.0.0.1:8443 -interval "${WEB_INTERVAL:-1s}" & poller=$!; }
 clk=$(getconf CLK_TCK)
-# mem FIELD: the daemon's /proc/PID/status FIELD (VmRSS, VmHWM), in KiB.
-mem() { awk -v f="$1:" '$1 == f {print $2}' /proc/$daemon/status; }
-idle_kb=$(mem VmRSS)
-# io FIELD: the daemon's /proc/PID/io counter FIELD.
-io() { awk -v f="$1:" '$1 == f {print $2}' /proc/$daemon/io; }
+# proc FILE FIELD: FIELD of the daemon's /proc/PID/FILE (io: wchar,
+# write_bytes in bytes; status: VmRSS, VmHWM in KiB).
+proc() { awk -v f="$2:" '$1 == f {print $2}' /proc/$daemon/$1; }
+idle_kb=$(proc status VmRSS)
 # audio: bytes of the WAV files recorded so far.
 audio() { find "$work/data" -name '*.wav' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 printf '%10s %10s %12s %12s %10s %12s %22s %10s %10s %10s %12s %12s\n' target_pps sent_pps frames kernel_drops cpu_s core_pct core_pct_per_1000pps audio_mb wchar_mb disk_mb wchar/audio disk/audio
 for pps in $rates; do
 	before=$("$work/spanrec" status --data "$work/data" --json)
 	read -r u0 s0 < <(awk '{print $14, $15}' /proc/$daemon/stat)
-	w0=$(io wchar); d0=$(io write_bytes); a0=$(audio)
+	w0=$(proc io wchar); d0=$(proc io write_bytes); a0=$(audio)
 	if [ "$pps" = real ]; then speed=--multiplier=1; else speed=--pps=$pps; fi
 	out=$(ip netns exec $prefix-a tcpreplay -q -i $prefix-va "$speed" "$work/load.pcap" 2>&1)
 	sleep 2 # let the daemon drain its ring
 	read -r u1 s1 < <(awk '{print $14, $15}' /proc/$daemon/stat)
 	sleep 1 # the last periodic sync
-	w1=$(io wchar); d1=$(io write_bytes); a1=$(audio)
+	w1=$(proc io wchar); d1=$(proc io write_bytes); a1=$(audio)
 	after=$("$work/spanrec" status --data "$work/data" --json)
 	sent=$(grep -oE 'Rated: [0-9.]+ Bps, [0-9.]+ Mbps, [0-9.]+ pps' <<<"$out" | awk '{print $6}' || true)
 	secs=$(grep -oE 'sent in [0-9.]+ seconds' <<<"$out" | awk '{print $3}' || true)
@@ -84,6 +82,6 @@ print(f"{pps:>10} {sent:10.0f} {frames:12d} {drops:12d} {cpu:10.2f} {util:11.1f}
 PY
 done
 [[ ${WEB:-} ]] && kill -TERM $poller && wait $poller
-peak_kb=$(mem VmHWM)
+peak_kb=$(proc status VmHWM)
 echo "resident memory: idle $((idle_kb / 1024)) MiB, peak $((peak_kb / 1024)) MiB, $(((peak_kb - idle_kb) / calls)) KiB per call above idle ($calls calls)"
 "$work/spanrec" status --data "$work/data"
